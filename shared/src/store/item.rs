@@ -1,0 +1,61 @@
+//! The events table's item, in the source material's attribute names, converted with serde_dynamo.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{RecordedEvent, Version};
+
+/// Attribute names of the events table.
+pub mod attr {
+    pub const ID: &str = "Id";
+    pub const VERSION: &str = "Version";
+}
+
+/// One event as it is stored. `EventId` and `RecordedAt` are ours: items written without them
+/// (by the source material's code) still read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventItem {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "Version")]
+    pub version: Version,
+    #[serde(rename = "CharacterName")]
+    pub character_name: String,
+    #[serde(rename = "CharacterHitPoints")]
+    pub character_hit_points: i64,
+    #[serde(rename = "Note")]
+    pub note: String,
+    #[serde(rename = "EventId", default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<Uuid>,
+    #[serde(
+        rename = "RecordedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recorded_at: Option<String>,
+}
+
+impl EventItem {
+    pub fn into_event(self) -> RecordedEvent {
+        RecordedEvent {
+            version: self.version,
+            character_name: self.character_name,
+            hp_change: self.character_hit_points,
+            note: self.note,
+            event_id: self.event_id,
+            recorded_at: self.recorded_at,
+        }
+    }
+
+    pub fn from_event(stream: Uuid, event: &RecordedEvent) -> EventItem {
+        EventItem {
+            id: stream.to_string(),
+            version: event.version,
+            character_name: event.character_name.clone(),
+            character_hit_points: event.hp_change,
+            note: event.note.clone(),
+            event_id: event.event_id,
+            recorded_at: event.recorded_at.clone(),
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! The event store against a real DynamoDB-API server, through the SDK over HTTP.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use hitpoints::store::{Cursor, EventStore, ReadRequest};
+use hitpoints::{
+    Direction, Error, ExpectedVersion, InfraError, InvalidInput, NewEvent, VersionConflict,
+};
+use support::test_db;
+use uuid::Uuid;
+
+fn event(hp: i64, note: &str) -> NewEvent {
+    NewEvent {
+        character_name: "Tordek".into(),
+        hp_change: hp,
+        note: note.into(),
+        event_id: None,
+    }
+}
+
+fn with_id(hp: i64, note: &str) -> NewEvent {
+    NewEvent {
+        event_id: Some(Uuid::new_v4()),
+        ..event(hp, note)
+    }
+}
+
+#[track_caller]
+fn expect_conflict(result: Result<impl std::fmt::Debug, Error>) -> VersionConflict {
+    match result {
+        Err(Error::Conflict(c)) => c,
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+}
+
+async fn versions(store: &EventStore, stream: Uuid) -> Vec<u64> {
+    match store.read_all(stream).await {
+        Ok(events) => events.iter().map(|e| e.version).collect(),
+        Err(Error::NotFound(_)) => vec![],
+        Err(e) => panic!("read failed: {e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_source_materials_items_read_as_hp_3_at_version_2() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    // Items exactly as the source material's code writes them: no EventId, no RecordedAt.
+    let sample = [
+        (8, "Init"),
+        (-2, "Slashing damage from goblin"),
+        (-3, "bludgeoning damage from bugbear"),
+    ];
+    for (version, (hp, note)) in sample.iter().enumerate() {
+        let item = HashMap::from([
+            ("Id".to_string(), AttributeValue::S(stream.to_string())),
+            (
+                "Version".to_string(),
+                AttributeValue::N(version.to_string()),
+            ),
+            (
+                "CharacterName".to_string(),
+                AttributeValue::S("Nuru".into()),
+            ),
+            (
+                "CharacterHitPoints".to_string(),
+                AttributeValue::N(hp.to_string()),
+            ),
+            ("Note".to_string(), AttributeValue::S(note.to_string())),
+        ]);
+        db.client
+            .put_item()
+            .table_name(store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put a sample item");
+    }
+    let state = store.character(stream).await.expect("the sample stream");
+    assert_eq!((state.hp, state.version), (3, 2));
+    assert_eq!(state.character_name, "Nuru");
+    let events = store.read_all(stream).await.expect("read");
+    assert_eq!(events[1].note, "Slashing damage from goblin");
+    assert_eq!(events[1].event_id, None);
+    assert_eq!(events[1].recorded_at, None);
+}
+
+#[tokio::test]
+async fn appends_store_ids_and_timestamps_and_fold() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let first = store
+        .append(stream, ExpectedVersion::NoStream, vec![event(8, "Init")])
+        .await
+        .expect("first append");
+    assert!(!first.replayed);
+    assert_eq!(first.events[0].version, 0);
+    assert!(first.events[0].event_id.is_some());
+    let at = first.events[0].recorded_at.clone().expect("a timestamp");
+    assert!(at.ends_with('Z') && at.contains('T'), "RFC 3339 UTC: {at}");
+    store
+        .append(stream, ExpectedVersion::Exact(0), vec![event(-2, "goblin")])
+        .await
+        .expect("exact append");
+    store
+        .append(stream, ExpectedVersion::Any, vec![event(-3, "bugbear")])
+        .await
+        .expect("any append");
+    let stored = store.read_all(stream).await.expect("read");
+    assert_eq!(
+        stored[0], first.events[0],
+        "what append returns is what is stored"
+    );
+    let state = store.character(stream).await.expect("state");
+    assert_eq!((state.hp, state.version), (3, 2));
+}
+
+#[tokio::test]
+async fn exact_versions_that_are_not_the_last_conflict_higher_or_lower() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let three = vec![event(8, "a"), event(-1, "b"), event(-1, "c")];
+    store
+        .append(stream, ExpectedVersion::NoStream, three)
+        .await
+        .expect("seed");
+    for expected in [5, 3, 1, 0] {
+        let c = expect_conflict(
+            store
+                .append(
+                    stream,
+                    ExpectedVersion::Exact(expected),
+                    vec![event(1, "x")],
+                )
+                .await,
+        );
+        assert_eq!(c.current, Some(2), "expected {expected}");
+        assert_eq!(c.expected, ExpectedVersion::Exact(expected));
+        assert!(!c.partial_replay);
+    }
+    assert_eq!(
+        versions(&store, stream).await,
+        vec![0, 1, 2],
+        "no gap, nothing written"
+    );
+    let c = expect_conflict(
+        store
+            .append(stream, ExpectedVersion::NoStream, vec![event(1, "x")])
+            .await,
+    );
+    assert_eq!(c.current, Some(2));
+    let other = Uuid::new_v4();
+    let c = expect_conflict(
+        store
+            .append(other, ExpectedVersion::Exact(0), vec![event(1, "x")])
+            .await,
+    );
+    assert_eq!(c.current, None, "the stream does not exist");
+    assert!(matches!(
+        store.read_all(other).await,
+        Err(Error::NotFound(_))
+    ));
+    let ok = store
+        .append(stream, ExpectedVersion::Exact(2), vec![event(1, "x")])
+        .await
+        .expect("the right version");
+    assert_eq!(ok.events[0].version, 3);
+}
+
+#[tokio::test]
+async fn a_conflicting_batch_writes_nothing() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    store
+        .append(
+            stream,
+            ExpectedVersion::NoStream,
+            vec![event(8, "a"), event(1, "b"), event(1, "c")],
+        )
+        .await
+        .expect("seed versions 0..=2");
+    // Expected 1: the batch would go to 2..=5, of which only 2 is taken.
+    let batch: Vec<_> = (0..4).map(|i| event(i, "batch")).collect();
+    let c = expect_conflict(store.append(stream, ExpectedVersion::Exact(1), batch).await);
+    assert_eq!(c.current, Some(2));
+    assert_eq!(versions(&store, stream).await, vec![0, 1, 2]);
+    // A batch that breaks a limit is refused before anything is written.
+    let mut bad: Vec<_> = (0..3).map(|i| event(i, "ok")).collect();
+    bad[2].note = String::new();
+    let result = store.append(stream, ExpectedVersion::Exact(2), bad).await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Invalid(InvalidInput::EmptyNote { index: 2 }))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(versions(&store, stream).await, vec![0, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_batch_of_100_is_one_transaction_and_101_is_refused() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let too_many: Vec<_> = (0..101).map(|i| event(i, "n")).collect();
+    assert!(matches!(
+        store
+            .append(stream, ExpectedVersion::NoStream, too_many)
+            .await,
+        Err(Error::Invalid(InvalidInput::TooManyEvents {
+            count: 101,
+            max: 100
+        }))
+    ));
+    if !db.supports_transaction_of(101, "a_batch_of_100_is_one_transaction") {
+        return;
+    }
+    store
+        .append(stream, ExpectedVersion::NoStream, vec![event(1000, "init")])
+        .await
+        .expect("seed");
+    let batch: Vec<_> = (0..100).map(|i| event(-i, "hit")).collect();
+    let done = store
+        .append(stream, ExpectedVersion::Exact(0), batch)
+        .await
+        .expect("100 events plus the version check");
+    assert_eq!(done.events.first().map(|e| e.version), Some(1));
+    assert_eq!(done.events.last().map(|e| e.version), Some(100));
+    let state = store.character(stream).await.expect("state");
+    assert_eq!((state.hp, state.version), (1000 - 4950, 100));
+}
+
+#[tokio::test]
+async fn replays_are_recognised_under_exact_no_stream_and_any() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let first = vec![with_id(8, "Init"), with_id(-2, "goblin")];
+    let stored = store
+        .append(stream, ExpectedVersion::NoStream, first.clone())
+        .await
+        .expect("first");
+    let again = store
+        .append(stream, ExpectedVersion::NoStream, first.clone())
+        .await
+        .expect("a replay is not an error");
+    assert!(again.replayed);
+    assert_eq!(again.events, stored.events);
+
+    let second = vec![with_id(-3, "bugbear"), with_id(5, "potion")];
+    let stored = store
+        .append(stream, ExpectedVersion::Exact(1), second.clone())
+        .await
+        .expect("second");
+    let again = store
+        .append(stream, ExpectedVersion::Exact(1), second.clone())
+        .await
+        .expect("replay under exact");
+    assert!(again.replayed);
+    assert_eq!(again.events, stored.events);
+
+    let third = vec![with_id(-1, "trap")];
+    let stored = store
+        .append(stream, ExpectedVersion::Any, third.clone())
+        .await
+        .expect("third");
+    let again = store
+        .append(stream, ExpectedVersion::Any, third.clone())
+        .await
+        .expect("replay under any");
+    assert!(again.replayed);
+    assert_eq!(again.events, stored.events);
+    assert_eq!(versions(&store, stream).await, vec![0, 1, 2, 3, 4]);
+
+    // The same id with other content is not a replay.
+    let mut changed = third.clone();
+    changed[0].hp_change = -100;
+    let c = expect_conflict(
+        store
+            .append(stream, ExpectedVersion::Exact(3), changed)
+            .await,
+    );
+    assert_eq!(c.current, Some(4));
+    assert_eq!(versions(&store, stream).await, vec![0, 1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn a_partial_replay_is_a_conflict() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let a = with_id(8, "Init");
+    let b = with_id(-2, "goblin");
+    store
+        .append(stream, ExpectedVersion::NoStream, vec![a.clone()])
+        .await
+        .expect("a");
+    let c = expect_conflict(
+        store
+            .append(
+                stream,
+                ExpectedVersion::NoStream,
+                vec![a.clone(), b.clone()],
+            )
+            .await,
+    );
+    assert!(c.partial_replay);
+    assert_eq!(c.current, Some(0));
+    let c = expect_conflict(
+        store
+            .append(stream, ExpectedVersion::Any, vec![a.clone(), b.clone()])
+            .await,
+    );
+    assert!(c.partial_replay);
+    assert_eq!(versions(&store, stream).await, vec![0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_writers_on_one_exact_version_one_wins() {
+    let db = test_db().await;
+    let store = Arc::new(db.store().await);
+    let stream = Uuid::new_v4();
+    store
+        .append(stream, ExpectedVersion::NoStream, vec![event(10, "Init")])
+        .await
+        .expect("seed");
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(
+                        stream,
+                        ExpectedVersion::Exact(0),
+                        vec![event(-1, &format!("writer {i}"))],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(done) => {
+                wins += 1;
+                assert_eq!(done.events[0].version, 1);
+            }
+            Err(Error::Conflict(c)) => {
+                conflicts += 1;
+                assert_eq!(c.current, Some(1));
+            }
+            Err(e) => panic!("neither a win nor a conflict: {e:?}"),
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 31));
+    assert_eq!(versions(&store, stream).await, vec![0, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_writers_appending_any_leave_no_gap_or_duplicate() {
+    let db = test_db().await;
+    let store = Arc::new(db.store().await);
+    let stream = Uuid::new_v4();
+    let tasks: Vec<_> = (0..16)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                for i in 0..50 {
+                    let note = format!("writer {writer} append {i}");
+                    outcomes.push(
+                        store
+                            .append(stream, ExpectedVersion::Any, vec![event(-1, &note)])
+                            .await
+                            .map(|done| (done.events[0].version, note)),
+                    );
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        for outcome in task.await.expect("task") {
+            match outcome {
+                Ok(win) => won.push(win),
+                Err(Error::Conflict(_)) => conflicts += 1,
+                Err(e) => panic!("a failure that is not a conflict: {e:?}"),
+            }
+        }
+    }
+    won.sort();
+    let stored = store.read_all(stream).await.expect("read");
+    let expected: Vec<u64> = (0..won.len() as u64).collect();
+    assert_eq!(
+        stored.iter().map(|e| e.version).collect::<Vec<_>>(),
+        expected
+    );
+    for ((version, note), event) in won.iter().zip(&stored) {
+        assert_eq!(
+            (*version, note),
+            (event.version, &event.note),
+            "each win stored as returned"
+        );
+    }
+    println!(
+        "any under contention on {}: {} of 800 appends succeeded ({:.1}%), {} conflicts",
+        db.name,
+        won.len(),
+        won.len() as f64 / 8.0,
+        conflicts
+    );
+    assert!(!won.is_empty());
+}
+
+#[tokio::test]
+async fn a_stream_over_3_mb_reads_completely_both_ways_and_page_by_page() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let note = "x".repeat(100_000);
+    let chunk = db.max_transaction_items.min(8);
+    let total = 34u64;
+    let mut last = None;
+    while last.map_or(0, |v| v + 1) < total {
+        let start = last.map_or(0, |v| v + 1);
+        let batch: Vec<_> = (start..total.min(start + chunk as u64))
+            .map(|i| event(i as i64, &format!("{i}{note}")))
+            .collect();
+        let expected = last.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        let done = store
+            .append(stream, expected, batch)
+            .await
+            .expect("append a chunk");
+        last = done.events.last().map(|e| e.version);
+    }
+    let all = store.read_all(stream).await.expect("read all");
+    assert_eq!(all.len() as u64, total);
+    let bytes: usize = all.iter().map(|e| e.note.len()).sum();
+    assert!(bytes > 3_000_000, "{bytes} bytes");
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e.version, i as u64);
+        assert!(e.note.starts_with(&i.to_string()));
+    }
+    // One page bigger than DynamoDB's 1 MB responses, both ways.
+    for direction in [Direction::Forward, Direction::Backward] {
+        let page = store
+            .read(
+                stream,
+                ReadRequest {
+                    from_version: None,
+                    direction,
+                    limit: 1000,
+                },
+            )
+            .await
+            .expect("one big page");
+        let mut got: Vec<u64> = page.events.iter().map(|e| e.version).collect();
+        if direction == Direction::Backward {
+            got.reverse();
+        }
+        assert_eq!(got, (0..total).collect::<Vec<_>>(), "{direction:?}");
+        assert_eq!(page.next, None);
+    }
+    // Page by page with cursors, both ways.
+    for (direction, from, expected) in [
+        (Direction::Forward, None, (0..total).collect::<Vec<_>>()),
+        (Direction::Backward, None, (0..total).rev().collect()),
+        (Direction::Forward, Some(30), (30..total).collect()),
+        (Direction::Backward, Some(5), (0..=5).rev().collect()),
+    ] {
+        let mut seen = Vec::new();
+        let mut request = ReadRequest {
+            from_version: from,
+            direction,
+            limit: 7,
+        };
+        loop {
+            let page = store.read(stream, request).await.expect("page");
+            assert!(page.events.len() <= 7);
+            seen.extend(page.events.iter().map(|e| e.version));
+            match page.next {
+                Some(cursor) => {
+                    let text = cursor.encode();
+                    let cursor = Cursor::decode(&text, stream).expect("our own cursor");
+                    request = ReadRequest::continuing(cursor, 7);
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{direction:?} from {from:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_without_events_is_not_found() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let forward = ReadRequest {
+        from_version: None,
+        direction: Direction::Forward,
+        limit: 10,
+    };
+    assert!(matches!(store.read(stream, forward).await, Err(Error::NotFound(s)) if s == stream));
+    assert!(matches!(
+        store.character(stream).await,
+        Err(Error::NotFound(_))
+    ));
+    store
+        .append(stream, ExpectedVersion::Any, vec![event(1, "a")])
+        .await
+        .expect("append");
+    let past_the_end = ReadRequest {
+        from_version: Some(5),
+        ..forward
+    };
+    let page = store
+        .read(stream, past_the_end)
+        .await
+        .expect("an existing stream");
+    assert!(page.events.is_empty());
+    let zero = ReadRequest {
+        limit: 0,
+        ..forward
+    };
+    assert!(matches!(
+        store.read(stream, zero).await,
+        Err(Error::Invalid(InvalidInput::BadLimit { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_an_infrastructure_error() {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = hitpoints::store::local_client(&format!("http://127.0.0.1:{port}"));
+    let config = client
+        .config()
+        .to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let store = EventStore::new(aws_sdk_dynamodb::Client::from_conf(config), "events");
+    match store
+        .append(
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            vec![event(1, "a")],
+        )
+        .await
+    {
+        Err(Error::Infrastructure(e @ InfraError::Unavailable(_))) => assert!(e.is_transient()),
+        other => panic!("expected an unreachable store, got {other:?}"),
+    }
+}
