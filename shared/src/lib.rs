@@ -11,3 +11,7 @@ pub mod store;
 
 pub use domain::{CharacterState, Direction, ExpectedVersion, NewEvent, RecordedEvent, Version};
 pub use error::{Error, InfraError, InvalidInput, VersionConflict};
+#[cfg(feature = "http")]
+pub mod api;
+#[cfg(feature = "store")]
+pub mod config;

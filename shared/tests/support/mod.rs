@@ -26,7 +26,10 @@ pub async fn test_db() -> TestDb {
             client: local_client(&endpoint),
             endpoint,
             max_transaction_items,
-            name: "external DynamoDB endpoint",
+            name: leak(
+                std::env::var("HITPOINTS_TEST_DYNAMODB_NAME")
+                    .unwrap_or_else(|_| "the DynamoDB endpoint".into()),
+            ),
         };
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -64,4 +67,8 @@ impl TestDb {
         }
         ok
     }
+}
+
+fn leak(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
 }

@@ -1,0 +1,497 @@
+//! The HTTP API through its handler, against dynoxide: every route, every error status, and
+//! every sample event in `events/` fed through lambda_http as API Gateway would send it.
+
+mod support;
+
+use hitpoints::api::{Api, Function};
+use hitpoints::store::{local_client, EventStore};
+use hitpoints::{ExpectedVersion, NewEvent};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use support::test_db;
+use uuid::Uuid;
+
+/// The character the sample events in `events/` are about.
+const SAMPLE_ID: &str = "3f8d2a6c-1b4e-4c7a-9e2f-5a6b7c8d9e01";
+
+struct TestApi {
+    api: Api,
+    store: EventStore,
+    _db: support::TestDb,
+}
+
+async fn test_api(function: Function) -> TestApi {
+    let db = test_db().await;
+    let store = db.store().await;
+    TestApi {
+        api: Api::new(store.clone(), function),
+        store,
+        _db: db,
+    }
+}
+
+impl TestApi {
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Response<Body>) {
+        let body = body.map_or(Body::Empty, |b| Body::Text(b.to_string()));
+        self.send_raw(method, uri, body).await
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Body,
+    ) -> (StatusCode, Value, Response<Body>) {
+        let request: Request = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(body)
+            .expect("a request");
+        let response = self.api.handle(request).await;
+        let json = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
+            other => panic!("not a text body: {other:?}"),
+        };
+        (response.status(), json, response)
+    }
+
+    async fn seed_sample(&self) -> Uuid {
+        let stream = Uuid::parse_str(SAMPLE_ID).expect("uuid");
+        let events = [
+            (8, "Init"),
+            (-2, "Slashing damage from goblin"),
+            (-3, "bludgeoning damage from bugbear"),
+        ]
+        .map(|(hp, note)| NewEvent {
+            character_name: "Nuru".into(),
+            hp_change: hp,
+            note: note.into(),
+            event_id: None,
+        })
+        .to_vec();
+        self.store
+            .append(stream, ExpectedVersion::NoStream, events)
+            .await
+            .expect("seed the sample character");
+        stream
+    }
+}
+
+#[track_caller]
+fn assert_error(got: &(StatusCode, Value, Response<Body>), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "body: {}", got.1);
+    assert_eq!(got.1["error"], code, "body: {}", got.1);
+    assert!(
+        got.1["message"].as_str().is_some_and(|m| m.len() > 10),
+        "a message that says what is wrong: {}",
+        got.1
+    );
+}
+
+fn hit(hp: i64, note: &str) -> Value {
+    json!({"character_name": "Nuru", "hp_change": hp, "note": note})
+}
+
+#[tokio::test]
+async fn a_characters_life_through_every_route() {
+    let t = test_api(Function::All).await;
+    let (status, body, response) = t
+        .send(Method::POST, "/characters", Some(hit(8, "Init")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().expect("an id").to_string();
+    assert_eq!(
+        response.headers()["location"].to_str().expect("ascii"),
+        format!("/characters/{id}")
+    );
+    assert_eq!(body["events"][0]["version"], 0);
+    assert!(body["events"][0]["event_id"].is_string());
+    assert!(body["events"][0]["recorded_at"].is_string());
+
+    let events_uri = format!("/characters/{id}/events");
+    let (status, body, _) = t
+        .send(
+            Method::POST,
+            &events_uri,
+            Some(json!({"expected_version": 0, "events": [hit(-2, "goblin"), hit(-3, "bugbear")]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["events"][1]["version"], 2);
+
+    let (status, body, _) = t
+        .send(Method::GET, &format!("/characters/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2})
+    );
+
+    let (status, page, _) = t
+        .send(Method::GET, &format!("{events_uri}?limit=2"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(2));
+    let cursor = page["next_cursor"].as_str().expect("a second page");
+    let (status, page, _) = t
+        .send(
+            Method::GET,
+            &format!("{events_uri}?limit=2&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["events"][0]["note"], "bugbear");
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    let (status, page, _) = t
+        .send(
+            Method::GET,
+            &format!("{events_uri}?direction=backward&from_version=1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let versions: Vec<_> = page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["version"].clone())
+        .collect();
+    assert_eq!(versions, vec![json!(1), json!(0)]);
+}
+
+#[tokio::test]
+async fn retries_are_replays_not_duplicates() {
+    let t = test_api(Function::All).await;
+    let create = json!({"character_name": "Nuru", "hp_change": 8, "note": "Init", "event_id": Uuid::new_v4()});
+    let (first, body1, _) = t
+        .send(Method::POST, "/characters", Some(create.clone()))
+        .await;
+    let (again, body2, _) = t.send(Method::POST, "/characters", Some(create)).await;
+    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(body1, body2, "the same character, the same event");
+
+    let id = body1["id"].as_str().expect("id");
+    let uri = format!("/characters/{id}/events");
+    let append = json!({"events": [{"character_name": "Nuru", "hp_change": -1, "note": "trap", "event_id": Uuid::new_v4()}]});
+    let (first, body1, _) = t.send(Method::POST, &uri, Some(append.clone())).await;
+    let (again, body2, _) = t.send(Method::POST, &uri, Some(append)).await;
+    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(body1, body2);
+    let (_, state, _) = t
+        .send(Method::GET, &format!("/characters/{id}"), None)
+        .await;
+    assert_eq!(
+        (state["hp"].clone(), state["version"].clone()),
+        (json!(7), json!(1))
+    );
+}
+
+#[tokio::test]
+async fn conflicts_are_409_with_both_versions() {
+    let t = test_api(Function::All).await;
+    let stream = t.seed_sample().await;
+    let uri = format!("/characters/{stream}/events");
+    for (expected, expected_json) in [
+        (json!(5), json!(5)),
+        (json!(0), json!(0)),
+        (json!("no_stream"), json!("no_stream")),
+    ] {
+        let got = t
+            .send(
+                Method::POST,
+                &uri,
+                Some(json!({"expected_version": expected, "events": [hit(-1, "x")]})),
+            )
+            .await;
+        assert_error(&got, StatusCode::CONFLICT, "version_conflict");
+        assert_eq!(got.1["expected_version"], expected_json);
+        assert_eq!(got.1["current_version"], 2);
+    }
+    let missing = Uuid::new_v4();
+    let got = t
+        .send(
+            Method::POST,
+            &format!("/characters/{missing}/events"),
+            Some(json!({"expected_version": 3, "events": [hit(1, "x")]})),
+        )
+        .await;
+    assert_error(&got, StatusCode::CONFLICT, "version_conflict");
+    assert_eq!(got.1["current_version"], Value::Null);
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_with_what_is_wrong() {
+    let t = test_api(Function::All).await;
+    let stream = t.seed_sample().await;
+    let events = format!("/characters/{stream}/events");
+    let cases: Vec<(Method, String, Option<Body>, &str)> = vec![
+        (Method::POST, events.clone(), Some(Body::Text("{\"events\": [".into())), "malformed_json"),
+        (Method::POST, events.clone(), Some(Body::Empty), "missing_body"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [], "extra": 1}).to_string())), "invalid_body"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [{"character_name": "a", "hp_change": 1.5, "note": "n"}]}).to_string())), "invalid_body"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [{"character_name": "a", "hp_change": 1, "note": "n", "event_id": "nope"}]}).to_string())), "invalid_body"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": -1, "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": "latest", "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
+        (Method::POST, "/characters".into(), Some(Body::Text("[1, 2]".into())), "invalid_body"),
+        (Method::GET, "/characters/not-a-uuid".into(), None, "invalid_id"),
+        (Method::GET, "/characters/not-a-uuid/events".into(), None, "invalid_id"),
+        (Method::GET, format!("{events}?direction=sideways"), None, "invalid_direction"),
+        (Method::GET, format!("{events}?limit=0"), None, "invalid_limit"),
+        (Method::GET, format!("{events}?limit=1001"), None, "invalid_limit"),
+        (Method::GET, format!("{events}?limit=ten"), None, "invalid_limit"),
+        (Method::GET, format!("{events}?from_version=-1"), None, "invalid_from_version"),
+        (Method::GET, format!("{events}?cursor=abc"), None, "invalid_cursor"),
+        (Method::GET, format!("{events}?limit=1&limit=2"), None, "invalid_parameter"),
+        (Method::GET, format!("{events}?page=2"), None, "unknown_parameter"),
+        (Method::POST, format!("{events}?expected_version=1"), Some(Body::Text(json!({"events": [hit(1, "n")]}).to_string())), "unknown_parameter"),
+    ];
+    for (method, uri, body, code) in cases {
+        let got = t
+            .send_raw(method.clone(), &uri, body.unwrap_or(Body::Empty))
+            .await;
+        assert_eq!(got.0, StatusCode::BAD_REQUEST, "{method} {uri}: {}", got.1);
+        assert_eq!(got.1["error"], code, "{method} {uri}: {}", got.1);
+    }
+    // A cursor handed out for one stream is refused on another.
+    let (_, page, _) = t
+        .send(Method::GET, &format!("{events}?limit=1"), None)
+        .await;
+    let cursor = page["next_cursor"].as_str().expect("a cursor");
+    let (_, other, _) = t
+        .send(Method::POST, "/characters", Some(hit(1, "other")))
+        .await;
+    let other_id = other["id"].as_str().expect("id");
+    let got = t
+        .send(
+            Method::GET,
+            &format!("/characters/{other_id}/events?cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_error(&got, StatusCode::BAD_REQUEST, "invalid_cursor");
+    assert!(got.1["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("another stream")));
+    let (_, state, _) = t
+        .send(Method::GET, &format!("/characters/{stream}"), None)
+        .await;
+    assert_eq!(state["version"], 2, "nothing was written by a bad request");
+}
+
+#[tokio::test]
+async fn invalid_values_are_422_and_size_limits_413() {
+    let t = test_api(Function::All).await;
+    let stream = t.seed_sample().await;
+    let events = format!("/characters/{stream}/events");
+    for body in [
+        json!({"events": []}),
+        json!({"events": [{"character_name": " ", "hp_change": 1, "note": "n"}]}),
+        json!({"events": [{"character_name": "Nuru", "hp_change": 1, "note": ""}]}),
+        json!({"events": [{"character_name": "N".repeat(300), "hp_change": 1, "note": "n"}]}),
+        json!({"events": [hit(i64::from(i32::MAX) + 1, "n")]}),
+        json!({"events": [hit(1, &"x".repeat(200_001))]}),
+    ] {
+        let got = t.send(Method::POST, &events, Some(body)).await;
+        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_event");
+    }
+    let swarm: Vec<Value> = (0..101).map(|i| hit(-1, &format!("bite {i}"))).collect();
+    let got = t
+        .send(Method::POST, &events, Some(json!({"events": swarm})))
+        .await;
+    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "too_many_events");
+    // 120,000 four-byte characters: 480 KB of note, within the character limit, over 400 KB.
+    let got = t
+        .send(
+            Method::POST,
+            &events,
+            Some(json!({"events": [hit(1, &"🐉".repeat(120_000))]})),
+        )
+        .await;
+    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "event_too_large");
+    let got = t
+        .send(
+            Method::POST,
+            &events,
+            Some(json!({"events": [hit(1, &"x".repeat(1_100_000))]})),
+        )
+        .await;
+    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    let (_, state, _) = t
+        .send(Method::GET, &format!("/characters/{stream}"), None)
+        .await;
+    assert_eq!(state["version"], 2, "nothing was written");
+}
+
+#[tokio::test]
+async fn unknown_streams_and_routes_are_404_and_wrong_methods_405() {
+    let t = test_api(Function::All).await;
+    let missing = Uuid::new_v4();
+    let got = t
+        .send(Method::GET, &format!("/characters/{missing}"), None)
+        .await;
+    assert_error(&got, StatusCode::NOT_FOUND, "stream_not_found");
+    let got = t
+        .send(Method::GET, &format!("/characters/{missing}/events"), None)
+        .await;
+    assert_error(&got, StatusCode::NOT_FOUND, "stream_not_found");
+    for path in [
+        "/",
+        "/players",
+        "/characters/x/events/0",
+        "/characters//events",
+    ] {
+        let got = t.send(Method::GET, path, None).await;
+        assert_error(&got, StatusCode::NOT_FOUND, "route_not_found");
+    }
+    let got = t
+        .send(Method::DELETE, &format!("/characters/{missing}"), None)
+        .await;
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2.headers()["allow"], "GET");
+    let got = t
+        .send(Method::PUT, &format!("/characters/{missing}/events"), None)
+        .await;
+    assert_eq!(got.2.headers()["allow"], "POST, GET");
+    let got = t.send(Method::GET, "/characters", None).await;
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn each_function_serves_only_its_routes() {
+    let append = test_api(Function::Append).await;
+    let id = Uuid::new_v4();
+    let got = append
+        .send(Method::GET, &format!("/characters/{id}"), None)
+        .await;
+    assert_error(&got, StatusCode::NOT_FOUND, "route_not_found");
+    let got = append
+        .send(Method::GET, &format!("/characters/{id}/events"), None)
+        .await;
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2.headers()["allow"], "POST");
+    let (status, _, _) = append
+        .send(Method::POST, "/characters", Some(hit(1, "n")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let query = test_api(Function::Query).await;
+    let got = query
+        .send(Method::POST, "/characters", Some(hit(1, "n")))
+        .await;
+    assert_error(&got, StatusCode::NOT_FOUND, "route_not_found");
+    let got = query
+        .send(Method::POST, &format!("/characters/{id}/events"), None)
+        .await;
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2.headers()["allow"], "GET");
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_503_with_a_retry_hint() {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = local_client(&format!("http://127.0.0.1:{port}"));
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let api = Api::new(EventStore::new(client, "events"), Function::All);
+    let request: Request = lambda_http::http::Request::builder()
+        .method(Method::GET)
+        .uri(format!("/characters/{}", Uuid::new_v4()))
+        .body(Body::Empty)
+        .expect("request");
+    let response = api.handle(request).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let Body::Text(text) = response.body() else {
+        panic!("a text body")
+    };
+    let body: Value = serde_json::from_str(text).expect("json");
+    assert_eq!(body["error"], "store_unreachable");
+    assert_eq!(body["retry_after_seconds"], 1);
+}
+
+/// Every sample in `events/`, as API Gateway sends it, through lambda_http and the function
+/// that the template routes it to. A sample not listed here fails the test.
+#[tokio::test]
+async fn every_sample_event_gets_its_status() {
+    let expected: &[(&str, u16)] = &[
+        ("apigw-create-character.json", 201),
+        ("apigw-append-events.json", 201),
+        ("apigw-append-events-any.json", 201),
+        ("apigw-read-events.json", 200),
+        ("apigw-read-events-backward.json", 200),
+        ("apigw-get-character.json", 200),
+        ("apigw-bad-malformed-json.json", 400),
+        ("apigw-bad-unknown-field.json", 400),
+        ("apigw-bad-wrong-type.json", 400),
+        ("apigw-bad-id.json", 400),
+        ("apigw-bad-direction.json", 400),
+        ("apigw-bad-cursor.json", 400),
+        ("apigw-bad-negative-expected-version.json", 400),
+        ("apigw-bad-version-conflict.json", 409),
+        ("apigw-bad-empty-name.json", 422),
+        ("apigw-bad-hp-out-of-range.json", 422),
+        ("apigw-bad-too-many-events.json", 413),
+        ("apigw-bad-unknown-character.json", 404),
+        ("apigw-bad-route.json", 404),
+        ("apigw-bad-method.json", 405),
+    ];
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let mut samples: Vec<String> = std::fs::read_dir(dir)
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("apigw-"))
+        .collect();
+    samples.sort();
+    let mut listed: Vec<String> = expected.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        samples, listed,
+        "every API Gateway sample has an expected status"
+    );
+
+    for (name, status) in expected {
+        let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read sample");
+        let request =
+            lambda_http::request::from_str(&text).expect("an API Gateway payload 2.0 event");
+        let function = if request.method() == Method::POST {
+            Function::Append
+        } else {
+            Function::Query
+        };
+        let mut t = test_api(function).await;
+        t.seed_sample().await;
+        t.api = Api::new(
+            t.store.clone(),
+            if name.contains("bad-method") || name.contains("bad-route") {
+                Function::All
+            } else {
+                function
+            },
+        );
+        let response = t.api.handle(request).await;
+        assert_eq!(
+            response.status().as_u16(),
+            *status,
+            "{name}: {:?}",
+            response.body()
+        );
+    }
+}
