@@ -7,6 +7,8 @@
 mod error;
 mod request;
 
+pub use request::{DEFAULT_PAGE_SIZE, MAX_BODY_BYTES};
+
 use lambda_http::http::header::{HeaderValue, CONTENT_TYPE, LOCATION};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};

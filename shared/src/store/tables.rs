@@ -17,6 +17,9 @@ pub async fn create_events_table(
     table: &str,
     stream: bool,
 ) -> Result<bool, InfraError> {
+    if exists(client, table).await? {
+        return Ok(false);
+    }
     let mut request = client
         .create_table()
         .table_name(table)
@@ -39,6 +42,9 @@ pub async fn create_events_table(
 
 /// Creates the HP snapshot table (`Id` S hash) unless it exists. Returns whether it created it.
 pub async fn create_snapshots_table(client: &Client, table: &str) -> Result<bool, InfraError> {
+    if exists(client, table).await? {
+        return Ok(false);
+    }
     let request = client
         .create_table()
         .table_name(table)
@@ -48,6 +54,20 @@ pub async fn create_snapshots_table(client: &Client, table: &str) -> Result<bool
     created(request.send().await)
 }
 
+async fn exists(client: &Client, table: &str) -> Result<bool, InfraError> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(infra(e)),
+    }
+}
+
+/// A table created meanwhile by someone else counts as existing.
 fn created<T, R>(
     result: Result<
         T,

@@ -1,0 +1,185 @@
+//! The local run: an embedded dynoxide server in-process, the tables, and the HTTP API served
+//! through the same route table and handlers as the Lambdas.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::{Request as AxumRequest, State};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::Router;
+use hitpoints::api::{Api, ApiError, Function, MAX_BODY_BYTES};
+use hitpoints::store::{local_client, tables, EventStore};
+use lambda_http::Body;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The events table of the local run.
+pub const EVENTS_TABLE: &str = "hitpoints-events";
+/// Where the local run keeps its data unless told `--in-memory`.
+pub const DATA_DIR: &str = ".hitpoints";
+
+/// Where the embedded DynamoDB keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    InMemory,
+    Directory(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Port of the HTTP API on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    pub storage: Storage,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: 3000,
+            storage: Storage::Directory(PathBuf::from(DATA_DIR)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the data directory {0}: {1}")]
+    DataDir(PathBuf, #[source] std::io::Error),
+    #[error("the embedded DynamoDB cannot open its database: {0}")]
+    Database(String),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, #[source] std::io::Error),
+    #[error("cannot create the tables: {0}")]
+    Tables(#[from] hitpoints::InfraError),
+}
+
+/// A running local system.
+pub struct Running {
+    /// Where the HTTP API listens.
+    pub api_addr: SocketAddr,
+    /// The embedded DynamoDB's endpoint, for the AWS CLI or the SDK.
+    pub dynamodb_endpoint: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts the embedded DynamoDB, creates the tables if missing, and only then serves the API.
+pub async fn start(options: &Options) -> Result<Running, StartError> {
+    let database = match &options.storage {
+        Storage::InMemory => dynoxide::Database::memory(),
+        Storage::Directory(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
+            let file = dir.join("dynamodb.sqlite");
+            dynoxide::Database::new(&file.to_string_lossy())
+        }
+    }
+    .map_err(|e| StartError::Database(e.to_string()))?;
+
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+
+    let dynamo_listener = listen(0).await?;
+    let dynamodb_endpoint = format!("http://{}", local_addr(&dynamo_listener)?);
+    let dynamo = tokio::spawn({
+        let shutdown = until_stopped(stopped.clone());
+        async move {
+            if let Err(e) =
+                dynoxide::server::serve_with_shutdown(dynamo_listener, database, shutdown).await
+            {
+                tracing::error!(error = %e, "the embedded DynamoDB stopped");
+            }
+        }
+    });
+
+    let client = local_client(&dynamodb_endpoint);
+    tables::create_events_table(&client, EVENTS_TABLE, true).await?;
+    let store = EventStore::new(client, EVENTS_TABLE);
+
+    let api_listener = listen(options.port).await?;
+    let api_addr = local_addr(&api_listener)?;
+    let api = Arc::new(Api::new(store, Function::All));
+    let router = Router::new().fallback(serve).with_state(api);
+    let http = tokio::spawn({
+        let shutdown = until_stopped(stopped.clone());
+        async move {
+            if let Err(e) = axum::serve(api_listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        }
+    });
+
+    Ok(Running {
+        api_addr,
+        dynamodb_endpoint,
+        stop,
+        tasks: vec![http, dynamo],
+    })
+}
+
+impl Running {
+    /// Stops serving, lets requests under way finish, and closes the database.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn listen(port: u16) -> Result<TcpListener, StartError> {
+    let addr = format!("127.0.0.1:{port}");
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|e| StartError::Listen(addr, e))
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
+    listener
+        .local_addr()
+        .map_err(|e| StartError::Listen("127.0.0.1".into(), e))
+}
+
+/// Turns a plain HTTP request into the request a Lambda gets, and the API's response back.
+async fn serve(State(api): State<Arc<Api>>, request: AxumRequest) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY_BYTES + 1).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let error = ApiError::BodyTooLarge {
+                bytes: MAX_BODY_BYTES + 1,
+                max: MAX_BODY_BYTES,
+            };
+            return into_axum(error.into_response());
+        }
+    };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    let response = api
+        .handle(lambda_http::http::Request::from_parts(parts, body))
+        .await;
+    into_axum(response)
+}
+
+fn into_axum(response: lambda_http::Response<Body>) -> AxumResponse {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        Body::Text(text) => AxumBody::from(text),
+        Body::Binary(bytes) => AxumBody::from(bytes),
+        _ => AxumBody::empty(),
+    };
+    (parts, body).into_response()
+}

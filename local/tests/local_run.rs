@@ -1,0 +1,138 @@
+//! End to end: the `local` binary as a user runs it, driven over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+struct LocalRun {
+    child: Child,
+    url: String,
+}
+
+impl LocalRun {
+    /// Starts `local` with `args` and waits for the line that says where it listens.
+    fn start(args: &[&str]) -> LocalRun {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_local"))
+            .args(args)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the local run");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| Some(line.strip_prefix("hitpoints is listening on ")?.to_string()))
+            .expect("a line that says where it listens");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        LocalRun { child, url }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", self.url);
+        let mut response = match (method, body) {
+            ("GET", _) => agent.get(&url).call(),
+            ("POST", Some(body)) => agent.post(&url).send_json(body),
+            ("POST", None) => agent.post(&url).send_empty(),
+            ("DELETE", _) => agent.delete(&url).call(),
+            _ => panic!("method {method}"),
+        }
+        .expect("an HTTP response");
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_json().expect("a JSON body");
+        (status, body)
+    }
+
+    /// Stops it the way Ctrl-C or a service manager would, and checks it exits cleanly.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "a clean stop: {exit:?}");
+    }
+}
+
+impl Drop for LocalRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn a_characters_life_over_http() {
+    let run = LocalRun::start(&["--in-memory"]);
+    let (status, created) = run.call(
+        "POST",
+        "/characters",
+        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("an id").to_string();
+    let events = format!("/characters/{id}/events");
+    let (status, body) = run.call(
+        "POST",
+        &events,
+        Some(json!({"expected_version": 0, "events": [
+            {"character_name": "Nuru", "hp_change": -2, "note": "Slashing damage from goblin"},
+            {"character_name": "Nuru", "hp_change": -3, "note": "bludgeoning damage from bugbear"}
+        ]})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = run.call(
+        "POST",
+        &events,
+        Some(json!({"expected_version": 0, "events": [{"character_name": "Nuru", "hp_change": -1, "note": "late"}]})),
+    );
+    assert_eq!((status, body["current_version"].clone()), (409, json!(2)));
+    let (status, state) = run.call("GET", &format!("/characters/{id}"), None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        (state["hp"].clone(), state["version"].clone()),
+        (json!(3), json!(2))
+    );
+    let (status, page) = run.call("GET", &format!("{events}?direction=backward&limit=1"), None);
+    assert_eq!(status, 200);
+    assert_eq!(page["events"][0]["note"], "bludgeoning damage from bugbear");
+    assert!(page["next_cursor"].is_string());
+    let (status, body) = run.call("DELETE", &format!("/characters/{id}"), None);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (405, json!("method_not_allowed"))
+    );
+    let (status, _) = run.call("POST", &events, None);
+    assert_eq!(status, 400);
+    run.stop();
+}
+
+#[test]
+fn data_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("hitpoints-local-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.to_string_lossy().to_string();
+    let run = LocalRun::start(&["--data-dir", &dir_arg]);
+    let (status, created) = run.call(
+        "POST",
+        "/characters",
+        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
+    );
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().expect("id").to_string();
+    run.stop();
+
+    let run = LocalRun::start(&["--data-dir", &dir_arg]);
+    let (status, state) = run.call("GET", &format!("/characters/{id}"), None);
+    assert_eq!((status, state["hp"].clone()), (200, json!(8)));
+    run.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
