@@ -20,3 +20,32 @@ async fn main() -> Result<(), Error> {
     );
     run(service_fn(|request| handler(&api, request))).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hitpoints::store::local_client;
+
+    /// The entry point's own routing, with sample events from `events/` (the store behind it
+    /// is never reached: these are routes this function does not serve).
+    #[tokio::test]
+    async fn routes_it_does_not_serve_are_404_or_405() {
+        // Nothing listens on the discard port: a request that reached the store would be a 503.
+        let store = EventStore::new(local_client("http://127.0.0.1:9"), "events");
+        let api = Api::new(store, Function::Query);
+        for (sample, status) in [
+            (
+                include_str!("../../../events/apigw-create-character.json"),
+                404,
+            ),
+            (
+                include_str!("../../../events/apigw-append-events.json"),
+                405,
+            ),
+        ] {
+            let request = lambda_http::request::from_str(sample).expect("a payload 2.0 event");
+            let response = handler(&api, request).await.expect("a response");
+            assert_eq!(response.status().as_u16(), status);
+        }
+    }
+}
