@@ -15,3 +15,6 @@ pub use error::{Error, InfraError, InvalidInput, VersionConflict};
 pub mod api;
 #[cfg(feature = "store")]
 pub mod config;
+pub mod projection;
+#[cfg(feature = "projector")]
+pub mod projector;

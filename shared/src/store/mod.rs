@@ -3,6 +3,7 @@
 mod cursor;
 mod errors;
 pub mod item;
+mod snapshots;
 pub mod tables;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 pub use cursor::Cursor;
 pub(crate) use errors::{decode_item, infra};
 use errors::{is_condition_failure, WriteFailure};
+pub use snapshots::{Snapshot, SnapshotStore};
 
 use crate::domain::{
     next_version, validate_events, CharacterState, Direction, ExpectedVersion, NewEvent,
@@ -326,7 +328,7 @@ impl EventStore {
     }
 
     /// Up to `count` events from version `first` on.
-    async fn read_range(
+    pub async fn read_range(
         &self,
         stream: Uuid,
         first: Version,

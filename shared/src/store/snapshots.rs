@@ -1,0 +1,115 @@
+//! The HP snapshot table: one item per character, kept current by the projector.
+
+use std::time::SystemTime;
+
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::errors::infra;
+use super::item::attr;
+use crate::domain::Version;
+use crate::error::{Error, InfraError};
+use crate::projection::SnapshotUpdate;
+
+/// A character's snapshot as stored: `Id` (S, key), `CharacterName`, `HitPoints`, `Version`
+/// (the last version applied), `UpdatedAt` (RFC 3339 UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "CharacterName")]
+    pub character_name: String,
+    #[serde(rename = "HitPoints")]
+    pub hit_points: i64,
+    #[serde(rename = "Version")]
+    pub version: Version,
+    #[serde(rename = "UpdatedAt")]
+    pub updated_at: String,
+}
+
+/// The snapshot table.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    client: Client,
+    table: String,
+}
+
+impl SnapshotStore {
+    pub fn new(client: Client, table: impl Into<String>) -> SnapshotStore {
+        SnapshotStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The character's snapshot, if it has one. `consistent` asks for a strongly consistent read.
+    pub async fn get(&self, stream: Uuid, consistent: bool) -> Result<Option<Snapshot>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::ID, AttributeValue::S(stream.to_string()))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(infra)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        serde_dynamo::from_item(item).map(Some).map_err(|source| {
+            InfraError::CorruptItem {
+                stream: stream.to_string(),
+                version: None,
+                source: Box::new(source),
+            }
+            .into()
+        })
+    }
+
+    /// Writes `update` if the snapshot is at `update.expected`; `Ok(false)` when it is not.
+    pub async fn apply(&self, update: &SnapshotUpdate) -> Result<bool, Error> {
+        let updated_at = DateTime::from(SystemTime::now())
+            .fmt(DateTimeFormat::DateTime)
+            .unwrap_or_default();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::ID, AttributeValue::S(update.stream.to_string()))
+            .expression_attribute_names("#hp", "HitPoints")
+            .expression_attribute_names("#name", "CharacterName")
+            .expression_attribute_names("#v", attr::VERSION)
+            .expression_attribute_names("#at", "UpdatedAt")
+            .expression_attribute_values(":delta", AttributeValue::N(update.hp_delta.to_string()))
+            .expression_attribute_values(":name", AttributeValue::S(update.character_name.clone()))
+            .expression_attribute_values(":v", AttributeValue::N(update.version.to_string()))
+            .expression_attribute_values(":at", AttributeValue::S(updated_at));
+        request = match update.expected {
+            None => request
+                .update_expression("SET #hp = :delta, #name = :name, #v = :v, #at = :at")
+                .expression_attribute_names("#id", attr::ID)
+                .condition_expression("attribute_not_exists(#id)"),
+            Some(expected) => request
+                .update_expression("SET #hp = #hp + :delta, #name = :name, #v = :v, #at = :at")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+                .condition_expression("#v = :expected"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(infra(e).into()),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! A seeded property test of the pure projection: random histories for several characters,
+//! delivered as Lambda would at its worst (duplicates, re-ordered retries, dropped records,
+//! failed writes, concurrent writers), checked against the fold of each stream after every batch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use hitpoints::projection::{project_batch, Change, SnapshotBackend, SnapshotUpdate, StreamRecord};
+use hitpoints::{CharacterState, Error, InfraError, RecordedEvent, Version};
+use uuid::Uuid;
+
+const RUNS: u64 = 200;
+const CHARACTERS: usize = 3;
+
+/// The events table and the snapshot table, in memory, with injected failures.
+struct Backend {
+    truth: HashMap<Uuid, Vec<RecordedEvent>>,
+    snapshots: Mutex<HashMap<Uuid, (Version, i64, String)>>,
+    rng: Mutex<fastrand::Rng>,
+    failure_rate: Mutex<f64>,
+    writes: Mutex<usize>,
+}
+
+fn injected() -> Error {
+    Error::Infrastructure(InfraError::Throttled("injected failure".into()))
+}
+
+impl Backend {
+    fn fails(&self) -> bool {
+        let rate = *self.failure_rate.lock().expect("lock");
+        self.rng.lock().expect("lock").f64() < rate
+    }
+
+    /// Another writer (a concurrent invocation) moves a snapshot forward, correctly.
+    fn race_ahead(&self, stream: Uuid, to: Version) {
+        let events = &self.truth[&stream];
+        let state = CharacterState::fold(&events[..=to as usize]).expect("events");
+        let mut snapshots = self.snapshots.lock().expect("lock");
+        let current = snapshots.get(&stream).map(|s| s.0);
+        if current.is_none_or(|v| v < to) {
+            snapshots.insert(stream, (to, state.hp, state.character_name));
+        }
+    }
+}
+
+impl SnapshotBackend for Backend {
+    async fn events(
+        &self,
+        stream: Uuid,
+        from: Version,
+        to: Version,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        if self.fails() {
+            return Err(injected());
+        }
+        Ok(self.truth[&stream]
+            .iter()
+            .filter(|e| (from..=to).contains(&e.version))
+            .cloned()
+            .collect())
+    }
+
+    async fn snapshot_version(&self, stream: Uuid) -> Result<Option<Version>, Error> {
+        if self.fails() {
+            return Err(injected());
+        }
+        Ok(self
+            .snapshots
+            .lock()
+            .expect("lock")
+            .get(&stream)
+            .map(|s| s.0))
+    }
+
+    async fn apply(&self, update: &SnapshotUpdate) -> Result<bool, Error> {
+        if self.fails() {
+            return Err(injected());
+        }
+        let mut snapshots = self.snapshots.lock().expect("lock");
+        let current = snapshots.get(&update.stream).cloned();
+        if current.as_ref().map(|s| s.0) != update.expected {
+            return Ok(false);
+        }
+        let hp = current.map_or(0, |s| s.1) + update.hp_delta;
+        snapshots.insert(
+            update.stream,
+            (update.version, hp, update.character_name.clone()),
+        );
+        *self.writes.lock().expect("lock") += 1;
+        Ok(true)
+    }
+}
+
+#[track_caller]
+fn assert_snapshots_are_folds(backend: &Backend, context: &str) {
+    for (stream, (version, hp, name)) in backend.snapshots.lock().expect("lock").iter() {
+        let events = &backend.truth[stream];
+        let state = CharacterState::fold(&events[..=*version as usize]).expect("events");
+        assert_eq!(
+            (*hp, name),
+            (state.hp, &state.character_name),
+            "{context}: snapshot {stream} at {version}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_snapshot_is_the_fold_of_its_stream_whatever_the_delivery() {
+    let mut histories = 0;
+    let mut batches_total = 0;
+    for seed in 0..RUNS {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut truth = HashMap::new();
+        let streams: Vec<Uuid> = (0..CHARACTERS)
+            .map(|_| Uuid::from_u128(rng.u128(..)))
+            .collect();
+        for (c, stream) in streams.iter().enumerate() {
+            let events: Vec<RecordedEvent> = (0..rng.u64(1..=25))
+                .map(|version| RecordedEvent {
+                    version,
+                    character_name: format!("character {c} name {}", rng.u8(0..3)),
+                    hp_change: rng.i64(-20..=20),
+                    note: "n".into(),
+                    event_id: None,
+                    recorded_at: None,
+                })
+                .collect();
+            truth.insert(*stream, events);
+            histories += 1;
+        }
+        // The stream: each character's events in order, interleaved at random.
+        let mut next: HashMap<Uuid, usize> = streams.iter().map(|s| (*s, 0)).collect();
+        let mut log = Vec::new();
+        while let Some(stream) = {
+            let open: Vec<Uuid> = streams
+                .iter()
+                .copied()
+                .filter(|s| next[s] < truth[s].len())
+                .collect();
+            (!open.is_empty()).then(|| open[rng.usize(..open.len())])
+        } {
+            let event = truth[&stream][next[&stream]].clone();
+            *next.get_mut(&stream).expect("stream") += 1;
+            log.push(StreamRecord {
+                sequence_number: format!("{:020}", log.len() + 1),
+                change: Change::Insert { stream, event },
+            });
+        }
+        // Dropped records: lost, expired. The events table still has them.
+        let delivered: Vec<StreamRecord> = log.into_iter().filter(|_| rng.f64() >= 0.1).collect();
+        let backend = Backend {
+            truth,
+            snapshots: Mutex::new(HashMap::new()),
+            rng: Mutex::new(fastrand::Rng::with_seed(seed ^ 0xfeed)),
+            failure_rate: Mutex::new(0.15),
+            writes: Mutex::new(0),
+        };
+        let mut position = 0;
+        let mut batches = 0;
+        while position < delivered.len() {
+            batches += 1;
+            if batches > 100 {
+                // Failures stop, as they do, so that every run ends.
+                *backend.failure_rate.lock().expect("lock") = 0.0;
+            }
+            assert!(batches < 1000, "seed {seed}: delivery does not end");
+            let size = rng.usize(1..=8);
+            let mut batch: Vec<StreamRecord> =
+                delivered[position..(position + size).min(delivered.len())].to_vec();
+            if position > 0 && rng.f64() < 0.2 {
+                // Duplicates of records delivered before.
+                for _ in 0..rng.usize(1..=3) {
+                    batch.push(delivered[rng.usize(..position)].clone());
+                }
+            }
+            if rng.f64() < 0.2 {
+                rng.shuffle(&mut batch);
+            }
+            if rng.f64() < 0.1 {
+                let stream = streams[rng.usize(..CHARACTERS)];
+                let last = backend.truth[&stream].len() as u64 - 1;
+                backend.race_ahead(stream, rng.u64(0..=last));
+            }
+            let writes_before = *backend.writes.lock().expect("lock");
+            let outcome = project_batch(&backend, &batch).await;
+            let writes = *backend.writes.lock().expect("lock") - writes_before;
+            let characters = batch
+                .iter()
+                .filter_map(|r| match &r.change {
+                    Change::Insert { stream, .. } => Some(*stream),
+                    _ => None,
+                })
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            assert_eq!(writes, outcome.writes, "seed {seed}");
+            assert!(
+                writes <= characters,
+                "seed {seed}: {writes} writes for {characters} characters"
+            );
+            assert_snapshots_are_folds(&backend, &format!("seed {seed} batch {batches}"));
+            // Lambda retries from the lowest reported sequence number.
+            match outcome.failures.iter().min() {
+                None => position += size.min(delivered.len() - position),
+                Some(failed) => {
+                    position = delivered
+                        .iter()
+                        .position(|r| &r.sequence_number == failed)
+                        .expect("a delivered record");
+                }
+            }
+        }
+        batches_total += batches;
+        // Every delivered event is applied: each snapshot reached at least the last one delivered.
+        let mut last_delivered: BTreeMap<Uuid, Version> = BTreeMap::new();
+        for record in &delivered {
+            if let Change::Insert { stream, event } = &record.change {
+                let v = last_delivered.entry(*stream).or_insert(0);
+                *v = (*v).max(event.version);
+            }
+        }
+        let snapshots = backend.snapshots.lock().expect("lock");
+        for (stream, version) in last_delivered {
+            let got = snapshots.get(&stream).map(|s| s.0);
+            assert!(
+                got.is_some_and(|v| v >= version),
+                "seed {seed}: {stream} at {got:?}, delivered {version}"
+            );
+        }
+    }
+    println!(
+        "{histories} histories in {RUNS} runs, {batches_total} batches: every snapshot a fold"
+    );
+    assert!(histories >= 500);
+}
+
+#[tokio::test]
+async fn undecodable_and_modify_records() {
+    let stream = Uuid::new_v4();
+    let event = RecordedEvent {
+        version: 0,
+        character_name: "Nuru".into(),
+        hp_change: 8,
+        note: "Init".into(),
+        event_id: None,
+        recorded_at: None,
+    };
+    let backend = Backend {
+        truth: HashMap::from([(stream, vec![event.clone()])]),
+        snapshots: Mutex::new(HashMap::new()),
+        rng: Mutex::new(fastrand::Rng::with_seed(1)),
+        failure_rate: Mutex::new(0.0),
+        writes: Mutex::new(0),
+    };
+    let records = vec![
+        StreamRecord {
+            sequence_number: "1".into(),
+            change: Change::Ignored {
+                event_name: "MODIFY".into(),
+                keys: "{}".into(),
+            },
+        },
+        StreamRecord {
+            sequence_number: "2".into(),
+            change: Change::Undecodable {
+                keys: "{}".into(),
+                reason: "no Note".into(),
+            },
+        },
+        StreamRecord {
+            sequence_number: "3".into(),
+            change: Change::Insert { stream, event },
+        },
+    ];
+    let outcome = project_batch(&backend, &records).await;
+    assert_eq!(outcome.failures, vec!["2".to_string()]);
+    assert_eq!(outcome.writes, 1);
+    assert_eq!(
+        backend.snapshots.lock().expect("lock")[&stream],
+        (0, 8, "Nuru".to_string())
+    );
+}
