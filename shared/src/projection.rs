@@ -113,10 +113,10 @@ pub fn plan(
     base: Option<Version>,
     events: &BTreeMap<Version, RecordedEvent>,
 ) -> Plan {
-    let mut expected = next_version(base);
+    let next = next_version(base);
     let mut hp_delta = 0;
     let mut last = None;
-    for (&version, event) in events.range(expected..) {
+    for (expected, (&version, event)) in (next..).zip(events.range(next..)) {
         if version != expected {
             return Plan::Gap {
                 from: expected,
@@ -125,7 +125,6 @@ pub fn plan(
         }
         hp_delta += event.hp_change;
         last = Some(event);
-        expected += 1;
     }
     match last {
         None => Plan::UpToDate,

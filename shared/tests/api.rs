@@ -131,7 +131,7 @@ async fn a_characters_life_through_every_route() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2})
+        json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2, "source": "events"})
     );
 
     let (status, page, _) = t
@@ -252,6 +252,7 @@ async fn bad_requests_are_400_with_what_is_wrong() {
         (Method::GET, format!("{events}?cursor=abc"), None, "invalid_cursor"),
         (Method::GET, format!("{events}?limit=1&limit=2"), None, "invalid_parameter"),
         (Method::GET, format!("{events}?page=2"), None, "unknown_parameter"),
+        (Method::GET, format!("/characters/{stream}?consistent=yes"), None, "invalid_consistent"),
         (Method::POST, format!("{events}?expected_version=1"), Some(Body::Text(json!({"events": [hit(1, "n")]}).to_string())), "unknown_parameter"),
     ];
     for (method, uri, body, code) in cases {
@@ -494,4 +495,55 @@ async fn every_sample_event_gets_its_status() {
             response.body()
         );
     }
+}
+
+#[tokio::test]
+async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
+    use hitpoints::projection::SnapshotUpdate;
+    let db = test_db().await;
+    let store = db.store().await;
+    let snapshots = db.snapshots().await;
+    let t = TestApi {
+        api: Api::new(store.clone(), Function::Query).with_snapshots(snapshots.clone()),
+        store,
+        _db: db,
+    };
+    let stream = t.seed_sample().await;
+    let uri = format!("/characters/{stream}");
+    let (status, body, _) = t.send(Method::GET, &uri, None).await;
+    assert_eq!(
+        (status, body["source"].clone(), body["hp"].clone()),
+        (StatusCode::OK, json!("events"), json!(3))
+    );
+    // A snapshot that lags one event behind, as a projector may.
+    let update = SnapshotUpdate {
+        stream,
+        expected: None,
+        hp_delta: 6,
+        character_name: "Nuru".into(),
+        version: 1,
+    };
+    assert!(snapshots.apply(&update).await.expect("write a snapshot"));
+    let (_, body, _) = t.send(Method::GET, &uri, None).await;
+    assert_eq!(
+        (
+            body["source"].clone(),
+            body["hp"].clone(),
+            body["version"].clone()
+        ),
+        (json!("snapshot"), json!(6), json!(1))
+    );
+    let (_, body, _) = t
+        .send(Method::GET, &format!("{uri}?consistent=true"), None)
+        .await;
+    assert_eq!(
+        (
+            body["source"].clone(),
+            body["hp"].clone(),
+            body["version"].clone()
+        ),
+        (json!("events"), json!(3), json!(2))
+    );
+    // A stale writer cannot move it backwards or apply twice.
+    assert!(!snapshots.apply(&update).await.expect("a refused write"));
 }

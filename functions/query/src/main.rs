@@ -1,8 +1,8 @@
 //! The `query` Lambda: the GET routes of the hitpoints HTTP API.
 
 use hitpoints::api::{Api, Function};
-use hitpoints::config::{dynamodb_client, required, EVENTS_TABLE_VAR};
-use hitpoints::store::EventStore;
+use hitpoints::config::{dynamodb_client, required, EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use hitpoints::store::{EventStore, SnapshotStore};
 use lambda_http::{run, service_fn, Body, Error, Request, Response};
 
 /// One invocation: every outcome, errors included, is a JSON response.
@@ -13,11 +13,14 @@ async fn handler(api: &Api, request: Request) -> Result<Response<Body>, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let table = required(EVENTS_TABLE_VAR)?;
+    let events_table = required(EVENTS_TABLE_VAR)?;
+    let snapshots_table = required(SNAPSHOTS_TABLE_VAR)?;
+    let client = dynamodb_client().await;
     let api = Api::new(
-        EventStore::new(dynamodb_client().await, table),
+        EventStore::new(client.clone(), events_table),
         Function::Query,
-    );
+    )
+    .with_snapshots(SnapshotStore::new(client, snapshots_table));
     run(service_fn(|request| handler(&api, request))).await
 }
 

@@ -20,7 +20,7 @@ pub use error::ApiError;
 use request::{parse_append, parse_new_event, parse_read, Query};
 
 use crate::domain::{ExpectedVersion, RecordedEvent};
-use crate::store::{Appended, EventStore};
+use crate::store::{Appended, EventStore, SnapshotStore};
 
 /// Which part of the route table a process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +89,23 @@ pub const ROUTES: [RouteDef; 4] = [
 #[derive(Debug, Clone)]
 pub struct Api {
     store: EventStore,
+    snapshots: Option<SnapshotStore>,
     function: Function,
 }
 
 impl Api {
     pub fn new(store: EventStore, function: Function) -> Api {
-        Api { store, function }
+        Api {
+            store,
+            snapshots: None,
+            function,
+        }
+    }
+
+    /// Answers `GET /characters/{id}` from the snapshot table when it has the character.
+    pub fn with_snapshots(mut self, snapshots: SnapshotStore) -> Api {
+        self.snapshots = Some(snapshots);
+        self
     }
 
     /// Answers one request. Never fails and never panics: every error is a JSON response.
@@ -146,8 +157,9 @@ impl Api {
             }
             (Method::GET, Endpoint::Events, Some(stream)) => self.read_events(stream, query).await,
             (Method::GET, Endpoint::Character, Some(stream)) => {
-                query.expect_only(&[])?;
-                self.character(stream).await
+                query.expect_only(&["consistent"])?;
+                let consistent = parse_consistent(query.get("consistent"))?;
+                self.character(stream, consistent).await
             }
             _ => Err(ApiError::RouteNotFound(path.to_string())),
         }
@@ -193,16 +205,28 @@ impl Api {
         ))
     }
 
-    /// `GET /characters/{id}`.
-    async fn character(&self, stream: Uuid) -> Result<Response<Body>, ApiError> {
-        let state = self.store.character(stream).await?;
+    /// `GET /characters/{id}`: one read of the snapshot table; the fold of the events when there
+    /// is no snapshot yet, or when the caller asks for `consistent=true`.
+    async fn character(&self, stream: Uuid, consistent: bool) -> Result<Response<Body>, ApiError> {
+        let snapshot = match (&self.snapshots, consistent) {
+            (Some(snapshots), false) => snapshots.get(stream, false).await?,
+            _ => None,
+        };
+        let (name, hp, version, source) = match snapshot {
+            Some(s) => (s.character_name, s.hit_points, s.version, "snapshot"),
+            None => {
+                let state = self.store.character(stream).await?;
+                (state.character_name, state.hp, state.version, "events")
+            }
+        };
         Ok(json_response(
             StatusCode::OK,
             &json!({
                 "id": stream,
-                "character_name": state.character_name,
-                "hp": state.hp,
-                "version": state.version,
+                "character_name": name,
+                "hp": hp,
+                "version": version,
+                "source": source,
             }),
         ))
     }
@@ -210,6 +234,17 @@ impl Api {
 
 /// The namespace of character ids derived from a creating event's id.
 const CHARACTER_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6869_7470_6f69_6e74_7300_0000_0000_0001);
+
+fn parse_consistent(value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_consistent",
+            format!("consistent must be true or false, got {other:?}"),
+        )),
+    }
+}
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(id).map_err(|_| {

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use aws_sdk_dynamodb::Client;
-use hitpoints::store::{local_client, tables, EventStore};
+use hitpoints::store::{local_client, tables, EventStore, SnapshotStore};
 use uuid::Uuid;
 
 pub struct TestDb {
@@ -54,6 +54,15 @@ impl TestDb {
             .await
             .expect("create the events table");
         EventStore::new(self.client.clone(), table)
+    }
+
+    /// A new snapshot table with a unique name, and a store on it.
+    pub async fn snapshots(&self) -> SnapshotStore {
+        let table = format!("snapshots-{}", Uuid::new_v4().simple());
+        tables::create_snapshots_table(&self.client, &table)
+            .await
+            .expect("create the snapshot table");
+        SnapshotStore::new(self.client.clone(), table)
     }
 
     /// Whether the server takes a transaction of `items` actions; says so when it does not.
