@@ -1,5 +1,8 @@
-//! The local run: an embedded dynoxide server in-process, the tables, and the HTTP API served
-//! through the same route table and handlers as the Lambdas.
+//! The local run: an embedded dynoxide server in-process, the tables, the HTTP API served
+//! through the same route table and handlers as the Lambdas, and the HP projector fed from the
+//! events table's stream as Lambda would feed it.
+
+pub mod streams;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +13,8 @@ use axum::extract::{Request as AxumRequest, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::Router;
 use hitpoints::api::{Api, ApiError, Function, MAX_BODY_BYTES};
-use hitpoints::store::{local_client, tables, EventStore};
+use hitpoints::projector::Projector;
+use hitpoints::store::{local_client, tables, EventStore, SnapshotStore};
 use lambda_http::Body;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -18,6 +22,8 @@ use tokio::task::JoinHandle;
 
 /// The events table of the local run.
 pub const EVENTS_TABLE: &str = "hitpoints-events";
+/// The HP snapshot table of the local run.
+pub const SNAPSHOTS_TABLE: &str = "hitpoints-snapshots";
 /// Where the local run keeps its data unless told `--in-memory`.
 pub const DATA_DIR: &str = ".hitpoints";
 
@@ -63,11 +69,17 @@ pub struct Running {
     /// The embedded DynamoDB's endpoint, for the AWS CLI or the SDK.
     pub dynamodb_endpoint: String,
     stop: watch::Sender<bool>,
+    stop_database: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    database: JoinHandle<()>,
 }
 
 /// Starts the embedded DynamoDB, creates the tables if missing, and only then serves the API.
 pub async fn start(options: &Options) -> Result<Running, StartError> {
+    let position_file = match &options.storage {
+        Storage::InMemory => None,
+        Storage::Directory(dir) => Some(dir.join("stream-position.json")),
+    };
     let database = match &options.storage {
         Storage::InMemory => dynoxide::Database::memory(),
         Storage::Directory(dir) => {
@@ -78,7 +90,9 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     }
     .map_err(|e| StartError::Database(e.to_string()))?;
 
+    // The API and the projector stop first, then the database they use.
     let (stop, stopped) = watch::channel(false);
+    let (stop_database, database_stopped) = watch::channel(false);
     let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
@@ -86,7 +100,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let dynamo_listener = listen(0).await?;
     let dynamodb_endpoint = format!("http://{}", local_addr(&dynamo_listener)?);
     let dynamo = tokio::spawn({
-        let shutdown = until_stopped(stopped.clone());
+        let shutdown = until_stopped(database_stopped);
         async move {
             if let Err(e) =
                 dynoxide::server::serve_with_shutdown(dynamo_listener, database, shutdown).await
@@ -98,11 +112,21 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
 
     let client = local_client(&dynamodb_endpoint);
     tables::create_events_table(&client, EVENTS_TABLE, true).await?;
-    let store = EventStore::new(client, EVENTS_TABLE);
+    tables::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
+    let store = EventStore::new(client.clone(), EVENTS_TABLE);
+    let snapshots = SnapshotStore::new(client, SNAPSHOTS_TABLE);
+
+    let follower = streams::Follower {
+        client: streams_client(&dynamodb_endpoint),
+        table: EVENTS_TABLE.to_string(),
+        projector: Projector::new(store.clone(), snapshots.clone()),
+        position_file,
+    };
+    let projector = tokio::spawn(follower.run(stopped.clone()));
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
-    let api = Arc::new(Api::new(store, Function::All));
+    let api = Arc::new(Api::new(store, Function::All).with_snapshots(snapshots));
     let router = Router::new().fallback(serve).with_state(api);
     let http = tokio::spawn({
         let shutdown = until_stopped(stopped.clone());
@@ -120,7 +144,9 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         api_addr,
         dynamodb_endpoint,
         stop,
-        tasks: vec![http, dynamo],
+        stop_database,
+        tasks: vec![http, projector],
+        database: dynamo,
     })
 }
 
@@ -131,7 +157,27 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
+        let _ = self.stop_database.send(true);
+        let _ = self.database.await;
     }
+}
+
+/// A DynamoDB Streams client for the embedded server (fixed region and credentials).
+fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
+    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "hitpoints-local",
+        ))
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StartError> {

@@ -51,6 +51,22 @@ impl LocalRun {
         (status, body)
     }
 
+    /// Polls `GET /characters/{id}` until it answers from a snapshot at `version`.
+    fn wait_for_snapshot(&self, id: &str, version: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (status, state) = self.call("GET", &format!("/characters/{id}"), None);
+            if status == 200 && state["source"] == "snapshot" && state["version"] == version {
+                return state;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no snapshot at {version}: {state}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Stops it the way Ctrl-C or a service manager would, and checks it exits cleanly.
     fn stop(mut self) {
         let status = Command::new("kill")
@@ -95,12 +111,16 @@ fn a_characters_life_over_http() {
         Some(json!({"expected_version": 0, "events": [{"character_name": "Nuru", "hp_change": -1, "note": "late"}]})),
     );
     assert_eq!((status, body["current_version"].clone()), (409, json!(2)));
-    let (status, state) = run.call("GET", &format!("/characters/{id}"), None);
+    let (status, state) = run.call("GET", &format!("/characters/{id}?consistent=true"), None);
     assert_eq!(status, 200);
     assert_eq!(
         (state["hp"].clone(), state["version"].clone()),
         (json!(3), json!(2))
     );
+    assert_eq!(state["source"], "events");
+    // The projector follows the stream: the snapshot catches up (a generous deadline).
+    let state = run.wait_for_snapshot(&id, 2);
+    assert_eq!(state["hp"], 3);
     let (status, page) = run.call("GET", &format!("{events}?direction=backward&limit=1"), None);
     assert_eq!(status, 200);
     assert_eq!(page["events"][0]["note"], "bludgeoning damage from bugbear");
@@ -128,11 +148,23 @@ fn data_survives_a_restart() {
     );
     assert_eq!(status, 201);
     let id = created["id"].as_str().expect("id").to_string();
+    run.wait_for_snapshot(&id, 0);
     run.stop();
+    let position =
+        std::fs::read_to_string(dir.join("stream-position.json")).expect("a saved position");
+    assert!(position.contains("sequence_number"), "{position}");
 
     let run = LocalRun::start(&["--data-dir", &dir_arg]);
     let (status, state) = run.call("GET", &format!("/characters/{id}"), None);
     assert_eq!((status, state["hp"].clone()), (200, json!(8)));
+    let (status, _) = run.call(
+        "POST",
+        &format!("/characters/{id}/events"),
+        Some(json!({"expected_version": 0, "events": [{"character_name": "Nuru", "hp_change": -5, "note": "Fall"}]})),
+    );
+    assert_eq!(status, 201);
+    let state = run.wait_for_snapshot(&id, 1);
+    assert_eq!(state["hp"], 3);
     run.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

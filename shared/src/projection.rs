@@ -179,7 +179,7 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
             Ok(true) => outcome.writes += 1,
             Ok(false) => {}
             Err(error) => {
-                tracing::error!(%stream, error = %error, "snapshot not updated: reported as failed");
+                tracing::error!(%stream, error = ?error, "snapshot not updated: reported as failed");
                 outcome.failures.push(first_sequence_number.to_string());
             }
         }
