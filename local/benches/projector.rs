@@ -2,6 +2,7 @@
 //! - lag from an append (HTTP) to its snapshot in the local run (median, p99);
 //! - the handler's records per second on batches of 100 Lambda-shaped records;
 //! - the local run's catch-up rate after a burst of appends.
+//!
 //! Prints figures; asserts nothing about time.
 
 use std::time::{Duration, Instant};
