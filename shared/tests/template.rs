@@ -1,0 +1,237 @@
+//! template.yaml checked against the code: binaries, environment, routes, permissions, and the
+//! stream source's values (which neither cfn-lint nor `sam validate` checks).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hitpoints::api::{Function, ROUTES};
+use hitpoints::config::{EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use serde_yaml_ng::Value;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// The DynamoDB and SQS actions each function's role needs, and why. The test fails when the
+/// template grants anything else, or misses any of these.
+const PERMISSIONS: &[(&str, &[(&str, &[&str])])] = &[
+    (
+        "append",
+        // Query: last version and replay checks; PutItem: a new stream's first event and each
+        // Put of a transaction; ConditionCheckItem: the transaction's check of version n.
+        &[("EventsTable", &["dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:Query"])],
+    ),
+    (
+        "query",
+        // Query: stream reads and the fold; GetItem: the snapshot.
+        &[("EventsTable", &["dynamodb:Query"]), ("SnapshotsTable", &["dynamodb:GetItem"])],
+    ),
+    (
+        "hp-projector",
+        &[
+            // Query: filling gaps; GetItem + UpdateItem: the conditional snapshot write.
+            ("EventsTable", &["dynamodb:Query"]),
+            ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:UpdateItem"]),
+            // The event source mapping, with the function's role: reading the stream...
+            (
+                "EventsTable.StreamArn",
+                &[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+            ),
+            // ...and sending what it gives up on to the on-failure destination.
+            ("ProjectorFailureQueue", &["sqs:SendMessage"]),
+        ],
+    ),
+];
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).expect("template.yaml");
+    serde_yaml_ng::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        // !Ref X, !GetAtt X.Y: the logical name they point at.
+        Value::Tagged(tagged) => text(&tagged.value),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().map(text).collect(),
+        other => vec![text(other)],
+    }
+}
+
+/// The template's functions by binary name.
+fn functions(template: &Value) -> BTreeMap<String, Value> {
+    let mut functions = BTreeMap::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"] == "AWS::Serverless::Function" {
+            assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+            let binary = text(&resource["Metadata"]["BuildProperties"]["Binary"]);
+            let duplicate = functions.insert(binary.clone(), resource["Properties"].clone());
+            assert!(duplicate.is_none(), "binary {binary} is built twice");
+        }
+    }
+    functions
+}
+
+#[test]
+fn every_function_is_a_workspace_binary_built_for_lambda() {
+    let template = template();
+    let functions = functions(&template);
+    let mut crates = BTreeSet::new();
+    for entry in std::fs::read_dir(format!("{ROOT}/functions")).expect("functions/") {
+        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml")).expect("Cargo.toml");
+        let name = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a package name");
+        crates.insert(name.to_string());
+    }
+    assert_eq!(functions.keys().cloned().collect::<BTreeSet<_>>(), crates);
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    assert_eq!(strings(&globals["Architectures"]), vec!["arm64"]);
+    assert_eq!(globals["Tracing"], "Active");
+    for (binary, properties) in &functions {
+        let timeout = properties["Timeout"].as_u64().expect("a timeout");
+        assert!((1..=900).contains(&timeout), "{binary}");
+        assert!(properties["LoggingConfig"]["LogGroup"].is_tagged(), "{binary} has its own log group");
+    }
+}
+
+trait Tagged {
+    fn is_tagged(&self) -> bool;
+}
+impl Tagged for Value {
+    fn is_tagged(&self) -> bool {
+        matches!(self, Value::Tagged(_))
+    }
+}
+
+#[test]
+fn every_variable_the_code_reads_is_set() {
+    let known = [("EVENTS_TABLE_VAR", EVENTS_TABLE_VAR), ("SNAPSHOTS_TABLE_VAR", SNAPSHOTS_TABLE_VAR)];
+    for (binary, properties) in functions(&template()) {
+        let main = std::fs::read_to_string(format!("{ROOT}/functions/{binary}/src/main.rs")).expect("main.rs");
+        let read: BTreeSet<String> = main
+            .split("required(")
+            .skip(1)
+            .map(|rest| {
+                let constant = rest.split(')').next().expect("a closing parenthesis").trim();
+                known
+                    .iter()
+                    .find(|(name, _)| *name == constant)
+                    .unwrap_or_else(|| panic!("{binary} reads {constant}, unknown to this test"))
+                    .1
+                    .to_string()
+            })
+            .collect();
+        assert!(!read.is_empty(), "{binary} reads its table names");
+        let set: BTreeSet<String> = properties["Environment"]["Variables"]
+            .as_mapping()
+            .map(|m| m.keys().map(text).collect())
+            .unwrap_or_default();
+        assert_eq!(set, read, "{binary}: the variables set are those the code reads");
+    }
+}
+
+#[test]
+fn the_api_routes_are_the_codes_routes() {
+    let template = template();
+    for (binary, function) in [("append", Function::Append), ("query", Function::Query)] {
+        let properties = &functions(&template)[binary];
+        let in_template: BTreeSet<(String, String)> = properties["Events"]
+            .as_mapping()
+            .expect("Events")
+            .values()
+            .filter(|e| e["Type"] == "HttpApi")
+            .map(|e| (text(&e["Properties"]["Method"]), text(&e["Properties"]["Path"])))
+            .collect();
+        let in_code: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .filter(|r| r.function == function)
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        assert_eq!(in_template, in_code, "{binary}");
+    }
+    let api = &template["Resources"]["HttpApi"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], "AWS_IAM");
+    assert!(api["Properties"].get("StageName").is_none(), "the $default stage: no stage prefix");
+}
+
+#[test]
+fn no_policy_grants_more_than_the_code_uses() {
+    let functions = functions(&template());
+    for (binary, expected) in PERMISSIONS {
+        let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for policy in functions[*binary]["Policies"].as_sequence().expect("Policies") {
+            for statement in policy["Statement"].as_sequence().expect("statements") {
+                assert_eq!(statement["Effect"], "Allow");
+                let actions = strings(&statement["Action"]);
+                let resources = strings(&statement["Resource"]);
+                for resource in &resources {
+                    assert!(!resource.contains('*'), "{binary}: resource {resource}");
+                    let resource = resource.trim_end_matches(".Arn").to_string();
+                    for action in &actions {
+                        assert!(!action.contains('*'), "{binary}: action {action}");
+                        granted.entry(resource.clone()).or_default().insert(action.clone());
+                    }
+                }
+            }
+        }
+        let expected: BTreeMap<String, BTreeSet<String>> = expected
+            .iter()
+            .map(|(resource, actions)| (resource.to_string(), actions.iter().map(|a| a.to_string()).collect()))
+            .collect();
+        assert_eq!(granted, expected, "{binary}");
+    }
+}
+
+#[test]
+fn the_stream_source_has_values_lambda_accepts() {
+    let template = template();
+    let projector = &functions(&template)["hp-projector"];
+    let source = &projector["Events"]["EventsStream"];
+    assert_eq!(source["Type"], "DynamoDB");
+    let p = &source["Properties"];
+    assert!(["TRIM_HORIZON", "LATEST"].contains(&text(&p["StartingPosition"]).as_str()));
+    assert_eq!(strings(&p["FunctionResponseTypes"]), vec!["ReportBatchItemFailures"]);
+    let batch = p["BatchSize"].as_u64().expect("BatchSize");
+    assert!((1..=10_000).contains(&batch));
+    let window = p["MaximumBatchingWindowInSeconds"].as_u64().expect("window");
+    assert!(window <= 300);
+    assert_eq!(p["BisectBatchOnFunctionError"], true);
+    let retries = p["MaximumRetryAttempts"].as_i64().expect("a bounded retry count");
+    assert!((0..=10_000).contains(&retries));
+    let age = p["MaximumRecordAgeInSeconds"].as_i64().expect("age");
+    assert!(age == -1 || (60..=604_800).contains(&age));
+    let parallel = p["ParallelizationFactor"].as_u64().expect("factor");
+    assert!((1..=10).contains(&parallel));
+    assert_eq!(text(&p["Stream"]), "EventsTable.StreamArn");
+    assert_eq!(text(&p["DestinationConfig"]["OnFailure"]["Destination"]), "ProjectorFailureQueue.Arn");
+
+    let events = &template["Resources"]["EventsTable"];
+    assert_eq!(events["DeletionPolicy"], "Retain");
+    let table = &events["Properties"];
+    assert!(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"].contains(&text(&table["StreamSpecification"]["StreamViewType"]).as_str()));
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    let keys: Vec<(String, String)> = table["KeySchema"]
+        .as_sequence()
+        .expect("keys")
+        .iter()
+        .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
+        .collect();
+    assert_eq!(keys, vec![("Id".into(), "HASH".into()), ("Version".into(), "RANGE".into())]);
+}
