@@ -30,6 +30,7 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let options = Options {
         port: 0,
+        dynamodb_port: 0,
         storage: Storage::InMemory,
     };
     let running = runtime

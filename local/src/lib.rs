@@ -38,6 +38,9 @@ pub enum Storage {
 pub struct Options {
     /// Port of the HTTP API on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Port of the embedded DynamoDB on 127.0.0.1, for other clients (the AWS CLI, functions
+    /// under `cargo lambda watch`); 0 picks a free one.
+    pub dynamodb_port: u16,
     pub storage: Storage,
 }
 
@@ -45,6 +48,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             port: 3000,
+            dynamodb_port: 0,
             storage: Storage::Directory(PathBuf::from(DATA_DIR)),
         }
     }
@@ -97,7 +101,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
 
-    let dynamo_listener = listen(0).await?;
+    let dynamo_listener = listen(options.dynamodb_port).await?;
     let dynamodb_endpoint = format!("http://{}", local_addr(&dynamo_listener)?);
     let dynamo = tokio::spawn({
         let shutdown = until_stopped(database_stopped);

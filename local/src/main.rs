@@ -8,7 +8,8 @@ use local::{start, Options, Storage, EVENTS_TABLE};
 const USAGE: &str = "usage: cargo run -p local -- [--in-memory] [--data-dir DIR] [--port N]
   --in-memory     keep nothing (default: keep data in .hitpoints/)
   --data-dir DIR  keep data in DIR
-  --port N        serve the API on 127.0.0.1:N (default 3000; 0 picks a free port)";
+  --port N        serve the API on 127.0.0.1:N (default 3000; 0 picks a free port)
+  --dynamodb-port N  the embedded DynamoDB on 127.0.0.1:N (default: a free port)";
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options::default();
@@ -20,17 +21,20 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 let dir = args.next().ok_or("--data-dir needs a directory")?;
                 options.storage = Storage::Directory(PathBuf::from(dir));
             }
-            "--port" => {
-                let port = args.next().ok_or("--port needs a number")?;
-                options.port = port
-                    .parse()
-                    .map_err(|_| format!("--port needs a number from 0 to 65535, got {port:?}"))?;
-            }
+            "--port" => options.port = port_arg("--port", args.next())?,
+            "--dynamodb-port" => options.dynamodb_port = port_arg("--dynamodb-port", args.next())?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(options)
+}
+
+fn port_arg(flag: &str, value: Option<String>) -> Result<u16, String> {
+    let value = value.ok_or(format!("{flag} needs a number"))?;
+    value
+        .parse()
+        .map_err(|_| format!("{flag} needs a number from 0 to 65535, got {value:?}"))
 }
 
 #[tokio::main]
@@ -128,5 +132,7 @@ mod tests {
         assert!(parse(&["--port", "http"]).is_err_and(|e| e.contains("--port")));
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--verbose"]).is_err_and(|e| e.contains("--verbose")));
+        let options = parse(&["--dynamodb-port", "8000"]).expect("valid");
+        assert_eq!(options.dynamodb_port, 8000);
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 async fn a_poison_record_does_not_block_the_stream() {
     let running = start(&Options {
         port: 0,
+        dynamodb_port: 0,
         storage: Storage::InMemory,
     })
     .await

@@ -11,24 +11,40 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// The DynamoDB and SQS actions each function's role needs, and why. The test fails when the
 /// template grants anything else, or misses any of these.
-const PERMISSIONS: &[(&str, &[(&str, &[&str])])] = &[
+/// (resource, actions) pairs of one function.
+type Grants = &'static [(&'static str, &'static [&'static str])];
+
+const PERMISSIONS: &[(&str, Grants)] = &[
     (
         "append",
         // Query: last version and replay checks; PutItem: a new stream's first event and each
         // Put of a transaction; ConditionCheckItem: the transaction's check of version n.
-        &[("EventsTable", &["dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:Query"])],
+        &[(
+            "EventsTable",
+            &[
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            ],
+        )],
     ),
     (
         "query",
         // Query: stream reads and the fold; GetItem: the snapshot.
-        &[("EventsTable", &["dynamodb:Query"]), ("SnapshotsTable", &["dynamodb:GetItem"])],
+        &[
+            ("EventsTable", &["dynamodb:Query"]),
+            ("SnapshotsTable", &["dynamodb:GetItem"]),
+        ],
     ),
     (
         "hp-projector",
         &[
             // Query: filling gaps; GetItem + UpdateItem: the conditional snapshot write.
             ("EventsTable", &["dynamodb:Query"]),
-            ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:UpdateItem"]),
+            (
+                "SnapshotsTable",
+                &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            ),
             // The event source mapping, with the function's role: reading the stream...
             (
                 "EventsTable.StreamArn",
@@ -88,7 +104,8 @@ fn every_function_is_a_workspace_binary_built_for_lambda() {
     let functions = functions(&template);
     let mut crates = BTreeSet::new();
     for entry in std::fs::read_dir(format!("{ROOT}/functions")).expect("functions/") {
-        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml")).expect("Cargo.toml");
+        let manifest = std::fs::read_to_string(entry.expect("entry").path().join("Cargo.toml"))
+            .expect("Cargo.toml");
         let name = manifest
             .lines()
             .find_map(|l| l.strip_prefix("name = \""))
@@ -105,7 +122,10 @@ fn every_function_is_a_workspace_binary_built_for_lambda() {
     for (binary, properties) in &functions {
         let timeout = properties["Timeout"].as_u64().expect("a timeout");
         assert!((1..=900).contains(&timeout), "{binary}");
-        assert!(properties["LoggingConfig"]["LogGroup"].is_tagged(), "{binary} has its own log group");
+        assert!(
+            properties["LoggingConfig"]["LogGroup"].is_tagged(),
+            "{binary} has its own log group"
+        );
     }
 }
 
@@ -120,14 +140,22 @@ impl Tagged for Value {
 
 #[test]
 fn every_variable_the_code_reads_is_set() {
-    let known = [("EVENTS_TABLE_VAR", EVENTS_TABLE_VAR), ("SNAPSHOTS_TABLE_VAR", SNAPSHOTS_TABLE_VAR)];
+    let known = [
+        ("EVENTS_TABLE_VAR", EVENTS_TABLE_VAR),
+        ("SNAPSHOTS_TABLE_VAR", SNAPSHOTS_TABLE_VAR),
+    ];
     for (binary, properties) in functions(&template()) {
-        let main = std::fs::read_to_string(format!("{ROOT}/functions/{binary}/src/main.rs")).expect("main.rs");
+        let main = std::fs::read_to_string(format!("{ROOT}/functions/{binary}/src/main.rs"))
+            .expect("main.rs");
         let read: BTreeSet<String> = main
             .split("required(")
             .skip(1)
             .map(|rest| {
-                let constant = rest.split(')').next().expect("a closing parenthesis").trim();
+                let constant = rest
+                    .split(')')
+                    .next()
+                    .expect("a closing parenthesis")
+                    .trim();
                 known
                     .iter()
                     .find(|(name, _)| *name == constant)
@@ -141,7 +169,10 @@ fn every_variable_the_code_reads_is_set() {
             .as_mapping()
             .map(|m| m.keys().map(text).collect())
             .unwrap_or_default();
-        assert_eq!(set, read, "{binary}: the variables set are those the code reads");
+        assert_eq!(
+            set, read,
+            "{binary}: the variables set are those the code reads"
+        );
     }
 }
 
@@ -155,7 +186,12 @@ fn the_api_routes_are_the_codes_routes() {
             .expect("Events")
             .values()
             .filter(|e| e["Type"] == "HttpApi")
-            .map(|e| (text(&e["Properties"]["Method"]), text(&e["Properties"]["Path"])))
+            .map(|e| {
+                (
+                    text(&e["Properties"]["Method"]),
+                    text(&e["Properties"]["Path"]),
+                )
+            })
             .collect();
         let in_code: BTreeSet<(String, String)> = ROUTES
             .iter()
@@ -167,7 +203,10 @@ fn the_api_routes_are_the_codes_routes() {
     let api = &template["Resources"]["HttpApi"];
     assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
     assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], "AWS_IAM");
-    assert!(api["Properties"].get("StageName").is_none(), "the $default stage: no stage prefix");
+    assert!(
+        api["Properties"].get("StageName").is_none(),
+        "the $default stage: no stage prefix"
+    );
 }
 
 #[test]
@@ -175,7 +214,10 @@ fn no_policy_grants_more_than_the_code_uses() {
     let functions = functions(&template());
     for (binary, expected) in PERMISSIONS {
         let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for policy in functions[*binary]["Policies"].as_sequence().expect("Policies") {
+        for policy in functions[*binary]["Policies"]
+            .as_sequence()
+            .expect("Policies")
+        {
             for statement in policy["Statement"].as_sequence().expect("statements") {
                 assert_eq!(statement["Effect"], "Allow");
                 let actions = strings(&statement["Action"]);
@@ -185,14 +227,22 @@ fn no_policy_grants_more_than_the_code_uses() {
                     let resource = resource.trim_end_matches(".Arn").to_string();
                     for action in &actions {
                         assert!(!action.contains('*'), "{binary}: action {action}");
-                        granted.entry(resource.clone()).or_default().insert(action.clone());
+                        granted
+                            .entry(resource.clone())
+                            .or_default()
+                            .insert(action.clone());
                     }
                 }
             }
         }
         let expected: BTreeMap<String, BTreeSet<String>> = expected
             .iter()
-            .map(|(resource, actions)| (resource.to_string(), actions.iter().map(|a| a.to_string()).collect()))
+            .map(|(resource, actions)| {
+                (
+                    resource.to_string(),
+                    actions.iter().map(|a| a.to_string()).collect(),
+                )
+            })
             .collect();
         assert_eq!(granted, expected, "{binary}");
     }
@@ -206,32 +256,52 @@ fn the_stream_source_has_values_lambda_accepts() {
     assert_eq!(source["Type"], "DynamoDB");
     let p = &source["Properties"];
     assert!(["TRIM_HORIZON", "LATEST"].contains(&text(&p["StartingPosition"]).as_str()));
-    assert_eq!(strings(&p["FunctionResponseTypes"]), vec!["ReportBatchItemFailures"]);
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec!["ReportBatchItemFailures"]
+    );
     let batch = p["BatchSize"].as_u64().expect("BatchSize");
     assert!((1..=10_000).contains(&batch));
-    let window = p["MaximumBatchingWindowInSeconds"].as_u64().expect("window");
+    let window = p["MaximumBatchingWindowInSeconds"]
+        .as_u64()
+        .expect("window");
     assert!(window <= 300);
     assert_eq!(p["BisectBatchOnFunctionError"], true);
-    let retries = p["MaximumRetryAttempts"].as_i64().expect("a bounded retry count");
+    let retries = p["MaximumRetryAttempts"]
+        .as_i64()
+        .expect("a bounded retry count");
     assert!((0..=10_000).contains(&retries));
     let age = p["MaximumRecordAgeInSeconds"].as_i64().expect("age");
     assert!(age == -1 || (60..=604_800).contains(&age));
     let parallel = p["ParallelizationFactor"].as_u64().expect("factor");
     assert!((1..=10).contains(&parallel));
     assert_eq!(text(&p["Stream"]), "EventsTable.StreamArn");
-    assert_eq!(text(&p["DestinationConfig"]["OnFailure"]["Destination"]), "ProjectorFailureQueue.Arn");
+    assert_eq!(
+        text(&p["DestinationConfig"]["OnFailure"]["Destination"]),
+        "ProjectorFailureQueue.Arn"
+    );
 
     let events = &template["Resources"]["EventsTable"];
     assert_eq!(events["DeletionPolicy"], "Retain");
     let table = &events["Properties"];
-    assert!(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"].contains(&text(&table["StreamSpecification"]["StreamViewType"]).as_str()));
+    assert!(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+        .contains(&text(&table["StreamSpecification"]["StreamViewType"]).as_str()));
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
     let keys: Vec<(String, String)> = table["KeySchema"]
         .as_sequence()
         .expect("keys")
         .iter()
         .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
         .collect();
-    assert_eq!(keys, vec![("Id".into(), "HASH".into()), ("Version".into(), "RANGE".into())]);
+    assert_eq!(
+        keys,
+        vec![
+            ("Id".into(), "HASH".into()),
+            ("Version".into(), "RANGE".into())
+        ]
+    );
 }
