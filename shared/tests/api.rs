@@ -4,7 +4,7 @@
 mod support;
 
 use hitpoints::api::{Api, Function};
-use hitpoints::store::{local_client, EventStore};
+use hitpoints::store::EventStore;
 use hitpoints::{ExpectedVersion, NewEvent};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -398,19 +398,7 @@ async fn each_function_serves_only_its_routes() {
 
 #[tokio::test]
 async fn an_unreachable_store_is_503_with_a_retry_hint() {
-    use aws_sdk_dynamodb::config::retry::RetryConfig;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let client = local_client(&format!("http://127.0.0.1:{port}"));
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        client
-            .config()
-            .to_builder()
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    );
+    let client = support::unreachable_client();
     let api = Api::new(EventStore::new(client, "events"), Function::All);
     let request: Request = lambda_http::http::Request::builder()
         .method(Method::GET)

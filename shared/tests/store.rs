@@ -543,19 +543,7 @@ async fn a_stream_without_events_is_not_found() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_an_infrastructure_error() {
-    use aws_sdk_dynamodb::config::retry::RetryConfig;
-    // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let client = hitpoints::store::local_client(&format!("http://127.0.0.1:{port}"));
-    let config = client
-        .config()
-        .to_builder()
-        .retry_config(RetryConfig::disabled())
-        .build();
-    let store = EventStore::new(aws_sdk_dynamodb::Client::from_conf(config), "events");
+    let store = EventStore::new(support::unreachable_client(), "events");
     match store
         .append(
             Uuid::new_v4(),

@@ -81,3 +81,20 @@ impl TestDb {
 fn leak(name: String) -> &'static str {
     Box::leak(name.into_boxed_str())
 }
+
+/// A client for an endpoint where nothing listens (a port that was free a moment ago), with
+/// retries off so the failure comes at once.
+pub fn unreachable_client() -> Client {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = local_client(&format!("http://127.0.0.1:{port}"));
+    let config = client
+        .config()
+        .to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
