@@ -150,8 +150,13 @@ impl EventStore {
                         replayed: false,
                     }),
                     Err(WriteFailure::Conflict) => {
-                        let first = next_version(last);
-                        let found = self.read_range(stream, first, events.len()).await?;
+                        // Only events with ids can be a replay: look where they would have gone.
+                        let found = if events.iter().any(|e| e.event_id.is_some()) {
+                            let first = next_version(last);
+                            self.read_range(stream, first, events.len()).await?
+                        } else {
+                            Vec::new()
+                        };
                         self.replay_or_conflict(stream, expected, &events, found)
                             .await
                     }
