@@ -79,9 +79,11 @@ impl SnapshotBackend for Projector {
 /// A Lambda stream record as the projection sees it. A record without a sequence number cannot
 /// be reported or retried: it is logged and left out.
 fn decode_record(record: &EventRecord) -> Option<StreamRecord> {
-    let keys = serde_json::to_string(&record.change.keys).unwrap_or_default();
+    // The keys, for the log, only when something is logged.
+    let keys = || serde_json::to_string(&record.change.keys).unwrap_or_default();
     let Some(sequence_number) = record.change.sequence_number.clone() else {
-        tracing::error!(%keys, event_id = %record.event_id, "stream record without a sequence number: skipped");
+        tracing::error!(keys = %keys(), event_id = %record.event_id,
+            "stream record without a sequence number: skipped");
         return None;
     };
     let change = match record.event_name.as_str() {
@@ -93,19 +95,19 @@ fn decode_record(record: &EventRecord) -> Option<StreamRecord> {
                         event: item.into_event(),
                     },
                     Err(e) => Change::Undecodable {
-                        keys,
+                        keys: keys(),
                         reason: format!("Id is not a uuid: {e}"),
                     },
                 },
                 Err(e) => Change::Undecodable {
-                    keys,
+                    keys: keys(),
                     reason: e.to_string(),
                 },
             }
         }
         other => Change::Ignored {
             event_name: other.to_string(),
-            keys,
+            keys: keys(),
         },
     };
     Some(StreamRecord {
