@@ -19,7 +19,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     let median = percentile(&mut samples, 0.5);
     let p99 = percentile(&mut samples, 0.99);
     println!(
-        "{name:<34} n={:<5} median {:>7.3} ms   p99 {:>7.3} ms",
+        "{name:<48} n={:<5} median {:>7.3} ms   p99 {:>7.3} ms",
         samples.len(),
         median.as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3
@@ -78,24 +78,34 @@ fn main() {
         any.push(started.elapsed());
     }
     let mut page = Vec::with_capacity(READS);
-    let mut state = Vec::with_capacity(READS);
+    let mut snapshot = Vec::with_capacity(READS);
+    let mut fold = Vec::with_capacity(READS / 10);
     for _ in 0..READS {
         let started = Instant::now();
         assert_eq!(get(&format!("{events}?limit=100&direction=backward")), 200);
         page.push(started.elapsed());
     }
-    for _ in 0..READS / 10 {
+    for _ in 0..READS {
         let started = Instant::now();
         assert_eq!(get(&format!("/characters/{id}")), 200);
-        state.push(started.elapsed());
+        snapshot.push(started.elapsed());
+    }
+    for _ in 0..READS / 10 {
+        let started = Instant::now();
+        assert_eq!(get(&format!("/characters/{id}?consistent=true")), 200);
+        fold.push(started.elapsed());
     }
     println!("local run over HTTP (embedded dynoxide, in memory, stream enabled):");
     report("append 1 event, exact version", exact);
     report("append 1 event, any", any);
     report("read a page of 100 events", page);
+    report("GET character (one snapshot read)", snapshot);
     report(
-        &format!("GET character (fold of {} events)", 2 * APPENDS + 1),
-        state,
+        &format!(
+            "GET character?consistent=true (fold of {} events)",
+            2 * APPENDS + 1
+        ),
+        fold,
     );
     runtime.block_on(running.stop());
 }
