@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use futures_util::future::join_all;
 use uuid::Uuid;
 
 use crate::domain::{next_version, RecordedEvent, Version};
@@ -174,8 +175,21 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
         }
     }
     outcome.characters = groups.len();
-    for (stream, first_sequence_number, events) in groups {
-        match project_character(backend, stream, events).await {
+    // Characters are independent: their snapshots are written concurrently.
+    let results = join_all(
+        groups
+            .into_iter()
+            .map(|(stream, first, events)| async move {
+                (
+                    stream,
+                    first,
+                    project_character(backend, stream, events).await,
+                )
+            }),
+    )
+    .await;
+    for (stream, first_sequence_number, result) in results {
+        match result {
             Ok(true) => outcome.writes += 1,
             Ok(false) => {}
             Err(error) => {
