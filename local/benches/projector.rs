@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 const LAG_SAMPLES: usize = 200;
+const IDLE_LAG_SAMPLES: usize = 20;
 const BURST_CHARACTERS: usize = 20;
 const BURST_EVENTS_EACH: usize = 100;
 
@@ -53,34 +54,41 @@ fn main() {
         let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);
         let base = format!("http://{}", running.api_addr);
 
-        // Lag: an append through HTTP, then the snapshot at its version.
-        let mut lags = Vec::with_capacity(LAG_SAMPLES);
-        for _ in 0..LAG_SAMPLES {
-            let url = format!("{base}/characters");
-            let started = Instant::now();
-            let body = tokio::task::spawn_blocking(move || -> Value {
-                let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-                agent
-                    .post(&url)
-                    .send_json(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"}))
-                    .expect("201")
-                    .body_mut()
-                    .read_json()
-                    .expect("json")
-            })
-            .await
-            .expect("request");
-            let id = Uuid::parse_str(body["id"].as_str().expect("id")).expect("uuid");
-            wait_for(&snapshots, id, 0).await;
-            lags.push(started.elapsed());
+        // Lag: an append through HTTP, then the snapshot at its version; while the stream is
+        // busy, and after a second of idleness (the follower's polls back off to 250 ms).
+        for (label, samples, idle) in [
+            ("busy stream", LAG_SAMPLES, Duration::ZERO),
+            ("after 1 s idle", IDLE_LAG_SAMPLES, Duration::from_secs(1)),
+        ] {
+            let mut lags = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                tokio::time::sleep(idle).await;
+                let url = format!("{base}/characters");
+                let started = Instant::now();
+                let body = tokio::task::spawn_blocking(move || -> Value {
+                    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+                    agent
+                        .post(&url)
+                        .send_json(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"}))
+                        .expect("201")
+                        .body_mut()
+                        .read_json()
+                        .expect("json")
+                })
+                .await
+                .expect("request");
+                let id = Uuid::parse_str(body["id"].as_str().expect("id")).expect("uuid");
+                wait_for(&snapshots, id, 0).await;
+                lags.push(started.elapsed());
+            }
+            lags.sort();
+            println!(
+                "append-to-snapshot lag, {label} (local run, n={}): median {:.2} ms, p99 {:.2} ms",
+                lags.len(),
+                millis(lags[lags.len() / 2]),
+                millis(lags[(lags.len() * 99) / 100])
+            );
         }
-        lags.sort();
-        println!(
-            "append-to-snapshot lag (local run, n={}): median {:.2} ms, p99 {:.2} ms",
-            lags.len(),
-            millis(lags[lags.len() / 2]),
-            millis(lags[(lags.len() * 99) / 100])
-        );
 
         // Catch-up: a burst of appends straight to the table, then wait for every snapshot.
         let started = Instant::now();

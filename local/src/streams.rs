@@ -19,8 +19,10 @@ pub const BATCH_SIZE: i32 = 100;
 /// Deliveries of a failing record before it is set aside (Lambda: `MaximumRetryAttempts`, then
 /// the on-failure destination; here, the log).
 const MAX_RETRIES: u32 = 3;
-/// Wait between polls of an idle stream.
-const IDLE_POLL: Duration = Duration::from_millis(20);
+/// Waits between polls of an idle stream: from the first, doubling on each empty poll up to the
+/// last (Lambda's own poller reads a shard four times a second), back to the first after records.
+const IDLE_POLL_FIRST: Duration = Duration::from_millis(10);
+const IDLE_POLL_MAX: Duration = Duration::from_millis(250);
 
 /// Where the follower is in the stream: kept in a file so a restart goes on from there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +103,7 @@ impl Follower {
             };
             let mut iterator = request.send().await?.shard_iterator;
             position.shard_id = Some(shard.clone());
+            let mut idle_poll = IDLE_POLL_FIRST;
             while let Some(current) = iterator.take() {
                 if *stop.borrow() {
                     return Ok(());
@@ -121,11 +124,13 @@ impl Follower {
                     .collect();
                 if records.is_empty() {
                     tokio::select! {
-                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = tokio::time::sleep(idle_poll) => {}
                         _ = stop.changed() => {}
                     }
+                    idle_poll = (idle_poll * 2).min(IDLE_POLL_MAX);
                     continue;
                 }
+                idle_poll = IDLE_POLL_FIRST;
                 self.deliver(records, position, stop).await;
             }
         }
