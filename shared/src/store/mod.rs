@@ -124,10 +124,6 @@ impl EventStore {
         &self.table
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Appends 1 to 100 events to `stream`, all or nothing.
     ///
     /// A request whose events all carry ids stored already, in the same order and content,
@@ -389,16 +385,6 @@ impl EventStore {
             return Err(Error::NotFound(stream));
         }
         Ok(events)
-    }
-
-    /// Events after `after` (all of them when `None`), in version order; empty when there are none.
-    pub async fn read_after(
-        &self,
-        stream: Uuid,
-        after: Option<Version>,
-    ) -> Result<Vec<RecordedEvent>, Error> {
-        self.query(stream, Some(next_version(after)), Direction::Forward, None)
-            .await
     }
 
     /// A character's state: the fold of its whole stream.

@@ -45,10 +45,6 @@ impl SnapshotStore {
         }
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     /// The character's snapshot, if it has one. `consistent` asks for a strongly consistent read.
     pub async fn get(&self, stream: Uuid, consistent: bool) -> Result<Option<Snapshot>, Error> {
         let output = self
