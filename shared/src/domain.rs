@@ -23,6 +23,10 @@ const ITEM_OVERHEAD_BYTES: usize = 256;
 /// A version of a stream: 0 is the first event.
 pub type Version = u64;
 
+/// The highest version an expected version may name: far beyond any real stream, and low
+/// enough that the versions after it never overflow.
+pub const MAX_EXPECTED_VERSION: Version = i64::MAX as Version;
+
 /// An event a caller wants appended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +100,19 @@ impl std::fmt::Display for ExpectedVersion {
 /// The first version an append writes when the stream's last version is `last`.
 pub fn next_version(last: Option<Version>) -> Version {
     last.map_or(0, |v| v + 1)
+}
+
+/// Checks an expected version against its range.
+pub fn validate_expected(expected: ExpectedVersion) -> Result<(), InvalidInput> {
+    match expected {
+        ExpectedVersion::Exact(v) if v > MAX_EXPECTED_VERSION => {
+            Err(InvalidInput::ExpectedVersionOutOfRange {
+                value: v,
+                max: MAX_EXPECTED_VERSION,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks an append's events against every limit, before anything is written.

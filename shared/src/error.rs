@@ -55,6 +55,8 @@ pub enum InvalidInput {
     DuplicateEventId { index: usize, event_id: Uuid },
     #[error("the cursor is not valid for this stream: {reason}")]
     BadCursor { reason: &'static str },
+    #[error("expected_version {value} is beyond the highest version a stream can have ({max})")]
+    ExpectedVersionOutOfRange { value: u64, max: u64 },
     #[error("limit must be between 1 and {max}, got {value}")]
     BadLimit { value: usize, max: usize },
 }

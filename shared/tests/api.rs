@@ -241,6 +241,7 @@ async fn bad_requests_are_400_with_what_is_wrong() {
         (Method::POST, events.clone(), Some(Body::Text(json!({"events": [{"character_name": "a", "hp_change": 1, "note": "n", "event_id": "nope"}]}).to_string())), "invalid_body"),
         (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": -1, "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
         (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": "latest", "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
+        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": u64::MAX, "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
         (Method::POST, "/characters".into(), Some(Body::Text("[1, 2]".into())), "invalid_body"),
         (Method::GET, "/characters/not-a-uuid".into(), None, "invalid_id"),
         (Method::GET, "/characters/not-a-uuid/events".into(), None, "invalid_id"),

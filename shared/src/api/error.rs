@@ -103,6 +103,7 @@ fn invalid_status(invalid: &InvalidInput) -> (StatusCode, &'static str) {
         BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "events_too_large"),
         BadCursor { .. } => (StatusCode::BAD_REQUEST, "invalid_cursor"),
         BadLimit { .. } => (StatusCode::BAD_REQUEST, "invalid_limit"),
+        ExpectedVersionOutOfRange { .. } => (StatusCode::BAD_REQUEST, "invalid_expected_version"),
         NoEvents
         | EmptyName { .. }
         | NameTooLong { .. }

@@ -20,8 +20,8 @@ use errors::{is_condition_failure, WriteFailure};
 pub use snapshots::{Snapshot, SnapshotStore};
 
 use crate::domain::{
-    next_version, validate_events, CharacterState, Direction, ExpectedVersion, NewEvent,
-    RecordedEvent, Version,
+    next_version, validate_events, validate_expected, CharacterState, Direction, ExpectedVersion,
+    NewEvent, RecordedEvent, Version,
 };
 use crate::error::{Error, InvalidInput, VersionConflict};
 use item::{attr, EventItem};
@@ -135,6 +135,7 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
+        validate_expected(expected)?;
         validate_events(&events)?;
         match expected {
             ExpectedVersion::Any => self.append_any(stream, &events).await,
