@@ -1,0 +1,44 @@
+//! Configuration from the environment, as a deployed function reads it. Its own test binary:
+//! it sets process environment variables.
+
+mod support;
+
+use hitpoints::config::{dynamodb_client, required, MissingVar};
+use hitpoints::store::tables;
+
+#[tokio::test]
+async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
+    let db = support::test_db().await;
+    for (key, value) in [
+        ("AWS_ENDPOINT_URL_DYNAMODB", db.endpoint.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("HITPOINTS_TEST_TABLE_VAR", "  "),
+    ] {
+        std::env::set_var(key, value);
+    }
+    let client = dynamodb_client().await;
+    assert!(
+        tables::create_events_table(&client, "through-aws-config", false)
+            .await
+            .expect("a table on the local server")
+    );
+    let listed = db.client.list_tables().send().await.expect("list");
+    assert!(listed
+        .table_names()
+        .iter()
+        .any(|t| t == "through-aws-config"));
+
+    // A required variable that is missing or blank stops a function at start-up, by name.
+    assert!(matches!(
+        required("HITPOINTS_TEST_TABLE_VAR"),
+        Err(MissingVar("HITPOINTS_TEST_TABLE_VAR"))
+    ));
+    assert!(matches!(
+        required("HITPOINTS_TEST_UNSET_VAR"),
+        Err(MissingVar(_))
+    ));
+    std::env::set_var("HITPOINTS_TEST_TABLE_VAR", "events");
+    assert_eq!(required("HITPOINTS_TEST_TABLE_VAR").expect("set"), "events");
+}
