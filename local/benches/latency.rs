@@ -62,7 +62,7 @@ fn main() {
         json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"}),
     );
     assert_eq!(status, 201);
-    let id = created["id"].as_str().expect("id").to_string();
+    let id = created["id"].as_str().expect("id").to_owned();
     let events = format!("/characters/{id}/events");
 
     let mut exact = Vec::with_capacity(APPENDS);

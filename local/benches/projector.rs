@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
 use hitpoints::projector::Projector;
-use hitpoints::store::item::EventItem;
-use hitpoints::store::{local_client, tables, EventStore, SnapshotStore};
+use hitpoints::store::{EventStore, SnapshotStore};
 use hitpoints::{ExpectedVersion, NewEvent};
+use hitpoints_testkit::insert_record;
+use local::dynamodb::{create_events_table, create_snapshots_table, local_client};
 use local::{start, Options, Storage, EVENTS_TABLE, SNAPSHOTS_TABLE};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -22,12 +23,7 @@ const BURST_CHARACTERS: usize = 20;
 const BURST_EVENTS_EACH: usize = 100;
 
 fn event(hp: i64) -> NewEvent {
-    NewEvent {
-        character_name: "Nuru".into(),
-        hp_change: hp,
-        note: "hit".into(),
-        event_id: None,
-    }
+    hitpoints_testkit::event("Nuru", hp, "hit")
 }
 
 fn millis(d: Duration) -> f64 {
@@ -114,8 +110,8 @@ fn main() {
 
         // The handler alone: batches of 100 Lambda-shaped records, 10 characters per batch, on
         // tables without a stream (so dynoxide's stream bookkeeping is not counted).
-        tables::create_events_table(&client, "bench-events", false).await.expect("table");
-        tables::create_snapshots_table(&client, "bench-snapshots").await.expect("table");
+        create_events_table(&client, "bench-events", false).await.expect("table");
+        create_snapshots_table(&client, "bench-snapshots").await.expect("table");
         let bench_store = EventStore::new(client.clone(), "bench-events");
         let projector = Projector::new(bench_store.clone(), SnapshotStore::new(client.clone(), "bench-snapshots"));
         let mut records = Vec::new();
@@ -135,17 +131,7 @@ fn main() {
                 let records: Vec<Value> = chunk
                     .iter()
                     .enumerate()
-                    .map(|(i, (stream, e))| {
-                        let image: serde_dynamo::Item =
-                            serde_dynamo::to_item(EventItem::from_event(*stream, e)).expect("item");
-                        json!({
-                            "eventID": format!("{i:032x}"), "eventName": "INSERT", "eventVersion": "1.1",
-                            "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
-                            "dynamodb": {"Keys": {"Id": {"S": stream.to_string()}, "Version": {"N": e.version.to_string()}},
-                                         "NewImage": image, "SequenceNumber": format!("{i:021}"),
-                                         "SizeBytes": 200, "StreamViewType": "NEW_IMAGE"}
-                        })
-                    })
+                    .map(|(i, (stream, e))| insert_record(*stream, e, i))
                     .collect();
                 serde_json::from_value(json!({ "Records": records })).expect("an event")
             })
@@ -154,7 +140,7 @@ fn main() {
         let mut batch_times = Vec::new();
         for event in events {
             let batch_started = Instant::now();
-            let response = projector.handle(event).await;
+            let response = hitpoints_streams::handle(&projector, event).await;
             assert!(response.batch_item_failures.is_empty());
             batch_times.push(batch_started.elapsed());
         }

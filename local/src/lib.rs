@@ -1,21 +1,17 @@
 //! The local run: an embedded dynoxide server in-process, the tables, the HTTP API served
-//! through the same route table and handlers as the Lambdas, and the HP projector fed from the
-//! events table's stream as Lambda would feed it.
+//! through the same router as the Lambdas, and the HP projector fed from the events table's
+//! stream through the same Streams adapter, in the batches Lambda would deliver.
 
+pub mod dynamodb;
 pub mod streams;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use axum::body::{to_bytes, Body as AxumBody};
-use axum::extract::{Request as AxumRequest, State};
-use axum::response::{IntoResponse, Response as AxumResponse};
-use axum::Router;
-use hitpoints::api::{Api, ApiError, Function, MAX_BODY_BYTES};
+use dynamodb::local_client;
 use hitpoints::projector::Projector;
-use hitpoints::store::{local_client, tables, EventStore, SnapshotStore};
-use lambda_http::Body;
+use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints_http::{Api, Function};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -63,10 +59,11 @@ pub enum StartError {
     #[error("cannot listen on {0}: {1}")]
     Listen(String, #[source] std::io::Error),
     #[error("cannot create the tables: {0}")]
-    Tables(#[from] hitpoints::InfraError),
+    Tables(#[from] dynamodb::TableError),
 }
 
 /// A running local system.
+#[derive(Debug)]
 pub struct Running {
     /// Where the HTTP API listens.
     pub api_addr: SocketAddr,
@@ -115,14 +112,14 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     });
 
     let client = local_client(&dynamodb_endpoint);
-    tables::create_events_table(&client, EVENTS_TABLE, true).await?;
-    tables::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
+    dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
+    dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
     let store = EventStore::new(client.clone(), EVENTS_TABLE);
     let snapshots = SnapshotStore::new(client, SNAPSHOTS_TABLE);
 
     let follower = streams::Follower {
         client: streams_client(&dynamodb_endpoint),
-        table: EVENTS_TABLE.to_string(),
+        table: EVENTS_TABLE.to_owned(),
         projector: Projector::new(store.clone(), snapshots.clone()),
         position_file,
     };
@@ -130,8 +127,9 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
-    let api = Arc::new(Api::new(store, Function::All).with_snapshots(snapshots));
-    let router = Router::new().fallback(serve).with_state(api);
+    let router = Api::new(store)
+        .with_snapshots(snapshots)
+        .router(Function::All);
     let http = tokio::spawn({
         let shutdown = until_stopped(stopped.clone());
         async move {
@@ -195,41 +193,4 @@ fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
     listener
         .local_addr()
         .map_err(|e| StartError::Listen("127.0.0.1".into(), e))
-}
-
-/// Turns a plain HTTP request into the request a Lambda gets, and the API's response back.
-async fn serve(State(api): State<Arc<Api>>, request: AxumRequest) -> AxumResponse {
-    let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY_BYTES + 1).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let error = ApiError::BodyTooLarge {
-                bytes: MAX_BODY_BYTES + 1,
-                max: MAX_BODY_BYTES,
-            };
-            return into_axum(error.into_response());
-        }
-    };
-    let body = if bytes.is_empty() {
-        Body::Empty
-    } else {
-        match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => Body::Text(text),
-            Err(e) => Body::Binary(e.into_bytes()),
-        }
-    };
-    let response = api
-        .handle(lambda_http::http::Request::from_parts(parts, body))
-        .await;
-    into_axum(response)
-}
-
-fn into_axum(response: lambda_http::Response<Body>) -> AxumResponse {
-    let (parts, body) = response.into_parts();
-    let body = match body {
-        Body::Text(text) => AxumBody::from(text),
-        Body::Binary(bytes) => AxumBody::from(bytes),
-        _ => AxumBody::empty(),
-    };
-    (parts, body).into_response()
 }

@@ -3,57 +3,47 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use local::{start, Options, Storage, EVENTS_TABLE};
+use clap::Parser;
+use local::{start, Options, Storage, DATA_DIR, EVENTS_TABLE};
 
-const USAGE: &str = "usage: cargo run -p local -- [--in-memory] [--data-dir DIR] [--port N]
-  --in-memory     keep nothing (default: keep data in .hitpoints/)
-  --data-dir DIR  keep data in DIR
-  --port N        serve the API on 127.0.0.1:N (default 3000; 0 picks a free port)
-  --dynamodb-port N  the embedded DynamoDB on 127.0.0.1:N (default: a free port)";
-
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options::default();
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--in-memory" => options.storage = Storage::InMemory,
-            "--data-dir" => {
-                let dir = args.next().ok_or("--data-dir needs a directory")?;
-                options.storage = Storage::Directory(PathBuf::from(dir));
-            }
-            "--port" => options.port = port_arg("--port", args.next())?,
-            "--dynamodb-port" => options.dynamodb_port = port_arg("--dynamodb-port", args.next())?,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(options)
+/// hitpoints on this machine: the HTTP API on 127.0.0.1, an embedded DynamoDB, and the HP
+/// projector following the events table's stream.
+#[derive(Debug, Parser)]
+#[command(name = "local", bin_name = "cargo run -p local --")]
+struct Args {
+    /// Keep nothing: the data is gone on exit (default: keep it in .hitpoints/).
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
+    /// Keep the data in DIR.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Serve the API on 127.0.0.1:N (0 picks a free port).
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    port: u16,
+    /// Put the embedded DynamoDB on 127.0.0.1:N, for other clients (default: a free port).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    dynamodb_port: u16,
 }
 
-fn port_arg(flag: &str, value: Option<String>) -> Result<u16, String> {
-    let value = value.ok_or(format!("{flag} needs a number"))?;
-    value
-        .parse()
-        .map_err(|_| format!("{flag} needs a number from 0 to 65535, got {value:?}"))
+impl Args {
+    fn options(self) -> Options {
+        let storage = match (self.in_memory, self.data_dir) {
+            (true, _) => Storage::InMemory,
+            (false, Some(dir)) => Storage::Directory(dir),
+            (false, None) => Storage::Directory(PathBuf::from(DATA_DIR)),
+        };
+        Options {
+            port: self.port,
+            dynamodb_port: self.dynamodb_port,
+            storage,
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let options = Args::parse().options();
     init_logging();
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("{message}");
-            }
-            eprintln!("{USAGE}");
-            return if message.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
-        }
-    };
     let running = match start(&options).await {
         Ok(running) => running,
         Err(e) => {
@@ -63,7 +53,7 @@ async fn main() -> ExitCode {
     };
     let url = format!("http://{}", running.api_addr);
     let data = match &options.storage {
-        Storage::InMemory => "in memory (gone on exit)".to_string(),
+        Storage::InMemory => "in memory (gone on exit)".to_owned(),
         Storage::Directory(dir) => format!("in {}", dir.display()),
     };
     println!("hitpoints is listening on {url}");
@@ -83,7 +73,7 @@ async fn main() -> ExitCode {
 /// Request logs on stderr; the embedded DynamoDB's own logs only when they are errors (it warns
 /// of every failed condition, which here is an ordinary 409). `RUST_LOG` overrides.
 fn init_logging() {
-    use lambda_http::tracing::subscriber::{fmt, EnvFilter};
+    use tracing_subscriber::{fmt, EnvFilter};
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,dynoxide=error"));
     fmt()
@@ -119,20 +109,40 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn parse(args: &[&str]) -> Result<Options, String> {
-        parse_args(args.iter().map(|a| a.to_string()))
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        let argv = std::iter::once("local").chain(args.iter().copied());
+        Args::try_parse_from(argv).map(Args::options)
     }
 
     #[test]
     fn arguments() {
-        assert_eq!(parse(&[]), Ok(Options::default()));
+        Args::command().debug_assert();
+        assert_eq!(parse(&[]).expect("no flags"), Options::default());
         let options = parse(&["--in-memory", "--port", "0"]).expect("valid");
         assert_eq!((options.storage, options.port), (Storage::InMemory, 0));
-        assert!(parse(&["--port", "http"]).is_err_and(|e| e.contains("--port")));
+        let options = parse(&["--data-dir", "/tmp/hp"]).expect("valid");
+        assert_eq!(options.storage, Storage::Directory("/tmp/hp".into()));
+        assert!(parse(&["--port", "http"]).is_err_and(|e| e.to_string().contains("--port")));
         assert!(parse(&["--port"]).is_err());
-        assert!(parse(&["--verbose"]).is_err_and(|e| e.contains("--verbose")));
+        assert!(parse(&["--verbose"]).is_err_and(|e| e.to_string().contains("--verbose")));
+        assert!(parse(&["--in-memory", "--data-dir", "x"]).is_err());
         let options = parse(&["--dynamodb-port", "8000"]).expect("valid");
         assert_eq!(options.dynamodb_port, 8000);
+    }
+
+    #[test]
+    fn help_lists_every_flag() {
+        let help = Args::command().render_long_help().to_string();
+        for flag in [
+            "--in-memory",
+            "--data-dir",
+            "--port",
+            "--dynamodb-port",
+            "--help",
+        ] {
+            assert!(help.contains(flag), "{flag} missing from --help:\n{help}");
+        }
     }
 }

@@ -32,6 +32,7 @@ pub struct Position {
     pub sequence_number: Option<String>,
 }
 
+#[derive(Debug)]
 pub struct Follower {
     pub client: Client,
     pub table: String,
@@ -72,7 +73,7 @@ impl Follower {
             .first()
             .and_then(|s| s.stream_arn())
             .ok_or("the events table has no stream")?
-            .to_string();
+            .to_owned();
         let description = self
             .client
             .describe_stream()
@@ -84,7 +85,7 @@ impl Follower {
             .map(|d| {
                 d.shards()
                     .iter()
-                    .filter_map(|s| s.shard_id().map(str::to_string))
+                    .filter_map(|s| s.shard_id().map(str::to_owned))
                     .collect()
             })
             .unwrap_or_default();
@@ -147,7 +148,7 @@ impl Follower {
     ) {
         let mut retries = 0;
         while !records.is_empty() && !*stop.borrow() {
-            let sequence = |r: &Value| r["dynamodb"]["SequenceNumber"].as_str().map(str::to_string);
+            let sequence = |r: &Value| r["dynamodb"]["SequenceNumber"].as_str().map(str::to_owned);
             let event: Event = match serde_json::from_value(json!({ "Records": records })) {
                 Ok(event) => event,
                 Err(e) => {
@@ -155,7 +156,7 @@ impl Follower {
                     return;
                 }
             };
-            let response = self.projector.handle(event).await;
+            let response = hitpoints_streams::handle(&self.projector, event).await;
             let failed: Vec<String> = response
                 .batch_item_failures
                 .into_iter()

@@ -25,7 +25,7 @@ impl LocalRun {
         let url = lines
             .by_ref()
             .map_while(Result::ok)
-            .find_map(|line| Some(line.strip_prefix("hitpoints is listening on ")?.to_string()))
+            .find_map(|line| Some(line.strip_prefix("hitpoints is listening on ")?.to_owned()))
             .expect("a line that says where it listens");
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
@@ -94,7 +94,7 @@ fn a_characters_life_over_http() {
         Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
     );
     assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().expect("an id").to_string();
+    let id = created["id"].as_str().expect("an id").to_owned();
     let events = format!("/characters/{id}/events");
     let (status, body) = run.call(
         "POST",
@@ -147,7 +147,7 @@ fn data_survives_a_restart() {
         Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
     );
     assert_eq!(status, 201);
-    let id = created["id"].as_str().expect("id").to_string();
+    let id = created["id"].as_str().expect("id").to_owned();
     run.wait_for_snapshot(&id, 0);
     run.stop();
     let position =

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hitpoints::store::{local_client, SnapshotStore};
+use hitpoints::store::SnapshotStore;
+use local::dynamodb::local_client;
 use local::{start, Options, Storage, EVENTS_TABLE, SNAPSHOTS_TABLE};
 use uuid::Uuid;
 
@@ -21,10 +22,10 @@ async fn a_poison_record_does_not_block_the_stream() {
     // An item no event decodes from: no CharacterHitPoints.
     let poison = Uuid::new_v4();
     let item = HashMap::from([
-        ("Id".to_string(), AttributeValue::S(poison.to_string())),
-        ("Version".to_string(), AttributeValue::N("0".into())),
-        ("CharacterName".to_string(), AttributeValue::S("Vex".into())),
-        ("Note".to_string(), AttributeValue::S("broken".into())),
+        ("Id".to_owned(), AttributeValue::S(poison.to_string())),
+        ("Version".to_owned(), AttributeValue::N("0".into())),
+        ("CharacterName".to_owned(), AttributeValue::S("Vex".into())),
+        ("Note".to_owned(), AttributeValue::S("broken".into())),
     ]);
     client
         .put_item()

@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::InvalidInput;
-
 /// Most events one append may carry: DynamoDB's TransactWriteItems takes at most 100 actions.
 pub const MAX_EVENTS_PER_APPEND: usize = 100;
 /// Longest character name, in characters.
@@ -87,6 +85,45 @@ impl ExpectedVersion {
     }
 }
 
+/// On the wire: `"any"`, `"no_stream"`, or a version number.
+impl Serialize for ExpectedVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExpectedVersion::Any => serializer.serialize_str("any"),
+            ExpectedVersion::NoStream => serializer.serialize_str("no_stream"),
+            ExpectedVersion::Exact(v) => serializer.serialize_u64(*v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpectedVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ExpectedVersion;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"any\", \"no_stream\" or a version number (0 or more)")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<ExpectedVersion, E> {
+                match value {
+                    "any" => Ok(ExpectedVersion::Any),
+                    "no_stream" => Ok(ExpectedVersion::NoStream),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(value), &self)),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<ExpectedVersion, E> {
+                Ok(ExpectedVersion::Exact(value))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<ExpectedVersion, E> {
+                u64::try_from(value)
+                    .map(ExpectedVersion::Exact)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(value), &self))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 impl std::fmt::Display for ExpectedVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -100,6 +137,45 @@ impl std::fmt::Display for ExpectedVersion {
 /// The first version an append writes when the stream's last version is `last`.
 pub fn next_version(last: Option<Version>) -> Version {
     last.map_or(0, |v| v + 1)
+}
+
+/// The namespace of character ids derived from a creating event's id.
+const CHARACTER_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6869_7470_6f69_6e74_7300_0000_0000_0001);
+
+/// The id of the character whose first event has `event_id`: derived from it (uuid v5), so a
+/// retried create finds the character it made. Without an event id, a fresh random id.
+pub fn character_id(event_id: Option<Uuid>) -> Uuid {
+    match event_id {
+        Some(event_id) => Uuid::new_v5(&CHARACTER_ID_NAMESPACE, event_id.as_bytes()),
+        None => Uuid::new_v4(),
+    }
+}
+
+/// How the events of an append compare with what is stored where they would go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredMatch {
+    /// Every event is stored there already, same id and content, in order: a replay.
+    Replay,
+    /// Some of the request's event ids are stored there, but not the whole request.
+    PartialReplay,
+    /// None of the request's event ids are stored there.
+    Unrelated,
+}
+
+/// Compares an append's `events` with the `stored` events at the versions it targets.
+pub fn match_stored(events: &[NewEvent], stored: &[RecordedEvent]) -> StoredMatch {
+    if stored.len() == events.len() && stored.iter().zip(events).all(|(s, n)| s.matches(n)) {
+        return StoredMatch::Replay;
+    }
+    let shares_an_id = stored
+        .iter()
+        .filter_map(|s| s.event_id)
+        .any(|id| events.iter().any(|n| n.event_id == Some(id)));
+    if shares_an_id {
+        StoredMatch::PartialReplay
+    } else {
+        StoredMatch::Unrelated
+    }
 }
 
 /// Checks an expected version against its range.
@@ -187,6 +263,49 @@ fn validate_event(index: usize, event: &NewEvent) -> Result<usize, InvalidInput>
         });
     }
     Ok(bytes)
+}
+
+/// The caller's mistake: the request can never succeed as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error("an append needs at least one event")]
+    NoEvents,
+    #[error("{count} events in one append; at most {max} are allowed")]
+    TooManyEvents { count: usize, max: usize },
+    #[error("event {index}: character_name is empty")]
+    EmptyName { index: usize },
+    #[error("event {index}: character_name has {chars} characters; at most {max} are allowed")]
+    NameTooLong {
+        index: usize,
+        chars: usize,
+        max: usize,
+    },
+    #[error("event {index}: note is empty; say what caused the change")]
+    EmptyNote { index: usize },
+    #[error("event {index}: note has {chars} characters; at most {max} are allowed")]
+    NoteTooLong {
+        index: usize,
+        chars: usize,
+        max: usize,
+    },
+    #[error("event {index}: hp_change {value} is outside the 32-bit signed range")]
+    HpChangeOutOfRange { index: usize, value: i64 },
+    #[error("event {index}: the stored item would take {bytes} bytes; DynamoDB allows {max}")]
+    EventTooLarge {
+        index: usize,
+        bytes: usize,
+        max: usize,
+    },
+    #[error("the events would take {bytes} bytes; one DynamoDB transaction allows {max}")]
+    BatchTooLarge { bytes: usize, max: usize },
+    #[error("event {index}: event_id {event_id} appears earlier in the same append")]
+    DuplicateEventId { index: usize, event_id: Uuid },
+    #[error("the cursor is not valid for this stream: {reason}")]
+    BadCursor { reason: &'static str },
+    #[error("expected_version {value} is beyond the highest version a stream can have ({max})")]
+    ExpectedVersionOutOfRange { value: u64, max: u64 },
+    #[error("limit must be between 1 and {max}, got {value}")]
+    BadLimit { value: usize, max: usize },
 }
 
 /// A character's state: the fold of its stream.
@@ -302,6 +421,88 @@ mod tests {
             validate_events(&vec![event("a", 1, &"x".repeat(199_000)); 22]),
             Err(InvalidInput::BatchTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn expected_versions_read_and_write_themselves() {
+        for (json, expected) in [
+            ("\"any\"", ExpectedVersion::Any),
+            ("\"no_stream\"", ExpectedVersion::NoStream),
+            ("7", ExpectedVersion::Exact(7)),
+        ] {
+            let parsed: ExpectedVersion = serde_json::from_str(json).expect(json);
+            assert_eq!(parsed, expected);
+            assert_eq!(serde_json::to_string(&expected).expect("json"), json);
+        }
+        for bad in ["-1", "\"latest\"", "1.5", "null", "[]"] {
+            assert!(
+                serde_json::from_str::<ExpectedVersion>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_character_id_derives_from_its_first_event_id() {
+        let event_id = Uuid::new_v4();
+        assert_eq!(character_id(Some(event_id)), character_id(Some(event_id)));
+        assert_ne!(
+            character_id(Some(event_id)),
+            character_id(Some(Uuid::new_v4()))
+        );
+        assert_ne!(character_id(None), character_id(None));
+        // The derivation is part of the contract: a retried create must find the same id.
+        let known = Uuid::parse_str("6d0e3b1a-7c2f-4e59-a8b4-1f2e3d4c5b6a").expect("uuid");
+        assert_eq!(
+            character_id(Some(known)).to_string(),
+            "eb3cefea-4c14-53d1-92ec-d92459133c76"
+        );
+    }
+
+    #[test]
+    fn stored_events_are_a_replay_a_partial_replay_or_unrelated() {
+        let with_id = |hp: i64| NewEvent {
+            event_id: Some(Uuid::new_v4()),
+            ..event("a", hp, "n")
+        };
+        let store = |events: &[NewEvent], from: Version| -> Vec<RecordedEvent> {
+            events
+                .iter()
+                .zip(from..)
+                .map(|(e, version)| RecordedEvent {
+                    version,
+                    character_name: e.character_name.clone(),
+                    hp_change: e.hp_change,
+                    note: e.note.clone(),
+                    event_id: e.event_id,
+                    recorded_at: None,
+                })
+                .collect()
+        };
+        let events = vec![with_id(1), with_id(2)];
+        assert_eq!(
+            match_stored(&events, &store(&events, 3)),
+            StoredMatch::Replay
+        );
+        assert_eq!(
+            match_stored(&events, &store(&events[..1], 3)),
+            StoredMatch::PartialReplay
+        );
+        let mut changed = store(&events, 3);
+        changed[1].hp_change = 5;
+        assert_eq!(match_stored(&events, &changed), StoredMatch::PartialReplay);
+        let others = vec![with_id(1), with_id(2)];
+        assert_eq!(
+            match_stored(&events, &store(&others, 3)),
+            StoredMatch::Unrelated
+        );
+        assert_eq!(match_stored(&events, &[]), StoredMatch::Unrelated);
+        // Events without ids are never a replay, even when their content is stored.
+        let anonymous = vec![event("a", 1, "n")];
+        assert_eq!(
+            match_stored(&anonymous, &store(&anonymous, 0)),
+            StoredMatch::Unrelated
+        );
     }
 
     #[test]

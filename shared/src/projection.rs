@@ -194,7 +194,7 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
             Ok(false) => {}
             Err(error) => {
                 tracing::error!(%stream, error = ?error, "snapshot not updated: reported as failed");
-                outcome.failures.push(first_sequence_number.to_string());
+                outcome.failures.push(first_sequence_number.to_owned());
             }
         }
     }

@@ -272,10 +272,10 @@ async fn undecodable_and_modify_records() {
         },
     ];
     let outcome = project_batch(&backend, &records).await;
-    assert_eq!(outcome.failures, vec!["2".to_string()]);
+    assert_eq!(outcome.failures, vec!["2".to_owned()]);
     assert_eq!(outcome.writes, 1);
     assert_eq!(
         backend.snapshots.lock().expect("lock")[&stream],
-        (0, 8, "Nuru".to_string())
+        (0, 8, "Nuru".to_owned())
     );
 }

@@ -1,7 +1,5 @@
 //! The event store against a real DynamoDB-API server, through the SDK over HTTP.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -10,23 +8,15 @@ use hitpoints::store::{Cursor, EventStore, ReadRequest};
 use hitpoints::{
     Direction, Error, ExpectedVersion, InfraError, InvalidInput, NewEvent, VersionConflict,
 };
-use support::test_db;
+use hitpoints_testkit::test_db;
 use uuid::Uuid;
 
 fn event(hp: i64, note: &str) -> NewEvent {
-    NewEvent {
-        character_name: "Tordek".into(),
-        hp_change: hp,
-        note: note.into(),
-        event_id: None,
-    }
+    hitpoints_testkit::event("Tordek", hp, note)
 }
 
 fn with_id(hp: i64, note: &str) -> NewEvent {
-    NewEvent {
-        event_id: Some(Uuid::new_v4()),
-        ..event(hp, note)
-    }
+    hitpoints_testkit::event_with_id("Tordek", hp, note)
 }
 
 #[track_caller]
@@ -48,7 +38,8 @@ async fn versions(store: &EventStore, stream: Uuid) -> Vec<u64> {
 #[tokio::test]
 async fn the_source_materials_items_read_as_hp_3_at_version_2() {
     let db = test_db().await;
-    let store = db.store().await;
+    let table = db.events_table().await;
+    let store = EventStore::new(db.client.clone(), &table);
     let stream = Uuid::new_v4();
     // Items exactly as the source material's code writes them: no EventId, no RecordedAt.
     let sample = [
@@ -58,24 +49,18 @@ async fn the_source_materials_items_read_as_hp_3_at_version_2() {
     ];
     for (version, (hp, note)) in sample.iter().enumerate() {
         let item = HashMap::from([
-            ("Id".to_string(), AttributeValue::S(stream.to_string())),
+            ("Id".to_owned(), AttributeValue::S(stream.to_string())),
+            ("Version".to_owned(), AttributeValue::N(version.to_string())),
+            ("CharacterName".to_owned(), AttributeValue::S("Nuru".into())),
             (
-                "Version".to_string(),
-                AttributeValue::N(version.to_string()),
-            ),
-            (
-                "CharacterName".to_string(),
-                AttributeValue::S("Nuru".into()),
-            ),
-            (
-                "CharacterHitPoints".to_string(),
+                "CharacterHitPoints".to_owned(),
                 AttributeValue::N(hp.to_string()),
             ),
-            ("Note".to_string(), AttributeValue::S(note.to_string())),
+            ("Note".to_owned(), AttributeValue::S(note.to_string())),
         ]);
         db.client
             .put_item()
-            .table_name(store.table())
+            .table_name(&table)
             .set_item(Some(item))
             .send()
             .await
@@ -543,7 +528,7 @@ async fn a_stream_without_events_is_not_found() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_an_infrastructure_error() {
-    let store = EventStore::new(support::unreachable_client(), "events");
+    let store = EventStore::new(hitpoints_testkit::unreachable_client(), "events");
     match store
         .append(
             Uuid::new_v4(),

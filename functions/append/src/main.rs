@@ -1,48 +1,13 @@
-//! The `append` Lambda: the POST routes of the hitpoints HTTP API.
+//! The `append` Lambda's entry point: read the configuration, build the client once, serve.
 
-use hitpoints::api::{Api, Function};
-use hitpoints::config::{dynamodb_client, required, EVENTS_TABLE_VAR};
+use append::{app, REQUIRED_VARS};
+use hitpoints::config::{dynamodb_client, read};
 use hitpoints::store::EventStore;
-use lambda_http::{run, service_fn, Body, Error, Request, Response};
-
-/// One invocation: every outcome, errors included, is a JSON response.
-async fn handler(api: &Api, request: Request) -> Result<Response<Body>, Error> {
-    Ok(api.handle(request).await)
-}
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let table = required(EVENTS_TABLE_VAR)?;
-    let api = Api::new(
-        EventStore::new(dynamodb_client().await, table),
-        Function::Append,
-    );
-    run(service_fn(|request| handler(&api, request))).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hitpoints::store::local_client;
-
-    /// The entry point's own routing, with sample events from `events/` (the store behind it
-    /// is never reached: these are routes this function does not serve).
-    #[tokio::test]
-    async fn routes_it_does_not_serve_are_404_or_405() {
-        // Nothing listens on the discard port: a request that reached the store would be a 503.
-        let store = EventStore::new(local_client("http://127.0.0.1:9"), "events");
-        let api = Api::new(store, Function::Append);
-        for (sample, status) in [
-            (
-                include_str!("../../../events/apigw-get-character.json"),
-                404,
-            ),
-            (include_str!("../../../events/apigw-read-events.json"), 405),
-        ] {
-            let request = lambda_http::request::from_str(sample).expect("a payload 2.0 event");
-            let response = handler(&api, request).await.expect("a response");
-            assert_eq!(response.status().as_u16(), status);
-        }
-    }
+    let [events_table] = read(REQUIRED_VARS)?;
+    let store = EventStore::new(dynamodb_client().await, events_table);
+    lambda_http::run(app(store)).await
 }

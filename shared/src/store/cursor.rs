@@ -5,8 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
+use crate::domain::InvalidInput;
 use crate::domain::{Direction, Version};
-use crate::error::InvalidInput;
 
 /// Where the next page of a read starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,13 +11,6 @@ use uuid::Uuid;
 use super::item::{attr, EventItem};
 use crate::error::InfraError;
 
-/// Why a conditional write did not happen, when it is not the infrastructure's fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WriteFailure {
-    /// A condition failed: the version was taken, or the expected last version is missing.
-    Conflict,
-}
-
 const THROTTLING_CODES: [&str; 4] = [
     "ThrottlingException",
     "ProvisionedThroughputExceededException",

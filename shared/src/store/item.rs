@@ -35,6 +35,24 @@ pub struct EventItem {
     pub recorded_at: Option<String>,
 }
 
+/// Why a stream image is not an event.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("the image is not an event item: {0}")]
+    NotAnEvent(#[from] serde_dynamo::Error),
+    #[error("Id is not a uuid: {0}")]
+    IdNotAUuid(#[from] uuid::Error),
+}
+
+/// Reads a stream record's image (Lambda's or the Streams API's) as an event of a character.
+pub fn event_from_image(
+    image: impl Into<serde_dynamo::Item>,
+) -> Result<(Uuid, RecordedEvent), ImageError> {
+    let item: EventItem = serde_dynamo::from_item(image)?;
+    let stream = Uuid::try_parse(&item.id)?;
+    Ok((stream, item.into_event()))
+}
+
 impl EventItem {
     pub fn into_event(self) -> RecordedEvent {
         RecordedEvent {

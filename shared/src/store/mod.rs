@@ -4,7 +4,6 @@ mod cursor;
 mod errors;
 pub mod item;
 mod snapshots;
-pub mod tables;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -15,15 +14,15 @@ use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
 pub use cursor::Cursor;
+use errors::is_condition_failure;
 pub(crate) use errors::{decode_item, infra};
-use errors::{is_condition_failure, WriteFailure};
 pub use snapshots::{Snapshot, SnapshotStore};
 
 use crate::domain::{
-    next_version, validate_events, validate_expected, CharacterState, Direction, ExpectedVersion,
-    NewEvent, RecordedEvent, Version,
+    match_stored, next_version, validate_events, validate_expected, CharacterState, Direction,
+    ExpectedVersion, InvalidInput, NewEvent, RecordedEvent, StoredMatch, Version,
 };
-use crate::error::{Error, InvalidInput, VersionConflict};
+use crate::error::{Error, VersionConflict};
 use item::{attr, EventItem};
 
 /// Most events one page of a read may hold.
@@ -120,10 +119,6 @@ impl EventStore {
         self
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     /// Appends 1 to 100 events to `stream`, all or nothing.
     ///
     /// A request whose events all carry ids stored already, in the same order and content,
@@ -142,20 +137,29 @@ impl EventStore {
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
                 let last = expected.last_version();
                 match self.write(stream, last, &events).await? {
-                    Ok(stored) => Ok(Appended {
+                    Written::Stored(stored) => Ok(Appended {
                         events: stored,
                         replayed: false,
                     }),
-                    Err(WriteFailure::Conflict) => {
+                    Written::Conflict => {
                         // Only events with ids can be a replay: look where they would have gone.
                         let found = if events.iter().any(|e| e.event_id.is_some()) {
-                            let first = next_version(last);
-                            self.read_range(stream, first, events.len()).await?
+                            self.read_range(stream, next_version(last), events.len())
+                                .await?
                         } else {
                             Vec::new()
                         };
-                        self.replay_or_conflict(stream, expected, &events, found)
-                            .await
+                        match match_stored(&events, &found) {
+                            StoredMatch::Replay => Ok(Appended {
+                                events: found,
+                                replayed: true,
+                            }),
+                            other => {
+                                let current = self.last_version(stream).await?;
+                                let partial = other == StoredMatch::PartialReplay;
+                                Err(conflict(stream, expected, current, partial))
+                            }
+                        }
                     }
                 }
             }
@@ -163,7 +167,6 @@ impl EventStore {
     }
 
     async fn append_any(&self, stream: Uuid, events: &[NewEvent]) -> Result<Appended, Error> {
-        let all_have_ids = events.iter().all(|e| e.event_id.is_some());
         let any_has_ids = events.iter().any(|e| e.event_id.is_some());
         let mut attempt = 0;
         loop {
@@ -173,27 +176,27 @@ impl EventStore {
             let last = latest.first().map(|e| e.version);
             if any_has_ids {
                 latest.reverse();
-                if all_have_ids
-                    && latest.len() == events.len()
-                    && latest.iter().zip(events).all(|(s, n)| s.matches(n))
-                {
-                    return Ok(Appended {
-                        events: latest,
-                        replayed: true,
-                    });
-                }
-                if shares_an_id(&latest, events) {
-                    return Err(conflict(stream, ExpectedVersion::Any, last, true));
+                match match_stored(events, &latest) {
+                    StoredMatch::Replay => {
+                        return Ok(Appended {
+                            events: latest,
+                            replayed: true,
+                        })
+                    }
+                    StoredMatch::PartialReplay => {
+                        return Err(conflict(stream, ExpectedVersion::Any, last, true))
+                    }
+                    StoredMatch::Unrelated => {}
                 }
             }
             match self.write(stream, last, events).await? {
-                Ok(stored) => {
+                Written::Stored(stored) => {
                     return Ok(Appended {
                         events: stored,
                         replayed: false,
                     })
                 }
-                Err(WriteFailure::Conflict) => {
+                Written::Conflict => {
                     attempt += 1;
                     if attempt >= self.any_retry.attempts {
                         let current = self.last_version(stream).await?;
@@ -205,34 +208,15 @@ impl EventStore {
         }
     }
 
-    /// After a failed exact or `no_stream` write: a replay, a partial replay, or a conflict.
-    async fn replay_or_conflict(
-        &self,
-        stream: Uuid,
-        expected: ExpectedVersion,
-        events: &[NewEvent],
-        found: Vec<RecordedEvent>,
-    ) -> Result<Appended, Error> {
-        if found.len() == events.len() && found.iter().zip(events).all(|(s, n)| s.matches(n)) {
-            return Ok(Appended {
-                events: found,
-                replayed: true,
-            });
-        }
-        let partial = shares_an_id(&found, events);
-        let current = self.last_version(stream).await?;
-        Err(conflict(stream, expected, current, partial))
-    }
-
     /// Writes `events` after `last` in one request: a conditional put for a single event
     /// starting a stream, otherwise one transaction whose puts each require their version to be
-    /// free, plus a check that version `last` exists. A lost condition is `WriteFailure::Conflict`.
+    /// free, plus a check that version `last` exists. A lost condition is `Written::Conflict`.
     async fn write(
         &self,
         stream: Uuid,
         last: Option<Version>,
         events: &[NewEvent],
-    ) -> Result<Result<Vec<RecordedEvent>, WriteFailure>, Error> {
+    ) -> Result<Written, Error> {
         let recorded_at = DateTime::from(SystemTime::now())
             .fmt(DateTimeFormat::DateTime)
             .ok();
@@ -269,7 +253,7 @@ impl EventStore {
                     if e.as_service_error()
                         .is_some_and(|s| s.is_conditional_check_failed_exception())
                     {
-                        Ok(WriteFailure::Conflict)
+                        Ok(Written::Conflict)
                     } else {
                         Err(infra(e))
                     }
@@ -305,15 +289,15 @@ impl EventStore {
                 .map(|_| ())
                 .map_err(|e| {
                     if is_condition_failure(&e) {
-                        Ok(WriteFailure::Conflict)
+                        Ok(Written::Conflict)
                     } else {
                         Err(infra(e))
                     }
                 })
         };
         match outcome {
-            Ok(()) => Ok(Ok(stored)),
-            Err(Ok(failure)) => Ok(Err(failure)),
+            Ok(()) => Ok(Written::Stored(stored)),
+            Err(Ok(failure)) => Ok(failure),
             Err(Err(e)) => Err(e.into()),
         }
     }
@@ -444,11 +428,13 @@ impl EventStore {
     }
 }
 
-fn shares_an_id(stored: &[RecordedEvent], events: &[NewEvent]) -> bool {
-    stored
-        .iter()
-        .filter_map(|s| s.event_id)
-        .any(|id| events.iter().any(|n| n.event_id == Some(id)))
+/// What a conditional write came to, when the infrastructure did its part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Written {
+    /// The events, as stored.
+    Stored(Vec<RecordedEvent>),
+    /// A condition failed: a version was taken, or the expected last version is missing.
+    Conflict,
 }
 
 fn conflict(
@@ -464,23 +450,4 @@ fn conflict(
         partial_replay,
     }
     .into()
-}
-
-/// A client for a DynamoDB-API server at `endpoint` (dynoxide, DynamoDB Local), with the fixed
-/// region and credentials such servers want. Deployed code uses `aws_config` instead.
-pub fn local_client(endpoint: &str) -> Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "hitpoints-local",
-        ))
-        .build();
-    Client::from_conf(config)
 }

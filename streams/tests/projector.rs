@@ -1,43 +1,18 @@
-//! The projector's handler against dynoxide: Lambda-shaped stream events in, snapshots out.
-
-mod support;
+//! The Streams adapter and the projector against dynoxide: Lambda-shaped stream events in,
+//! snapshots out.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::event::dynamodb::Event;
 use hitpoints::projector::Projector;
-use hitpoints::store::item::EventItem;
 use hitpoints::{CharacterState, ExpectedVersion, NewEvent, RecordedEvent};
+use hitpoints_streams::{handle, project};
+use hitpoints_testkit::{insert_record, test_db, TestDb, SAMPLE_ID};
 use serde_json::{json, Value};
-use support::test_db;
 use uuid::Uuid;
 
-const SAMPLE_ID: &str = "3f8d2a6c-1b4e-4c7a-9e2f-5a6b7c8d9e01";
-
-async fn projector(db: &support::TestDb) -> Projector {
+async fn projector(db: &TestDb) -> Projector {
     Projector::new(db.store().await, db.snapshots().await)
-}
-
-/// A Lambda DynamoDB Streams record for a stored event, as Lambda delivers it.
-fn insert_record(stream: Uuid, event: &RecordedEvent, sequence: usize) -> Value {
-    let image: serde_dynamo::Item =
-        serde_dynamo::to_item(EventItem::from_event(stream, event)).expect("an item");
-    json!({
-        "eventID": format!("{sequence:032x}"),
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "eu-west-1",
-        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/events/stream/2026-11-27T00:00:00.000",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1795810504,
-            "Keys": {"Id": {"S": stream.to_string()}, "Version": {"N": event.version.to_string()}},
-            "NewImage": image,
-            "SequenceNumber": format!("{sequence:021}"),
-            "SizeBytes": 200,
-            "StreamViewType": "NEW_IMAGE"
-        }
-    })
 }
 
 #[tokio::test]
@@ -47,14 +22,14 @@ async fn the_sample_stream_batch_goes_through_the_handler() {
     let event: Event =
         serde_json::from_str(include_str!("../../events/dynamodb-stream-batch.json"))
             .expect("a DynamoDB Streams event");
-    let response = projector.handle(event).await;
+    let response = handle(&projector, event).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
     // Only the undecodable record; the MODIFY is logged and not applied.
-    assert_eq!(failed, vec![Some("100000000000000000005".to_string())]);
+    assert_eq!(failed, vec![Some("100000000000000000005".to_owned())]);
     let stream = Uuid::parse_str(SAMPLE_ID).expect("uuid");
     let snapshot = projector
         .snapshots
@@ -78,11 +53,8 @@ async fn snapshots_follow_histories_delivered_with_duplicates_gaps_and_reorderin
         let mut last = None;
         for _ in 0..rng.usize(1..=4) {
             let batch: Vec<NewEvent> = (0..rng.usize(1..=4))
-                .map(|_| NewEvent {
-                    character_name: format!("character {c}"),
-                    hp_change: rng.i64(-10..=10),
-                    note: "hit".into(),
-                    event_id: None,
+                .map(|_| {
+                    hitpoints_testkit::event(&format!("character {c}"), rng.i64(-10..=10), "hit")
                 })
                 .collect();
             let expected = last.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
@@ -130,7 +102,7 @@ async fn snapshots_follow_histories_delivered_with_duplicates_gaps_and_reorderin
             rng.shuffle(&mut batch);
         }
         let event: Event = serde_json::from_value(json!({ "Records": batch })).expect("an event");
-        let outcome = projector.project(&event).await;
+        let outcome = project(&projector, &event).await;
         assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
         assert!(outcome.writes <= outcome.characters);
         position += size;

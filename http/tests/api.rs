@@ -1,31 +1,25 @@
-//! The HTTP API through its handler, against dynoxide: every route, every error status, and
+//! The HTTP API through its router, against dynoxide: every route, every error status, and
 //! every sample event in `events/` fed through lambda_http as API Gateway would send it.
 
-mod support;
-
-use hitpoints::api::{Api, Function};
+use axum::http::{HeaderMap, Method, StatusCode};
 use hitpoints::store::EventStore;
-use hitpoints::{ExpectedVersion, NewEvent};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use hitpoints::ExpectedVersion;
+use hitpoints_http::{Api, Function, Router};
+use hitpoints_testkit::{call, call_lambda, call_raw, sample_events, test_db, TestDb, SAMPLE_ID};
 use serde_json::{json, Value};
-use support::test_db;
 use uuid::Uuid;
 
-/// The character the sample events in `events/` are about.
-const SAMPLE_ID: &str = "3f8d2a6c-1b4e-4c7a-9e2f-5a6b7c8d9e01";
-
 struct TestApi {
-    api: Api,
+    router: Router,
     store: EventStore,
-    _db: support::TestDb,
+    _db: TestDb,
 }
 
 async fn test_api(function: Function) -> TestApi {
     let db = test_db().await;
     let store = db.store().await;
     TestApi {
-        api: Api::new(store.clone(), function),
+        router: Api::new(store.clone()).router(function),
         store,
         _db: db,
     }
@@ -37,46 +31,23 @@ impl TestApi {
         method: Method,
         uri: &str,
         body: Option<Value>,
-    ) -> (StatusCode, Value, Response<Body>) {
-        let body = body.map_or(Body::Empty, |b| Body::Text(b.to_string()));
-        self.send_raw(method, uri, body).await
+    ) -> (StatusCode, Value, HeaderMap) {
+        call(&self.router, method, uri, body).await
     }
 
     async fn send_raw(
         &self,
         method: Method,
         uri: &str,
-        body: Body,
-    ) -> (StatusCode, Value, Response<Body>) {
-        let request: Request = lambda_http::http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(body)
-            .expect("a request");
-        let response = self.api.handle(request).await;
-        let json = match response.body() {
-            Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
-            other => panic!("not a text body: {other:?}"),
-        };
-        (response.status(), json, response)
+        body: &str,
+    ) -> (StatusCode, Value, HeaderMap) {
+        call_raw(&self.router, method, uri, body.as_bytes().to_vec()).await
     }
 
     async fn seed_sample(&self) -> Uuid {
         let stream = Uuid::parse_str(SAMPLE_ID).expect("uuid");
-        let events = [
-            (8, "Init"),
-            (-2, "Slashing damage from goblin"),
-            (-3, "bludgeoning damage from bugbear"),
-        ]
-        .map(|(hp, note)| NewEvent {
-            character_name: "Nuru".into(),
-            hp_change: hp,
-            note: note.into(),
-            event_id: None,
-        })
-        .to_vec();
         self.store
-            .append(stream, ExpectedVersion::NoStream, events)
+            .append(stream, ExpectedVersion::NoStream, sample_events())
             .await
             .expect("seed the sample character");
         stream
@@ -84,7 +55,7 @@ impl TestApi {
 }
 
 #[track_caller]
-fn assert_error(got: &(StatusCode, Value, Response<Body>), status: StatusCode, code: &str) {
+fn assert_error(got: &(StatusCode, Value, HeaderMap), status: StatusCode, code: &str) {
     assert_eq!(got.0, status, "body: {}", got.1);
     assert_eq!(got.1["error"], code, "body: {}", got.1);
     assert!(
@@ -105,9 +76,9 @@ async fn a_characters_life_through_every_route() {
         .send(Method::POST, "/characters", Some(hit(8, "Init")))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_str().expect("an id").to_string();
+    let id = body["id"].as_str().expect("an id").to_owned();
     assert_eq!(
-        response.headers()["location"].to_str().expect("ascii"),
+        response["location"].to_str().expect("ascii"),
         format!("/characters/{id}")
     );
     assert_eq!(body["events"][0]["version"], 0);
@@ -233,32 +204,140 @@ async fn bad_requests_are_400_with_what_is_wrong() {
     let t = test_api(Function::All).await;
     let stream = t.seed_sample().await;
     let events = format!("/characters/{stream}/events");
-    let cases: Vec<(Method, String, Option<Body>, &str)> = vec![
-        (Method::POST, events.clone(), Some(Body::Text("{\"events\": [".into())), "malformed_json"),
-        (Method::POST, events.clone(), Some(Body::Empty), "missing_body"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [], "extra": 1}).to_string())), "invalid_body"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [{"character_name": "a", "hp_change": 1.5, "note": "n"}]}).to_string())), "invalid_body"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"events": [{"character_name": "a", "hp_change": 1, "note": "n", "event_id": "nope"}]}).to_string())), "invalid_body"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": -1, "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": "latest", "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
-        (Method::POST, events.clone(), Some(Body::Text(json!({"expected_version": u64::MAX, "events": [hit(1, "n")]}).to_string())), "invalid_expected_version"),
-        (Method::POST, "/characters".into(), Some(Body::Text("[1, 2]".into())), "invalid_body"),
-        (Method::GET, "/characters/not-a-uuid".into(), None, "invalid_id"),
-        (Method::GET, "/characters/not-a-uuid/events".into(), None, "invalid_id"),
-        (Method::GET, format!("{events}?direction=sideways"), None, "invalid_direction"),
-        (Method::GET, format!("{events}?limit=0"), None, "invalid_limit"),
-        (Method::GET, format!("{events}?limit=1001"), None, "invalid_limit"),
-        (Method::GET, format!("{events}?limit=ten"), None, "invalid_limit"),
-        (Method::GET, format!("{events}?from_version=-1"), None, "invalid_from_version"),
-        (Method::GET, format!("{events}?cursor=abc"), None, "invalid_cursor"),
-        (Method::GET, format!("{events}?limit=1&limit=2"), None, "invalid_parameter"),
-        (Method::GET, format!("{events}?page=2"), None, "unknown_parameter"),
-        (Method::GET, format!("/characters/{stream}?consistent=yes"), None, "invalid_consistent"),
-        (Method::POST, format!("{events}?expected_version=1"), Some(Body::Text(json!({"events": [hit(1, "n")]}).to_string())), "unknown_parameter"),
+    let text = |v: Value| Some(v.to_string());
+    let cases: Vec<(Method, String, Option<String>, &str)> = vec![
+        (
+            Method::POST,
+            events.clone(),
+            Some("{\"events\": [".into()),
+            "malformed_json",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            Some(String::new()),
+            "missing_body",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(json!({"events": [], "extra": 1})),
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(json!({"events": [{"character_name": "a", "hp_change": 1.5, "note": "n"}]})),
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(
+                json!({"events": [{"character_name": "a", "hp_change": 1, "note": "n", "event_id": "nope"}]}),
+            ),
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(json!({"expected_version": -1, "events": [hit(1, "n")]})),
+            "invalid_expected_version",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(json!({"expected_version": "latest", "events": [hit(1, "n")]})),
+            "invalid_expected_version",
+        ),
+        (
+            Method::POST,
+            events.clone(),
+            text(json!({"expected_version": u64::MAX, "events": [hit(1, "n")]})),
+            "invalid_expected_version",
+        ),
+        (
+            Method::POST,
+            "/characters".into(),
+            Some("[1, 2]".into()),
+            "invalid_body",
+        ),
+        (
+            Method::GET,
+            "/characters/not-a-uuid".into(),
+            None,
+            "invalid_id",
+        ),
+        (
+            Method::GET,
+            "/characters/not-a-uuid/events".into(),
+            None,
+            "invalid_id",
+        ),
+        (
+            Method::GET,
+            format!("{events}?direction=sideways"),
+            None,
+            "invalid_direction",
+        ),
+        (
+            Method::GET,
+            format!("{events}?limit=0"),
+            None,
+            "invalid_limit",
+        ),
+        (
+            Method::GET,
+            format!("{events}?limit=1001"),
+            None,
+            "invalid_limit",
+        ),
+        (
+            Method::GET,
+            format!("{events}?limit=ten"),
+            None,
+            "invalid_limit",
+        ),
+        (
+            Method::GET,
+            format!("{events}?from_version=-1"),
+            None,
+            "invalid_from_version",
+        ),
+        (
+            Method::GET,
+            format!("{events}?cursor=abc"),
+            None,
+            "invalid_cursor",
+        ),
+        (
+            Method::GET,
+            format!("{events}?limit=1&limit=2"),
+            None,
+            "invalid_parameter",
+        ),
+        (
+            Method::GET,
+            format!("{events}?page=2"),
+            None,
+            "unknown_parameter",
+        ),
+        (
+            Method::GET,
+            format!("/characters/{stream}?consistent=yes"),
+            None,
+            "invalid_consistent",
+        ),
+        (
+            Method::POST,
+            format!("{events}?expected_version=1"),
+            text(json!({"events": [hit(1, "n")]})),
+            "unknown_parameter",
+        ),
     ];
     for (method, uri, body, code) in cases {
         let got = t
-            .send_raw(method.clone(), &uri, body.unwrap_or(Body::Empty))
+            .send_raw(method.clone(), &uri, body.as_deref().unwrap_or(""))
             .await;
         assert_eq!(got.0, StatusCode::BAD_REQUEST, "{method} {uri}: {}", got.1);
         assert_eq!(got.1["error"], code, "{method} {uri}: {}", got.1);
@@ -358,11 +437,11 @@ async fn unknown_streams_and_routes_are_404_and_wrong_methods_405() {
         .send(Method::DELETE, &format!("/characters/{missing}"), None)
         .await;
     assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-    assert_eq!(got.2.headers()["allow"], "GET");
+    assert_eq!(got.2["allow"], "GET");
     let got = t
         .send(Method::PUT, &format!("/characters/{missing}/events"), None)
         .await;
-    assert_eq!(got.2.headers()["allow"], "POST, GET");
+    assert_eq!(got.2["allow"], "POST, GET");
     let got = t.send(Method::GET, "/characters", None).await;
     assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
@@ -379,7 +458,7 @@ async fn each_function_serves_only_its_routes() {
         .send(Method::GET, &format!("/characters/{id}/events"), None)
         .await;
     assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-    assert_eq!(got.2.headers()["allow"], "POST");
+    assert_eq!(got.2["allow"], "POST");
     let (status, _, _) = append
         .send(Method::POST, "/characters", Some(hit(1, "n")))
         .await;
@@ -394,25 +473,17 @@ async fn each_function_serves_only_its_routes() {
         .send(Method::POST, &format!("/characters/{id}/events"), None)
         .await;
     assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-    assert_eq!(got.2.headers()["allow"], "GET");
+    assert_eq!(got.2["allow"], "GET");
 }
 
 #[tokio::test]
 async fn an_unreachable_store_is_503_with_a_retry_hint() {
-    let client = support::unreachable_client();
-    let api = Api::new(EventStore::new(client, "events"), Function::All);
-    let request: Request = lambda_http::http::Request::builder()
-        .method(Method::GET)
-        .uri(format!("/characters/{}", Uuid::new_v4()))
-        .body(Body::Empty)
-        .expect("request");
-    let response = api.handle(request).await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(response.headers()["retry-after"], "1");
-    let Body::Text(text) = response.body() else {
-        panic!("a text body")
-    };
-    let body: Value = serde_json::from_str(text).expect("json");
+    let client = hitpoints_testkit::unreachable_client();
+    let router = Api::new(EventStore::new(client, "events")).router(Function::All);
+    let uri = format!("/characters/{}", Uuid::new_v4());
+    let (status, body, headers) = call(&router, Method::GET, &uri, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
     assert_eq!(body["error"], "store_unreachable");
     assert_eq!(body["retry_after_seconds"], 1);
 }
@@ -468,21 +539,11 @@ async fn every_sample_event_gets_its_status() {
         };
         let mut t = test_api(function).await;
         t.seed_sample().await;
-        t.api = Api::new(
-            t.store.clone(),
-            if name.contains("bad-method") || name.contains("bad-route") {
-                Function::All
-            } else {
-                function
-            },
-        );
-        let response = t.api.handle(request).await;
-        assert_eq!(
-            response.status().as_u16(),
-            *status,
-            "{name}: {:?}",
-            response.body()
-        );
+        if name.contains("bad-method") || name.contains("bad-route") {
+            t.router = Api::new(t.store.clone()).router(Function::All);
+        }
+        let (got, body, _) = call_lambda(&t.router, &text).await;
+        assert_eq!(got.as_u16(), *status, "{name}: {body}");
     }
 }
 
@@ -493,7 +554,9 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let t = TestApi {
-        api: Api::new(store.clone(), Function::Query).with_snapshots(snapshots.clone()),
+        router: Api::new(store.clone())
+            .with_snapshots(snapshots.clone())
+            .router(Function::Query),
         store,
         _db: db,
     };

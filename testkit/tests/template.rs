@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hitpoints::api::{Function, ROUTES};
-use hitpoints::config::{EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use hitpoints_http::{Function, ROUTES};
 use serde_yaml_ng::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -111,7 +110,7 @@ fn every_function_is_a_workspace_binary_built_for_lambda() {
             .find_map(|l| l.strip_prefix("name = \""))
             .and_then(|l| l.strip_suffix('"'))
             .expect("a package name");
-        crates.insert(name.to_string());
+        crates.insert(name.to_owned());
     }
     assert_eq!(functions.keys().cloned().collect::<BTreeSet<_>>(), crates);
     let globals = &template["Globals"]["Function"];
@@ -138,34 +137,29 @@ impl Tagged for Value {
     }
 }
 
+/// Each function's `REQUIRED_VARS`, the constant its `main` reads at start-up.
+const REQUIRED_VARS: &[(&str, &[&str])] = &[
+    ("append", &append::REQUIRED_VARS),
+    ("query", &query::REQUIRED_VARS),
+    ("hp-projector", &hp_projector::REQUIRED_VARS),
+];
+
 #[test]
 fn every_variable_the_code_reads_is_set() {
-    let known = [
-        ("EVENTS_TABLE_VAR", EVENTS_TABLE_VAR),
-        ("SNAPSHOTS_TABLE_VAR", SNAPSHOTS_TABLE_VAR),
-    ];
-    for (binary, properties) in functions(&template()) {
-        let main = std::fs::read_to_string(format!("{ROOT}/functions/{binary}/src/main.rs"))
-            .expect("main.rs");
-        let read: BTreeSet<String> = main
-            .split("required(")
-            .skip(1)
-            .map(|rest| {
-                let constant = rest
-                    .split(')')
-                    .next()
-                    .expect("a closing parenthesis")
-                    .trim();
-                known
-                    .iter()
-                    .find(|(name, _)| *name == constant)
-                    .unwrap_or_else(|| panic!("{binary} reads {constant}, unknown to this test"))
-                    .1
-                    .to_string()
-            })
-            .collect();
+    let functions = functions(&template());
+    assert_eq!(
+        functions.keys().map(String::as_str).collect::<Vec<_>>(),
+        {
+            let mut names: Vec<&str> = REQUIRED_VARS.iter().map(|(n, _)| *n).collect();
+            names.sort_unstable();
+            names
+        },
+        "every function's variables are checked"
+    );
+    for (binary, required) in REQUIRED_VARS {
+        let read: BTreeSet<String> = required.iter().map(|v| v.to_string()).collect();
         assert!(!read.is_empty(), "{binary} reads its table names");
-        let set: BTreeSet<String> = properties["Environment"]["Variables"]
+        let set: BTreeSet<String> = functions[*binary]["Environment"]["Variables"]
             .as_mapping()
             .map(|m| m.keys().map(text).collect())
             .unwrap_or_default();
@@ -196,7 +190,7 @@ fn the_api_routes_are_the_codes_routes() {
         let in_code: BTreeSet<(String, String)> = ROUTES
             .iter()
             .filter(|r| r.function == function)
-            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
             .collect();
         assert_eq!(in_template, in_code, "{binary}");
     }
@@ -224,7 +218,7 @@ fn no_policy_grants_more_than_the_code_uses() {
                 let resources = strings(&statement["Resource"]);
                 for resource in &resources {
                     assert!(!resource.contains('*'), "{binary}: resource {resource}");
-                    let resource = resource.trim_end_matches(".Arn").to_string();
+                    let resource = resource.trim_end_matches(".Arn").to_owned();
                     for action in &actions {
                         assert!(!action.contains('*'), "{binary}: action {action}");
                         granted

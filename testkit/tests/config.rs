@@ -1,14 +1,12 @@
 //! Configuration from the environment, as a deployed function reads it. Its own test binary:
 //! it sets process environment variables.
 
-mod support;
-
-use hitpoints::config::{dynamodb_client, required, MissingVar};
-use hitpoints::store::tables;
+use hitpoints::config::{dynamodb_client, read, required, MissingVar};
+use local::dynamodb::create_events_table;
 
 #[tokio::test]
 async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
-    let db = support::test_db().await;
+    let db = hitpoints_testkit::test_db().await;
     for (key, value) in [
         ("AWS_ENDPOINT_URL_DYNAMODB", db.endpoint.as_str()),
         ("AWS_REGION", "eu-west-1"),
@@ -19,11 +17,9 @@ async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
         std::env::set_var(key, value);
     }
     let client = dynamodb_client().await;
-    assert!(
-        tables::create_events_table(&client, "through-aws-config", false)
-            .await
-            .expect("a table on the local server")
-    );
+    assert!(create_events_table(&client, "through-aws-config", false)
+        .await
+        .expect("a table on the local server"));
     let listed = db.client.list_tables().send().await.expect("list");
     assert!(listed
         .table_names()
@@ -41,4 +37,14 @@ async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
     ));
     std::env::set_var("HITPOINTS_TEST_TABLE_VAR", "events");
     assert_eq!(required("HITPOINTS_TEST_TABLE_VAR").expect("set"), "events");
+    // A function's constant of variables: all read in order, or the first missing one named.
+    assert!(matches!(
+        read(["HITPOINTS_TEST_TABLE_VAR", "HITPOINTS_TEST_UNSET_VAR"]),
+        Err(MissingVar("HITPOINTS_TEST_UNSET_VAR"))
+    ));
+    std::env::set_var("HITPOINTS_TEST_OTHER_VAR", "snapshots");
+    assert_eq!(
+        read(["HITPOINTS_TEST_TABLE_VAR", "HITPOINTS_TEST_OTHER_VAR"]).expect("both set"),
+        ["events".to_owned(), "snapshots".to_owned()]
+    );
 }

@@ -1,0 +1,161 @@
+//! The one place where errors become HTTP responses.
+
+use axum::http::header::{HeaderValue, ALLOW, RETRY_AFTER};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hitpoints::{Error, InfraError, InvalidInput};
+
+use crate::wire::{ConflictBody, ErrorBody, ErrorCode};
+
+/// Seconds a client is told to wait before retrying after a 503.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    #[error("{method} is not allowed here; use {allow}")]
+    MethodNotAllowed { method: Method, allow: String },
+    #[error("{message}")]
+    BadRequest { code: ErrorCode, message: String },
+    #[error("the request body is over {max} bytes, the most accepted")]
+    BodyTooLarge { max: usize },
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(invalid: InvalidInput) -> ApiError {
+        ApiError::Store(invalid.into())
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::RouteNotFound(_) => ErrorCode::RouteNotFound,
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            ApiError::BadRequest { code, .. } => *code,
+            ApiError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
+            ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
+            ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
+            ApiError::Store(Error::Infrastructure(infra)) => match infra {
+                InfraError::Throttled(_) => ErrorCode::Throttled,
+                InfraError::Unavailable(_) => ErrorCode::StoreUnreachable,
+                InfraError::Service(_) | InfraError::CorruptItem { .. } => ErrorCode::StoreError,
+            },
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The status every error of this code answers with.
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::{
+            BodyTooLarge, EventTooLarge, EventsTooLarge, InvalidBody, InvalidConsistent,
+            InvalidCursor, InvalidDirection, InvalidEvent, InvalidExpectedVersion,
+            InvalidFromVersion, InvalidId, InvalidLimit, InvalidParameter, MalformedJson,
+            MethodNotAllowed, MissingBody, RouteNotFound, StoreError, StoreUnreachable,
+            StreamNotFound, Throttled, TooManyEvents, UnknownParameter, VersionConflict,
+        };
+        match self {
+            MissingBody
+            | MalformedJson
+            | InvalidBody
+            | InvalidId
+            | InvalidExpectedVersion
+            | InvalidLimit
+            | InvalidDirection
+            | InvalidFromVersion
+            | InvalidCursor
+            | InvalidConsistent
+            | InvalidParameter
+            | UnknownParameter => StatusCode::BAD_REQUEST,
+            RouteNotFound | StreamNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            VersionConflict => StatusCode::CONFLICT,
+            BodyTooLarge | TooManyEvents | EventTooLarge | EventsTooLarge => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
+            Throttled | StoreUnreachable | StoreError => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
+    use InvalidInput::{
+        BadCursor, BadLimit, BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote, EventTooLarge,
+        ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents, NoteTooLong,
+        TooManyEvents,
+    };
+    match invalid {
+        TooManyEvents { .. } => ErrorCode::TooManyEvents,
+        EventTooLarge { .. } => ErrorCode::EventTooLarge,
+        BatchTooLarge { .. } => ErrorCode::EventsTooLarge,
+        BadCursor { .. } => ErrorCode::InvalidCursor,
+        BadLimit { .. } => ErrorCode::InvalidLimit,
+        ExpectedVersionOutOfRange { .. } => ErrorCode::InvalidExpectedVersion,
+        NoEvents
+        | EmptyName { .. }
+        | NameTooLong { .. }
+        | EmptyNote { .. }
+        | NoteTooLong { .. }
+        | HpChangeOutOfRange { .. }
+        | DuplicateEventId { .. } => ErrorCode::InvalidEvent,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        let mut body = ErrorBody {
+            error: code,
+            message: self.to_string(),
+            conflict: None,
+            retry_after_seconds: None,
+        };
+        match &self {
+            ApiError::Store(Error::Conflict(conflict)) => {
+                body.conflict = Some(ConflictBody {
+                    expected_version: conflict.expected,
+                    current_version: conflict.current,
+                    partial_replay: conflict.partial_replay,
+                });
+            }
+            ApiError::Store(Error::Infrastructure(infra)) => {
+                // The message says what kind; the SDK's error chain goes to the log only.
+                tracing::error!(error = ?infra, "DynamoDB request failed");
+                body.message = format!("{infra}; retry after {RETRY_AFTER_SECONDS} s");
+                body.retry_after_seconds = Some(RETRY_AFTER_SECONDS);
+            }
+            _ => {}
+        }
+        let mut response = (code.status(), Json(body)).into_response();
+        match &self {
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    response.headers_mut().insert(ALLOW, allow);
+                }
+            }
+            ApiError::Store(Error::Infrastructure(_)) => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            _ => {}
+        }
+        response
+    }
+}

@@ -1,0 +1,142 @@
+//! The handlers: each takes parsed, valid input from its extractors and answers with a typed
+//! body; every failure is an [`ApiError`].
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header::{HeaderValue, LOCATION};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hitpoints::domain::{character_id, ExpectedVersion, NewEvent};
+use hitpoints::store::{Appended, Cursor, ReadRequest};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::{CharacterId, JsonBody, Params};
+use crate::wire::{
+    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, NoParams, PageBody,
+    ReadParams, Source, DEFAULT_PAGE_SIZE,
+};
+use crate::Api;
+
+/// `POST /characters`: a new stream whose first event is the body. With an `event_id`, the
+/// stream's id is derived from it, so a retry finds the character it created.
+pub(crate) async fn create_character(
+    State(api): State<Arc<Api>>,
+    Params(NoParams {}): Params<NoParams>,
+    JsonBody(event): JsonBody<NewEvent>,
+) -> Result<Response, ApiError> {
+    let stream = character_id(event.event_id);
+    let appended = api
+        .store
+        .append(stream, ExpectedVersion::NoStream, vec![event])
+        .await?;
+    let mut response = appended_response(stream, appended);
+    if let Ok(location) = HeaderValue::from_str(&format!("/characters/{stream}")) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `POST /characters/{id}/events`.
+pub(crate) async fn append_events(
+    State(api): State<Arc<Api>>,
+    CharacterId(stream): CharacterId,
+    Params(NoParams {}): Params<NoParams>,
+    JsonBody(request): JsonBody<AppendRequest>,
+) -> Result<Response, ApiError> {
+    let expected = request.expected_version.unwrap_or_default();
+    let appended = api.store.append(stream, expected, request.events).await?;
+    Ok(appended_response(stream, appended))
+}
+
+/// `GET /characters/{id}/events`.
+pub(crate) async fn read_events(
+    State(api): State<Arc<Api>>,
+    CharacterId(stream): CharacterId,
+    Params(params): Params<ReadParams>,
+) -> Result<Json<PageBody>, ApiError> {
+    let read = read_request(stream, params)?;
+    let page = api.store.read(stream, read).await?;
+    Ok(Json(PageBody {
+        id: stream,
+        events: page.events,
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// `GET /characters/{id}`: one read of the snapshot table; the fold of the events when there
+/// is no snapshot yet, or when the caller asks for `consistent=true`.
+pub(crate) async fn character(
+    State(api): State<Arc<Api>>,
+    CharacterId(stream): CharacterId,
+    Params(params): Params<CharacterParams>,
+) -> Result<Json<CharacterBody>, ApiError> {
+    let consistent = params.consistent.unwrap_or(false);
+    let snapshot = match (&api.snapshots, consistent) {
+        (Some(snapshots), false) => snapshots.get(stream, false).await?,
+        _ => None,
+    };
+    let body = match snapshot {
+        Some(s) => CharacterBody {
+            id: stream,
+            character_name: s.character_name,
+            hp: s.hit_points,
+            version: s.version,
+            source: Source::Snapshot,
+        },
+        None => {
+            let state = api.store.character(stream).await?;
+            CharacterBody {
+                id: stream,
+                character_name: state.character_name,
+                hp: state.hp,
+                version: state.version,
+                source: Source::Events,
+            }
+        }
+    };
+    Ok(Json(body))
+}
+
+/// A read's parameters as the store takes them: a cursor continues a read, so it excludes
+/// `from_version` and a different `direction`.
+fn read_request(stream: Uuid, params: ReadParams) -> Result<ReadRequest, ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    let Some(cursor) = params.cursor else {
+        return Ok(ReadRequest {
+            from_version: params.from_version,
+            direction: params.direction.unwrap_or_default(),
+            limit,
+        });
+    };
+    let cursor = Cursor::decode(&cursor, stream)?;
+    if params.from_version.is_some() {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidParameter,
+            "give either cursor or from_version: the cursor says where to continue",
+        ));
+    }
+    if params.direction.is_some_and(|d| d != cursor.direction) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidParameter,
+            "direction differs from the cursor's: drop it or start a new read",
+        ));
+    }
+    Ok(ReadRequest::continuing(cursor, limit))
+}
+
+/// 201 for events written now, 200 for a replay of events written before.
+fn appended_response(stream: Uuid, appended: Appended) -> Response {
+    let status = if appended.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = AppendedBody {
+        id: stream,
+        events: appended.events,
+    };
+    (status, Json(body)).into_response()
+}

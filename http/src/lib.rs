@@ -1,0 +1,53 @@
+//! The HTTP API of hitpoints: one route table, one axum [`Router`] built from it, one mapping
+//! of errors to responses. The `append` and `query` Lambdas serve their parts of the table
+//! through `lambda_http::run(router)`; the local run serves all of it with `axum::serve`.
+//!
+//! ```no_run
+//! # async fn example(store: hitpoints::store::EventStore) {
+//! use hitpoints_http::{Api, Function};
+//! let router = Api::new(store).router(Function::Append);
+//! # let _ = router;
+//! # }
+//! ```
+
+mod error;
+mod extract;
+mod handlers;
+mod routes;
+pub mod wire;
+
+use std::sync::Arc;
+
+pub use axum::Router;
+use hitpoints::store::{EventStore, SnapshotStore};
+
+pub use error::ApiError;
+pub use routes::{Function, Route, ROUTES};
+pub use wire::{ErrorCode, DEFAULT_PAGE_SIZE, MAX_BODY_BYTES};
+
+/// What the handlers need: built once per process, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Api {
+    store: EventStore,
+    snapshots: Option<SnapshotStore>,
+}
+
+impl Api {
+    pub fn new(store: EventStore) -> Api {
+        Api {
+            store,
+            snapshots: None,
+        }
+    }
+
+    /// Answers `GET /characters/{id}` from the snapshot table when it has the character.
+    pub fn with_snapshots(mut self, snapshots: SnapshotStore) -> Api {
+        self.snapshots = Some(snapshots);
+        self
+    }
+
+    /// The routes `function` serves, ready to be served.
+    pub fn router(self, function: Function) -> Router {
+        routes::router(Arc::new(self), function)
+    }
+}

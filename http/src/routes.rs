@@ -1,0 +1,153 @@
+//! The route table and the router built from it: the only place routes are written.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::handlers;
+use crate::wire::MAX_BODY_BYTES;
+use crate::Api;
+
+/// Which part of the route table a process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// The `append` Lambda: the POST routes.
+    Append,
+    /// The `query` Lambda: the GET routes.
+    Query,
+    /// The local run: every route.
+    All,
+}
+
+impl Function {
+    fn serves(self, route: &Route) -> bool {
+        self == Function::All || self == route.function
+    }
+}
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    CreateCharacter,
+    AppendEvents,
+    ReadEvents,
+    GetCharacter,
+}
+
+/// One row of the route table.
+#[derive(Debug)]
+pub struct Route {
+    pub method: Method,
+    /// The path as API Gateway and axum write it, e.g. `/characters/{id}/events`.
+    pub path: &'static str,
+    /// The Lambda that serves it.
+    pub function: Function,
+    endpoint: Endpoint,
+}
+
+/// The route table: every route, and the function that serves it.
+pub const ROUTES: [Route; 4] = [
+    Route {
+        method: Method::POST,
+        path: "/characters",
+        function: Function::Append,
+        endpoint: Endpoint::CreateCharacter,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/events",
+        function: Function::Append,
+        endpoint: Endpoint::AppendEvents,
+    },
+    Route {
+        method: Method::GET,
+        path: "/characters/{id}/events",
+        function: Function::Query,
+        endpoint: Endpoint::ReadEvents,
+    },
+    Route {
+        method: Method::GET,
+        path: "/characters/{id}",
+        function: Function::Query,
+        endpoint: Endpoint::GetCharacter,
+    },
+];
+
+impl Route {
+    fn method_router(&self) -> MethodRouter<Arc<Api>> {
+        let filter = if self.method == Method::POST {
+            MethodFilter::POST
+        } else {
+            MethodFilter::GET
+        };
+        match self.endpoint {
+            Endpoint::CreateCharacter => on(filter, handlers::create_character),
+            Endpoint::AppendEvents => on(filter, handlers::append_events),
+            Endpoint::ReadEvents => on(filter, handlers::read_events),
+            Endpoint::GetCharacter => on(filter, handlers::character),
+        }
+    }
+}
+
+/// The routes of `function`, each also with a trailing slash; a known path with another method
+/// is a 405 whose `Allow` lists the methods it takes; anything else a 404. Every answer is JSON.
+pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
+    let mut paths: Vec<&'static str> = Vec::new();
+    for route in ROUTES.iter().filter(|r| function.serves(r)) {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    let mut router = Router::new();
+    for path in paths {
+        let routes: Vec<&Route> = ROUTES
+            .iter()
+            .filter(|r| r.path == path && function.serves(r))
+            .collect();
+        let allow = routes
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let methods = routes
+            .iter()
+            .fold(MethodRouter::new(), |methods, route| {
+                methods.merge(route.method_router())
+            })
+            .fallback(
+                move |method: Method| async move { ApiError::MethodNotAllowed { method, allow } },
+            );
+        router = router
+            .route(path, methods.clone())
+            .route(&format!("{path}/"), methods);
+    }
+    router
+        .fallback(|uri: Uri| async move { ApiError::RouteNotFound(uri.path().to_owned()) })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(api)
+}
+
+/// One log line per request: the route's template (never the path a client sent, which may
+/// carry anything), the method and the status.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route = route.as_deref().unwrap_or("(none)"),
+        status = response.status().as_u16(),
+        "request"
+    );
+    response
+}

@@ -1,0 +1,166 @@
+//! The API's wire types, each defined once: request bodies and query parameters as they are
+//! read, response bodies as they are written, and the error codes.
+
+use hitpoints::domain::{Direction, ExpectedVersion, NewEvent, RecordedEvent, Version};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Events per page when the request does not say.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// The body of `POST /characters/{id}/events`. (`POST /characters` takes one [`NewEvent`].)
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppendRequest {
+    /// Absent or `null`: `"any"`.
+    #[serde(default)]
+    pub expected_version: Option<ExpectedVersion>,
+    pub events: Vec<NewEvent>,
+}
+
+/// The query of `GET /characters/{id}/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadParams {
+    pub from_version: Option<Version>,
+    pub limit: Option<usize>,
+    pub direction: Option<Direction>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The query of `GET /characters/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CharacterParams {
+    pub consistent: Option<bool>,
+}
+
+/// The query of a route that takes none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// An append's answer: 201 written now, 200 a replay of events written before.
+#[derive(Debug, Serialize)]
+pub struct AppendedBody {
+    pub id: Uuid,
+    pub events: Vec<RecordedEvent>,
+}
+
+/// One page of a stream.
+#[derive(Debug, Serialize)]
+pub struct PageBody {
+    pub id: Uuid,
+    pub events: Vec<RecordedEvent>,
+    /// Where the next page starts; `null` when this page reached the end.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a character's state came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The snapshot table: one read, possibly behind the events by the projector's delay.
+    Snapshot,
+    /// The fold of the events table.
+    Events,
+}
+
+/// A character's state.
+#[derive(Debug, Serialize)]
+pub struct CharacterBody {
+    pub id: Uuid,
+    pub character_name: String,
+    pub hp: i64,
+    pub version: Version,
+    pub source: Source,
+}
+
+/// Every error: `{"error", "message"}`, plus what the kind adds.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+}
+
+/// What a 409 adds.
+#[derive(Debug, Serialize)]
+pub struct ConflictBody {
+    pub expected_version: ExpectedVersion,
+    /// `null`: the stream has no events.
+    pub current_version: Option<Version>,
+    /// Some of the request's event ids were stored already, some not.
+    pub partial_replay: bool,
+}
+
+/// The `error` of an error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400
+    MissingBody,
+    MalformedJson,
+    InvalidBody,
+    InvalidId,
+    InvalidExpectedVersion,
+    InvalidLimit,
+    InvalidDirection,
+    InvalidFromVersion,
+    InvalidCursor,
+    InvalidConsistent,
+    InvalidParameter,
+    UnknownParameter,
+    // 404, 405
+    RouteNotFound,
+    StreamNotFound,
+    MethodNotAllowed,
+    // 409
+    VersionConflict,
+    // 413
+    BodyTooLarge,
+    TooManyEvents,
+    EventTooLarge,
+    EventsTooLarge,
+    // 422
+    InvalidEvent,
+    // 503
+    Throttled,
+    StoreUnreachable,
+    StoreError,
+}
+
+impl ErrorCode {
+    /// The code of a query parameter or body field that does not parse, by its name.
+    pub(crate) fn for_field(field: &str) -> Option<ErrorCode> {
+        Some(match field {
+            "expected_version" => ErrorCode::InvalidExpectedVersion,
+            "limit" => ErrorCode::InvalidLimit,
+            "direction" => ErrorCode::InvalidDirection,
+            "from_version" => ErrorCode::InvalidFromVersion,
+            "cursor" => ErrorCode::InvalidCursor,
+            "consistent" => ErrorCode::InvalidConsistent,
+            _ => return None,
+        })
+    }
+
+    /// What a field must be, for the message of its code.
+    pub(crate) fn expectation(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidExpectedVersion => {
+                "expected_version must be \"any\", \"no_stream\" or a version number (0 or more)"
+            }
+            ErrorCode::InvalidLimit => "limit must be a whole number from 1 to 1000",
+            ErrorCode::InvalidDirection => "direction must be forward or backward",
+            ErrorCode::InvalidFromVersion => "from_version must be a version number (0 or more)",
+            ErrorCode::InvalidConsistent => "consistent must be true or false",
+            _ => "the request is not valid",
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The DynamoDB Streams adapter: a batch as Lambda delivers it (`aws_lambda_events`) into the
+//! core's [`StreamRecord`]s, through the [`Projector`], and back as `ReportBatchItemFailures`.
+//! The `hp-projector` Lambda and the local run's stream follower both go through [`handle`].
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use hitpoints::projection::{BatchOutcome, Change, StreamRecord};
+use hitpoints::projector::Projector;
+use hitpoints::store::item::event_from_image;
+
+/// Handles one batch as Lambda delivers it, with `ReportBatchItemFailures`: the sequence
+/// numbers of records to retry come back as batch item failures.
+pub async fn handle(projector: &Projector, event: Event) -> DynamoDbEventResponse {
+    let outcome = project(projector, &event).await;
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = outcome
+        .failures
+        .into_iter()
+        .map(|sequence_number| {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence_number);
+            failure
+        })
+        .collect();
+    response
+}
+
+/// Projects one batch as Lambda delivers it and says what it came to.
+pub async fn project(projector: &Projector, event: &Event) -> BatchOutcome {
+    let records: Vec<StreamRecord> = event.records.iter().filter_map(decode_record).collect();
+    projector.project(&records).await
+}
+
+/// A Lambda stream record as the projection sees it. A record without a sequence number cannot
+/// be reported or retried: it is logged and left out.
+pub fn decode_record(record: &EventRecord) -> Option<StreamRecord> {
+    // The keys, for the log, only when something is logged.
+    let keys = || serde_json::to_string(&record.change.keys).unwrap_or_default();
+    let Some(sequence_number) = record.change.sequence_number.clone() else {
+        tracing::error!(keys = %keys(), event_id = %record.event_id,
+            "stream record without a sequence number: skipped");
+        return None;
+    };
+    let change = match record.event_name.as_str() {
+        "INSERT" => match event_from_image(record.change.new_image.clone()) {
+            Ok((stream, event)) => Change::Insert { stream, event },
+            Err(e) => Change::Undecodable {
+                keys: keys(),
+                reason: e.to_string(),
+            },
+        },
+        other => Change::Ignored {
+            event_name: other.to_owned(),
+            keys: keys(),
+        },
+    };
+    Some(StreamRecord {
+        sequence_number,
+        change,
+    })
+}

@@ -1,0 +1,206 @@
+//! What every hitpoints test uses, in one place: a DynamoDB-API server per test (dynoxide
+//! in-process, or the server named by `HITPOINTS_TEST_DYNAMODB_ENDPOINT`, DynamoDB Local in CI,
+//! with a fresh table per test), a client that reaches nothing, builders of events and of
+//! Lambda-shaped stream records, and calls into a router as a client or API Gateway makes them.
+//!
+//! Its own tests check the deployment against the code (`tests/template.rs`) and a function's
+//! client configuration from its environment (`tests/config.rs`).
+
+use aws_sdk_dynamodb::Client;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::{NewEvent, RecordedEvent};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub use local::dynamodb::local_client;
+
+/// The character the sample events in `events/` are about.
+pub const SAMPLE_ID: &str = "3f8d2a6c-1b4e-4c7a-9e2f-5a6b7c8d9e01";
+
+/// A DynamoDB-API server for one test.
+#[derive(Debug)]
+pub struct TestDb {
+    pub client: Client,
+    pub endpoint: String,
+    /// Most actions the server takes in one transaction (DynamoDB: 100; DynamoDB Local 1.11: 10).
+    pub max_transaction_items: usize,
+    pub name: &'static str,
+}
+
+/// A fresh in-memory dynoxide, or the server `HITPOINTS_TEST_DYNAMODB_ENDPOINT` names.
+pub async fn test_db() -> TestDb {
+    if let Ok(endpoint) = std::env::var("HITPOINTS_TEST_DYNAMODB_ENDPOINT") {
+        let max_transaction_items = std::env::var("HITPOINTS_TEST_MAX_TRANSACTION_ITEMS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let name = std::env::var("HITPOINTS_TEST_DYNAMODB_NAME")
+            .unwrap_or_else(|_| "the DynamoDB endpoint".into());
+        return TestDb {
+            client: local_client(&endpoint),
+            endpoint,
+            max_transaction_items,
+            name: Box::leak(name.into_boxed_str()),
+        };
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a local port");
+    let endpoint = format!("http://{}", listener.local_addr().expect("local address"));
+    let db = dynoxide::Database::memory().expect("an in-memory dynoxide database");
+    tokio::spawn(dynoxide::server::serve_on(listener, db));
+    TestDb {
+        client: local_client(&endpoint),
+        endpoint,
+        max_transaction_items: 100,
+        name: "dynoxide",
+    }
+}
+
+impl TestDb {
+    /// A new events table with a unique name, and a store on it.
+    pub async fn store(&self) -> EventStore {
+        EventStore::new(self.client.clone(), self.events_table().await)
+    }
+
+    /// A new events table with a unique name, for a test that also writes items of its own.
+    pub async fn events_table(&self) -> String {
+        let table = format!("events-{}", Uuid::new_v4().simple());
+        local::dynamodb::create_events_table(&self.client, &table, false)
+            .await
+            .expect("create the events table");
+        table
+    }
+
+    /// A new snapshot table with a unique name, and a store on it.
+    pub async fn snapshots(&self) -> SnapshotStore {
+        let table = format!("snapshots-{}", Uuid::new_v4().simple());
+        local::dynamodb::create_snapshots_table(&self.client, &table)
+            .await
+            .expect("create the snapshot table");
+        SnapshotStore::new(self.client.clone(), table)
+    }
+
+    /// Whether the server takes a transaction of `items` actions; says so when it does not.
+    pub fn supports_transaction_of(&self, items: usize, test: &str) -> bool {
+        let ok = items <= self.max_transaction_items;
+        if !ok {
+            println!(
+                "SKIPPED {test}: it needs {items}-action transactions and {} allows {}",
+                self.name, self.max_transaction_items
+            );
+        }
+        ok
+    }
+}
+
+/// A client for an endpoint where nothing listens (a port that was free a moment ago), with
+/// retries off so the failure comes at once.
+pub fn unreachable_client() -> Client {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = local_client(&format!("http://127.0.0.1:{port}"));
+    let config = client
+        .config()
+        .to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
+/// An event without an id.
+pub fn event(name: &str, hp_change: i64, note: &str) -> NewEvent {
+    NewEvent {
+        character_name: name.into(),
+        hp_change,
+        note: note.into(),
+        event_id: None,
+    }
+}
+
+/// An event with a fresh id.
+pub fn event_with_id(name: &str, hp_change: i64, note: &str) -> NewEvent {
+    NewEvent {
+        event_id: Some(Uuid::new_v4()),
+        ..event(name, hp_change, note)
+    }
+}
+
+/// The source material's sample stream: Nuru, 8, -2, -3; current HP 3.
+pub fn sample_events() -> Vec<NewEvent> {
+    vec![
+        event("Nuru", 8, "Init"),
+        event("Nuru", -2, "Slashing damage from goblin"),
+        event("Nuru", -3, "bludgeoning damage from bugbear"),
+    ]
+}
+
+/// A DynamoDB Streams INSERT record of a stored event, in the JSON shape Lambda delivers.
+pub fn insert_record(stream: Uuid, event: &RecordedEvent, sequence: usize) -> Value {
+    let image: serde_dynamo::Item =
+        serde_dynamo::to_item(hitpoints::store::item::EventItem::from_event(stream, event))
+            .expect("an item");
+    json!({
+        "eventID": format!("{sequence:032x}"),
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/events/stream/2026-11-27T00:00:00.000",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795810504,
+            "Keys": {"Id": {"S": stream.to_string()}, "Version": {"N": event.version.to_string()}},
+            "NewImage": image,
+            "SequenceNumber": format!("{sequence:021}"),
+            "SizeBytes": 200,
+            "StreamViewType": "NEW_IMAGE"
+        }
+    })
+}
+
+/// What a call answered: the status, the body as JSON (`Value::Null` when it is not JSON) and
+/// the headers.
+pub type Answer = (StatusCode, Value, HeaderMap);
+
+/// Sends `body` (raw bytes) to `router`, as the local run's server would hand it over.
+pub async fn call_raw(router: &Router, method: Method, uri: &str, body: Vec<u8>) -> Answer {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::from(body))
+        .expect("a request");
+    answer(router.clone().oneshot(request).await).await
+}
+
+/// Sends `body` as JSON (none: an empty body) to `router`.
+pub async fn call(router: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    call_raw(router, method, uri, bytes).await
+}
+
+/// Sends an API Gateway HTTP API (payload 2.0) event to `router`, through lambda_http's own
+/// conversion, as `lambda_http::run(router)` does on Lambda.
+pub async fn call_lambda(router: &Router, event_json: &str) -> Answer {
+    let request = lambda_http::request::from_str(event_json).expect("an API Gateway event");
+    answer(router.clone().oneshot(request).await).await
+}
+
+async fn answer(response: Result<axum::response::Response, std::convert::Infallible>) -> Answer {
+    let response = match response {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("a whole body");
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (parts.status, json, parts.headers)
+}
