@@ -4,6 +4,7 @@ use axum::http::header::{HeaderValue, ALLOW, RETRY_AFTER};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hitpoints::error::ConflictCause;
 use hitpoints::{Error, InfraError, InvalidInput};
 
 use crate::wire::{ConflictBody, ErrorBody, ErrorCode};
@@ -53,7 +54,9 @@ impl ApiError {
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
                 InfraError::Throttled(_) => ErrorCode::Throttled,
                 InfraError::Unavailable(_) => ErrorCode::StoreUnreachable,
-                InfraError::Service(_) | InfraError::CorruptItem { .. } => ErrorCode::StoreError,
+                InfraError::Contended(_) => ErrorCode::TransactionConflict,
+                InfraError::Rejected(_) => ErrorCode::StoreError,
+                InfraError::CorruptItem { .. } => ErrorCode::CorruptItem,
             },
         }
     }
@@ -63,11 +66,12 @@ impl ErrorCode {
     /// The status every error of this code answers with.
     pub fn status(self) -> StatusCode {
         use ErrorCode::{
-            BodyTooLarge, EventTooLarge, EventsTooLarge, InvalidBody, InvalidConsistent,
-            InvalidCursor, InvalidDirection, InvalidEvent, InvalidExpectedVersion,
-            InvalidFromVersion, InvalidId, InvalidLimit, InvalidParameter, MalformedJson,
-            MethodNotAllowed, MissingBody, RouteNotFound, StoreError, StoreUnreachable,
-            StreamNotFound, Throttled, TooManyEvents, UnknownParameter, VersionConflict,
+            BodyTooLarge, CorruptItem, EventTooLarge, EventsTooLarge, InvalidBody,
+            InvalidConsistent, InvalidCursor, InvalidDirection, InvalidEvent,
+            InvalidExpectedVersion, InvalidFromVersion, InvalidId, InvalidLimit, InvalidParameter,
+            MalformedJson, MethodNotAllowed, MissingBody, RouteNotFound, StoreError,
+            StoreUnreachable, StreamNotFound, Throttled, TooManyEvents, TransactionConflict,
+            UnknownParameter, VersionConflict,
         };
         match self {
             MissingBody
@@ -89,7 +93,8 @@ impl ErrorCode {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
-            Throttled | StoreUnreachable | StoreError => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
+            Throttled | StoreUnreachable | TransactionConflict => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -98,7 +103,7 @@ fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
     use InvalidInput::{
         BadCursor, BadLimit, BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote, EventTooLarge,
         ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents, NoteTooLong,
-        TooManyEvents,
+        ReservedNote, TooManyEvents,
     };
     match invalid {
         TooManyEvents { .. } => ErrorCode::TooManyEvents,
@@ -113,6 +118,7 @@ fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
         | EmptyNote { .. }
         | NoteTooLong { .. }
         | HpChangeOutOfRange { .. }
+        | ReservedNote { .. }
         | DuplicateEventId { .. } => ErrorCode::InvalidEvent,
     }
 }
@@ -131,12 +137,12 @@ impl IntoResponse for ApiError {
                 body.conflict = Some(ConflictBody {
                     expected_version: conflict.expected,
                     current_version: conflict.current,
-                    partial_replay: conflict.partial_replay,
+                    partial_replay: conflict.cause == ConflictCause::PartialReplay,
+                    event_ids_reused: conflict.cause == ConflictCause::EventIdsReused,
                 });
             }
-            ApiError::Store(Error::Infrastructure(infra)) => {
-                // The message says what kind; the SDK's error chain goes to the log only.
-                tracing::error!(error = ?infra, "DynamoDB request failed");
+            // The store logged the failure with what it concerned; the answer says the kind.
+            ApiError::Store(Error::Infrastructure(infra)) if infra.is_transient() => {
                 body.message = format!("{infra}; retry after {RETRY_AFTER_SECONDS} s");
                 body.retry_after_seconds = Some(RETRY_AFTER_SECONDS);
             }
@@ -149,7 +155,7 @@ impl IntoResponse for ApiError {
                     response.headers_mut().insert(ALLOW, allow);
                 }
             }
-            ApiError::Store(Error::Infrastructure(_)) => {
+            ApiError::Store(Error::Infrastructure(infra)) if infra.is_transient() => {
                 response
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));

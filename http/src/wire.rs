@@ -93,11 +93,15 @@ pub struct ErrorBody {
 /// What a 409 adds.
 #[derive(Debug, Serialize)]
 pub struct ConflictBody {
+    /// The request's `expected_version` (`"any"` when it gave none).
     pub expected_version: ExpectedVersion,
-    /// `null`: the stream has no events.
+    /// The stream's last version when the conflict was seen; `null`: the stream has no events.
     pub current_version: Option<Version>,
-    /// Some of the request's event ids were stored already, some not.
+    /// Some of the request's event ids are stored already where it would write, some not.
     pub partial_replay: bool,
+    /// Every one of the request's event ids is stored already where it would write, but with
+    /// other content: the ids were reused for other events.
+    pub event_ids_reused: bool,
 }
 
 /// The `error` of an error body.
@@ -130,10 +134,13 @@ pub enum ErrorCode {
     EventsTooLarge,
     // 422
     InvalidEvent,
-    // 503
+    // 500: permanent, a retry fails the same way
+    StoreError,
+    CorruptItem,
+    // 503: a retry can succeed
     Throttled,
     StoreUnreachable,
-    StoreError,
+    TransactionConflict,
 }
 
 impl ErrorCode {

@@ -1,11 +1,15 @@
 //! The HTTP API through its router, against dynoxide: every route, every error status, and
 //! every sample event in `events/` fed through lambda_http as API Gateway would send it.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{HeaderMap, Method, StatusCode};
 use hitpoints::store::EventStore;
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
-use hitpoints_testkit::{call, call_lambda, call_raw, sample_events, test_db, TestDb, SAMPLE_ID};
+use hitpoints_testkit::{
+    call, call_lambda, call_raw, client_without_retries, sample_events, test_db, FailingDynamoDb,
+    Failure, Logs, TestDb, SAMPLE_ID,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -489,16 +493,18 @@ async fn an_unreachable_store_is_503_with_a_retry_hint() {
 }
 
 /// Every sample in `events/`, as API Gateway sends it, through lambda_http and the function
-/// that the template routes it to. A sample not listed here fails the test.
+/// that the template routes it to, on one table that starts empty: the good ones in the order
+/// the README runs them (create, append, reads), each a 2xx; then each bad one. A sample not
+/// listed here fails the test.
 #[tokio::test]
-async fn every_sample_event_gets_its_status() {
-    let expected: &[(&str, u16)] = &[
+async fn every_sample_event_gets_its_status_in_the_readmes_order() {
+    let in_order: &[(&str, u16)] = &[
         ("apigw-create-character.json", 201),
         ("apigw-append-events.json", 201),
         ("apigw-append-events-any.json", 201),
+        ("apigw-get-character.json", 200),
         ("apigw-read-events.json", 200),
         ("apigw-read-events-backward.json", 200),
-        ("apigw-get-character.json", 200),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),
@@ -521,28 +527,32 @@ async fn every_sample_event_gets_its_status() {
         .filter(|name| name.starts_with("apigw-"))
         .collect();
     samples.sort();
-    let mut listed: Vec<String> = expected.iter().map(|(n, _)| n.to_string()).collect();
+    let mut listed: Vec<String> = in_order.iter().map(|(n, _)| n.to_string()).collect();
     listed.sort();
     assert_eq!(
         samples, listed,
         "every API Gateway sample has an expected status"
     );
 
-    for (name, status) in expected {
+    let db = test_db().await;
+    let store = db.store().await;
+    let append = Api::new(store.clone()).router(Function::Append);
+    let query = Api::new(store.clone()).router(Function::Query);
+    let all = Api::new(store).router(Function::All);
+    for (name, status) in in_order {
         let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read sample");
         let request =
             lambda_http::request::from_str(&text).expect("an API Gateway payload 2.0 event");
-        let function = if request.method() == Method::POST {
-            Function::Append
+        // The function the template routes it to; a route or method no function takes goes to
+        // the router of every route, which must still refuse it.
+        let router = if name.contains("bad-method") || name.contains("bad-route") {
+            &all
+        } else if request.method() == Method::POST {
+            &append
         } else {
-            Function::Query
+            &query
         };
-        let mut t = test_api(function).await;
-        t.seed_sample().await;
-        if name.contains("bad-method") || name.contains("bad-route") {
-            t.router = Api::new(t.store.clone()).router(Function::All);
-        }
-        let (got, body, _) = call_lambda(&t.router, &text).await;
+        let (got, body, _) = call_lambda(router, &text).await;
         assert_eq!(got.as_u16(), *status, "{name}: {body}");
     }
 }
@@ -574,6 +584,7 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
         hp_delta: 6,
         character_name: "Nuru".into(),
         version: 1,
+        holes: Vec::new(),
     };
     assert!(snapshots.apply(&update).await.expect("write a snapshot"));
     let (_, body, _) = t.send(Method::GET, &uri, None).await;
@@ -598,4 +609,148 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
     );
     // A stale writer cannot move it backwards or apply twice.
     assert!(!snapshots.apply(&update).await.expect("a refused write"));
+}
+
+/// An append to a DynamoDB that fails as `failure`: what the API answers, and what it logged.
+async fn append_against(failure: Failure) -> ((StatusCode, Value, HeaderMap), String, usize) {
+    let logs = Logs::capture();
+    let dynamodb = FailingDynamoDb::start(failure).await;
+    let client = client_without_retries(&dynamodb.endpoint);
+    let router = Api::new(EventStore::new(client, "events")).router(Function::All);
+    let stream = Uuid::new_v4();
+    let body = json!({"expected_version": 0, "events": [
+        {"character_name": "Secret Name", "hp_change": -2, "note": "a very private note"},
+        {"character_name": "Secret Name", "hp_change": -3, "note": "another private note"}]});
+    let got = call(
+        &router,
+        Method::POST,
+        &format!("/characters/{stream}/events"),
+        Some(body),
+    )
+    .await;
+    let text = logs.text();
+    assert!(
+        text.contains(&stream.to_string()),
+        "the log names the character: {text}"
+    );
+    assert!(
+        text.contains("events=2"),
+        "the log counts the events: {text}"
+    );
+    assert!(
+        text.contains("FAKE-REQUEST-ID-0001"),
+        "the log has the request id: {text}"
+    );
+    for secret in ["Secret Name", "private note", "quotes the request"] {
+        assert!(!text.contains(secret), "the log echoes {secret:?}: {text}");
+    }
+    (got, text, dynamodb.calls_of("TransactWriteItems"))
+}
+
+fn failure(status: u16, error_type: &'static str) -> Failure {
+    Failure {
+        status,
+        error_type,
+        body: json!({"message": "DynamoDB's message quotes the request: a very private note"}),
+    }
+}
+
+fn cancelled(reason: &str) -> Failure {
+    Failure {
+        status: 400,
+        error_type: "TransactionCanceledException",
+        body: json!({
+            "Message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]"),
+            "CancellationReasons": [{"Code": "None"}, {"Code": reason, "Message": "a very private note"}]
+        }),
+    }
+}
+
+#[tokio::test]
+async fn permanent_failures_are_500_without_retry_after() {
+    for (failure, code) in [
+        (failure(400, "ValidationException"), "ValidationException"),
+        (
+            failure(400, "ResourceNotFoundException"),
+            "ResourceNotFoundException",
+        ),
+        (
+            failure(400, "AccessDeniedException"),
+            "AccessDeniedException",
+        ),
+        (cancelled("ValidationError"), "TransactionCanceledException"),
+    ] {
+        let (got, logs, _) = append_against(failure).await;
+        assert_error(&got, StatusCode::INTERNAL_SERVER_ERROR, "store_error");
+        assert!(got.2.get("retry-after").is_none(), "{code}: no Retry-After");
+        assert_eq!(got.1.get("retry_after_seconds"), None, "{code}");
+        assert!(
+            logs.contains(code),
+            "the log names DynamoDB's code {code}: {logs}"
+        );
+        assert!(logs.contains("kind=\"rejected\""), "{logs}");
+    }
+}
+
+#[tokio::test]
+async fn failures_a_retry_can_cure_are_503_with_retry_after() {
+    for (failure, code) in [
+        (failure(400, "ThrottlingException"), "throttled"),
+        (
+            failure(400, "ProvisionedThroughputExceededException"),
+            "throttled",
+        ),
+        (failure(500, "InternalServerError"), "store_unreachable"),
+        (failure(503, "ServiceUnavailable"), "store_unreachable"),
+        (cancelled("ThrottlingError"), "throttled"),
+    ] {
+        let (got, _, _) = append_against(failure).await;
+        assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, code);
+        assert_eq!(got.2["retry-after"], "1");
+        assert_eq!(got.1["retry_after_seconds"], 1);
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_conflict_is_retried_then_503() {
+    let (got, logs, transactions) = append_against(cancelled("TransactionConflict")).await;
+    assert_error(
+        &got,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "transaction_conflict",
+    );
+    assert_eq!(got.2["retry-after"], "1");
+    assert_eq!(
+        transactions,
+        hitpoints::store::TRANSACTION_CONFLICT_ATTEMPTS as usize,
+        "tried again within the request, a bounded number of times"
+    );
+    assert!(logs.contains("kind=\"contended\""), "{logs}");
+}
+
+#[tokio::test]
+async fn a_stored_item_that_does_not_decode_is_500() {
+    let db = test_db().await;
+    let table = db.events_table().await;
+    let stream = Uuid::new_v4();
+    // An item with the events table's keys and no CharacterHitPoints.
+    db.client
+        .put_item()
+        .table_name(&table)
+        .item("Id", AttributeValue::S(stream.to_string()))
+        .item("Version", AttributeValue::N("0".into()))
+        .item("CharacterName", AttributeValue::S("Nuru".into()))
+        .item("Note", AttributeValue::S("broken".into()))
+        .send()
+        .await
+        .expect("put");
+    let router = Api::new(EventStore::new(db.client.clone(), &table)).router(Function::All);
+    for uri in [
+        format!("/characters/{stream}?consistent=true"),
+        format!("/characters/{stream}/events"),
+    ] {
+        let got = call(&router, Method::GET, &uri, None).await;
+        assert_error(&got, StatusCode::INTERNAL_SERVER_ERROR, "corrupt_item");
+        assert!(got.2.get("retry-after").is_none());
+    }
 }

@@ -25,12 +25,20 @@ pub type Version = u64;
 /// enough that the versions after it never overflow.
 pub const MAX_EXPECTED_VERSION: Version = i64::MAX as Version;
 
+/// The note that marks a snapshot item written by the source material's code (its Part 3):
+/// an item at the stream's next version whose `CharacterHitPoints` is the *total* HP. A new
+/// event may not carry it, so a real change is never mistaken for one.
+pub const SNAPSHOT_NOTE: &str = "SNAPSHOT";
+
 /// An event a caller wants appended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub character_name: String,
-    /// The signed change of hit points; must fit in an `i32`.
+    /// The signed change of hit points; must fit in an `i32`. Read from JSON as any whole
+    /// number (`5`, `-0`, `5.0`, `1e3`); one beyond `i64` is kept as `i64`'s bound, so it is
+    /// refused as out of range rather than unreadable.
+    #[serde(deserialize_with = "whole_number")]
     pub hp_change: i64,
     pub note: String,
     /// A caller-chosen id that makes a retried append idempotent; made by the store when absent.
@@ -49,9 +57,43 @@ pub struct RecordedEvent {
     pub event_id: Option<Uuid>,
     /// RFC 3339 UTC; `None` only for events written without one.
     pub recorded_at: Option<String>,
+    /// A snapshot item of the source material (no event id, note exactly `SNAPSHOT`): its
+    /// `hp_change` is the total HP at that point, and it changes nothing in the fold.
+    #[serde(default)]
+    pub snapshot: bool,
 }
 
 impl RecordedEvent {
+    /// Whether a stored item with this id and note is a source-material snapshot item.
+    pub fn is_snapshot_item(event_id: Option<Uuid>, note: &str) -> bool {
+        event_id.is_none() && note == SNAPSHOT_NOTE
+    }
+
+    /// The size of this event as JSON, in bytes, as an upper bound: its strings escaped, and
+    /// room for the keys, the numbers, the ids and the timestamp.
+    pub fn json_size(&self) -> usize {
+        fn escaped(text: &str) -> usize {
+            text.chars()
+                .map(|c| match c {
+                    '"' | '\\' => 2,
+                    c if u32::from(c) < 0x20 => 6,
+                    c => c.len_utf8(),
+                })
+                .sum()
+        }
+        const FIXED: usize = 256;
+        FIXED + escaped(&self.character_name) + escaped(&self.note)
+    }
+
+    /// What this event adds to the HP: its change, or nothing for a snapshot item.
+    pub fn hp_effect(&self) -> i64 {
+        if self.snapshot {
+            0
+        } else {
+            self.hp_change
+        }
+    }
+
     /// Whether this stored event is what `new` asks for (same id and same content).
     pub fn matches(&self, new: &NewEvent) -> bool {
         new.event_id.is_some()
@@ -156,8 +198,11 @@ pub fn character_id(event_id: Option<Uuid>) -> Uuid {
 pub enum StoredMatch {
     /// Every event is stored there already, same id and content, in order: a replay.
     Replay,
-    /// Some of the request's event ids are stored there, but not the whole request.
+    /// Some of the request's event ids are stored there, not all.
     PartialReplay,
+    /// Every one of the request's event ids is stored there, but not with the same content
+    /// (or not in the same order): the ids were reused for other events.
+    IdsReused,
     /// None of the request's event ids are stored there.
     Unrelated,
 }
@@ -167,15 +212,48 @@ pub fn match_stored(events: &[NewEvent], stored: &[RecordedEvent]) -> StoredMatc
     if stored.len() == events.len() && stored.iter().zip(events).all(|(s, n)| s.matches(n)) {
         return StoredMatch::Replay;
     }
-    let shares_an_id = stored
+    let found = events
         .iter()
-        .filter_map(|s| s.event_id)
-        .any(|id| events.iter().any(|n| n.event_id == Some(id)));
-    if shares_an_id {
-        StoredMatch::PartialReplay
-    } else {
+        .filter(|n| {
+            n.event_id
+                .is_some_and(|id| stored.iter().any(|s| s.event_id == Some(id)))
+        })
+        .count();
+    if found == 0 {
         StoredMatch::Unrelated
+    } else if found == events.len() {
+        StoredMatch::IdsReused
+    } else {
+        StoredMatch::PartialReplay
     }
+}
+
+/// Reads a JSON number that must be whole: any integer, or a float without a fraction
+/// (`5.0`, `1e3`); beyond `i64` it saturates, so range checks can refuse it by value.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<i64, E> {
+            Ok(i64::try_from(value).unwrap_or(i64::MAX))
+        }
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<i64, E> {
+            if value.is_finite() && value.fract() == 0.0 {
+                // `as` saturates at i64's bounds, which are out of range anyway.
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(value as i64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(value), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(Visitor)
 }
 
 /// Checks an expected version against its range.
@@ -191,8 +269,9 @@ pub fn validate_expected(expected: ExpectedVersion) -> Result<(), InvalidInput> 
     }
 }
 
-/// Checks an append's events against every limit, before anything is written.
-pub fn validate_events(events: &[NewEvent]) -> Result<(), InvalidInput> {
+/// Checks an append's events against every limit, before anything is written; returns the
+/// size their items will take, in bytes.
+pub fn validate_events(events: &[NewEvent]) -> Result<usize, InvalidInput> {
     if events.is_empty() {
         return Err(InvalidInput::NoEvents);
     }
@@ -220,7 +299,7 @@ pub fn validate_events(events: &[NewEvent]) -> Result<(), InvalidInput> {
             max: MAX_TRANSACTION_BYTES,
         });
     }
-    Ok(())
+    Ok(total)
 }
 
 /// Checks one event; returns the size its item will have, in bytes.
@@ -240,6 +319,9 @@ fn validate_event(index: usize, event: &NewEvent) -> Result<usize, InvalidInput>
     if event.note.trim().is_empty() {
         return Err(InvalidInput::EmptyNote { index });
     }
+    if event.note == SNAPSHOT_NOTE {
+        return Err(InvalidInput::ReservedNote { index });
+    }
     let note_chars = event.note.chars().count();
     if note_chars > MAX_NOTE_CHARS {
         return Err(InvalidInput::NoteTooLong {
@@ -249,10 +331,7 @@ fn validate_event(index: usize, event: &NewEvent) -> Result<usize, InvalidInput>
         });
     }
     if i32::try_from(event.hp_change).is_err() {
-        return Err(InvalidInput::HpChangeOutOfRange {
-            index,
-            value: event.hp_change,
-        });
+        return Err(InvalidInput::HpChangeOutOfRange { index });
     }
     let bytes = ITEM_OVERHEAD_BYTES + event.character_name.len() + event.note.len();
     if bytes > MAX_ITEM_BYTES {
@@ -288,8 +367,14 @@ pub enum InvalidInput {
         chars: usize,
         max: usize,
     },
-    #[error("event {index}: hp_change {value} is outside the 32-bit signed range")]
-    HpChangeOutOfRange { index: usize, value: i64 },
+    #[error(
+        "event {index}: hp_change is outside the 32-bit signed range (-2147483648 to 2147483647)"
+    )]
+    HpChangeOutOfRange { index: usize },
+    #[error(
+        "event {index}: the note \"SNAPSHOT\" is reserved for the source material's snapshot items"
+    )]
+    ReservedNote { index: usize },
     #[error("event {index}: the stored item would take {bytes} bytes; DynamoDB allows {max}")]
     EventTooLarge {
         index: usize,
@@ -322,7 +407,7 @@ pub struct CharacterState {
 impl CharacterState {
     /// Folds one more event into the state (`None` is the state before the first event).
     pub fn apply(state: Option<CharacterState>, event: &RecordedEvent) -> CharacterState {
-        let hp = state.as_ref().map_or(0, |s| s.hp) + event.hp_change;
+        let hp = state.as_ref().map_or(0, |s| s.hp) + event.hp_effect();
         CharacterState {
             character_name: event.character_name.clone(),
             hp,
@@ -368,6 +453,7 @@ mod tests {
             note: "n".into(),
             event_id: None,
             recorded_at: None,
+            snapshot: false,
         }
     }
 
@@ -476,6 +562,7 @@ mod tests {
                     note: e.note.clone(),
                     event_id: e.event_id,
                     recorded_at: None,
+                    snapshot: false,
                 })
                 .collect()
         };
@@ -490,7 +577,10 @@ mod tests {
         );
         let mut changed = store(&events, 3);
         changed[1].hp_change = 5;
-        assert_eq!(match_stored(&events, &changed), StoredMatch::PartialReplay);
+        assert_eq!(match_stored(&events, &changed), StoredMatch::IdsReused);
+        let mut reordered = store(&events, 3);
+        reordered.swap(0, 1);
+        assert_eq!(match_stored(&events, &reordered), StoredMatch::IdsReused);
         let others = vec![with_id(1), with_id(2)];
         assert_eq!(
             match_stored(&events, &store(&others, 3)),
@@ -503,6 +593,53 @@ mod tests {
             match_stored(&anonymous, &store(&anonymous, 0)),
             StoredMatch::Unrelated
         );
+    }
+
+    #[test]
+    fn snapshot_items_take_a_version_and_change_nothing() {
+        let mut snapshot = recorded(3, 3);
+        snapshot.note = SNAPSHOT_NOTE.into();
+        snapshot.snapshot = RecordedEvent::is_snapshot_item(None, &snapshot.note);
+        assert!(snapshot.snapshot);
+        let stream = [recorded(0, 8), recorded(1, -2), recorded(2, -3), snapshot];
+        let state = CharacterState::fold(&stream).expect("events");
+        assert_eq!((state.hp, state.version), (3, 3));
+        // Only an item without an event id: one of ours with that note would be a change.
+        assert!(!RecordedEvent::is_snapshot_item(
+            Some(Uuid::new_v4()),
+            SNAPSHOT_NOTE
+        ));
+        assert!(!RecordedEvent::is_snapshot_item(None, "snapshot"));
+        assert_eq!(
+            validate_events(&[event("a", 3, SNAPSHOT_NOTE)]),
+            Err(InvalidInput::ReservedNote { index: 0 })
+        );
+        assert!(validate_events(&[event("a", 3, "SNAPSHOT taken")]).is_ok());
+    }
+
+    #[test]
+    fn hp_change_reads_any_whole_number_and_refuses_fractions_and_strings() {
+        let read = |hp: &str| {
+            serde_json::from_str::<NewEvent>(&format!(
+                r#"{{"character_name":"a","hp_change":{hp},"note":"n"}}"#
+            ))
+            .map(|e| e.hp_change)
+        };
+        assert_eq!(read("-0").ok(), Some(0));
+        assert_eq!(read("5.0").ok(), Some(5));
+        assert_eq!(read("-1e3").ok(), Some(-1000));
+        assert_eq!(read("9223372036854775808").ok(), Some(i64::MAX));
+        assert_eq!(read("1e300").ok(), Some(i64::MAX));
+        assert_eq!(read("-1e300").ok(), Some(i64::MIN));
+        assert!(read("1.5").is_err());
+        assert!(read("\"5\"").is_err());
+        assert!(read("null").is_err());
+        for hp in [i64::MAX, i64::MIN, i64::from(i32::MAX) + 1] {
+            assert_eq!(
+                validate_events(&[event("a", hp, "n")]),
+                Err(InvalidInput::HpChangeOutOfRange { index: 0 })
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! conditional on the snapshot still being at `expected`, so no stale or concurrent writer can
 //! regress it or apply an event twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use futures_util::future::join_all;
@@ -37,7 +37,9 @@ pub enum Change {
 }
 
 /// A snapshot write: add `hp_delta` to the snapshot at `expected` (none: create it) and move it
-/// to `version`, only if it is still at `expected`.
+/// to `version`, only if it is still at `expected`. `holes` are versions between the two that
+/// the events table confirmed absent: folded around, and kept on the snapshot, so that an
+/// event written there later is still applied once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotUpdate {
     pub stream: Uuid,
@@ -45,25 +47,45 @@ pub struct SnapshotUpdate {
     pub hp_delta: i64,
     pub character_name: String,
     pub version: Version,
+    pub holes: Vec<Version>,
+}
+
+/// A late event in a hole of the snapshot: add its HP and take the version off the holes,
+/// only if it is still a hole there (so it is applied once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoleFill {
+    pub stream: Uuid,
+    pub version: Version,
+    pub hp_delta: i64,
+}
+
+/// Where a character's snapshot is: its version, and the versions below it it folded around.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotPosition {
+    pub version: Version,
+    pub holes: BTreeSet<Version>,
 }
 
 /// What the projection reads and writes.
 pub trait SnapshotBackend {
-    /// The stream's events with versions `from..=to`, in order.
+    /// The stream's events with versions `from..=to`, in order, read consistently from the
+    /// events table (so a version missing from the answer is missing from the table).
     fn events(
         &self,
         stream: Uuid,
         from: Version,
         to: Version,
     ) -> impl Future<Output = Result<Vec<RecordedEvent>, Error>> + Send;
-    /// The snapshot's version; `None` when there is no snapshot.
-    fn snapshot_version(
+    /// Where the snapshot is; `None` when there is no snapshot.
+    fn snapshot(
         &self,
         stream: Uuid,
-    ) -> impl Future<Output = Result<Option<Version>, Error>> + Send;
+    ) -> impl Future<Output = Result<Option<SnapshotPosition>, Error>> + Send;
     /// Writes the update if the snapshot is at `update.expected`: `Ok(true)` when written,
     /// `Ok(false)` when the condition failed.
     fn apply(&self, update: &SnapshotUpdate) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Applies a late event in a hole if the version is still a hole: `Ok(true)` when written.
+    fn fill(&self, fill: &HoleFill) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
 /// Why one character's snapshot could not be brought up to date.
@@ -71,12 +93,6 @@ pub trait SnapshotBackend {
 pub enum ProjectionError {
     #[error(transparent)]
     Store(#[from] Error),
-    #[error("events {from}..{to} of stream {stream} are missing from the events table")]
-    MissingEvents {
-        stream: Uuid,
-        from: Version,
-        to: Version,
-    },
     #[error("the snapshot of {stream} kept changing: {MAX_WRITE_ATTEMPTS} writes lost their race")]
     Contended { stream: Uuid },
 }
@@ -87,17 +103,19 @@ pub struct BatchOutcome {
     /// Sequence numbers to report as batch item failures: the first record of each character
     /// whose snapshot could not be written, and every undecodable record.
     pub failures: Vec<String>,
-    /// Successful snapshot writes (at most one per character).
+    /// Successful snapshot writes (at most one per character, besides filled holes).
     pub writes: usize,
     /// Characters in the batch.
     pub characters: usize,
 }
 
-/// What to do next for one character, given the snapshot's version and the events in hand.
+/// What to do next for one character, given the snapshot's position and the events in hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// Every event in hand is applied already.
     UpToDate,
+    /// An event in hand sits in a hole of the snapshot: apply it there first.
+    Fill(HoleFill),
     /// Events `from..to` are needed first.
     Gap {
         from: Version,
@@ -106,35 +124,58 @@ pub enum Plan {
     Write(SnapshotUpdate),
 }
 
-/// Plans a character's next step. `base` is the snapshot's version (none: no snapshot);
-/// `events` are the events in hand by version. Every gap up to the last event in hand is filled
+/// Plans a character's next step. `base` is the snapshot's position (none: no snapshot);
+/// `events` are the events in hand by version; `holes` the versions the events table
+/// confirmed absent. Every gap up to the last event in hand is filled (or confirmed a hole)
 /// before the one write, so the write reaches the last event in hand.
 pub fn plan(
     stream: Uuid,
-    base: Option<Version>,
+    base: Option<&SnapshotPosition>,
     events: &BTreeMap<Version, RecordedEvent>,
+    holes: &BTreeSet<Version>,
 ) -> Plan {
-    let next = next_version(base);
+    if let Some(base) = base {
+        let late = base
+            .holes
+            .iter()
+            .find_map(|v| events.get(v).filter(|_| *v <= base.version));
+        if let Some(event) = late {
+            return Plan::Fill(HoleFill {
+                stream,
+                version: event.version,
+                hp_delta: event.hp_effect(),
+            });
+        }
+    }
+    let next = next_version(base.map(|b| b.version));
     let mut hp_delta = 0;
     let mut last = None;
-    for (expected, (&version, event)) in (next..).zip(events.range(next..)) {
+    let mut skipped = Vec::new();
+    let mut expected = next;
+    for (&version, event) in events.range(next..) {
+        while expected < version && holes.contains(&expected) {
+            skipped.push(expected);
+            expected += 1;
+        }
         if version != expected {
             return Plan::Gap {
                 from: expected,
                 to: version,
             };
         }
-        hp_delta += event.hp_change;
+        hp_delta += event.hp_effect();
         last = Some(event);
+        expected += 1;
     }
     match last {
         None => Plan::UpToDate,
         Some(last) => Plan::Write(SnapshotUpdate {
             stream,
-            expected: base,
+            expected: base.map(|b| b.version),
             hp_delta,
             character_name: last.character_name.clone(),
             version: last.version,
+            holes: skipped,
         }),
     }
 }
@@ -190,10 +231,9 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     .await;
     for (stream, first_sequence_number, result) in results {
         match result {
-            Ok(true) => outcome.writes += 1,
-            Ok(false) => {}
+            Ok(writes) => outcome.writes += writes,
             Err(error) => {
-                tracing::error!(%stream, error = ?error, "snapshot not updated: reported as failed");
+                tracing::error!(%stream, error = %error, "snapshot not updated: reported as failed");
                 outcome.failures.push(first_sequence_number.to_owned());
             }
         }
@@ -201,38 +241,58 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     outcome
 }
 
-/// Brings one character's snapshot up to the events in hand; `Ok(true)` when it wrote.
+/// Brings one character's snapshot up to the events in hand; returns the writes it made.
 async fn project_character<B: SnapshotBackend + Sync>(
     backend: &B,
     stream: Uuid,
     mut events: BTreeMap<Version, RecordedEvent>,
-) -> Result<bool, ProjectionError> {
-    // The common case: the snapshot is right before the batch's first event. Assume so and
-    // write without reading; a failed condition says otherwise.
-    let mut base = events.keys().next().and_then(|first| first.checked_sub(1));
+) -> Result<usize, ProjectionError> {
+    // The common case: the snapshot is right before the batch's first event, with no holes.
+    // Assume so and write without reading; a failed condition says otherwise.
+    let mut base = events
+        .keys()
+        .next()
+        .and_then(|first| first.checked_sub(1))
+        .map(|version| SnapshotPosition {
+            version,
+            holes: BTreeSet::new(),
+        });
+    let mut holes = BTreeSet::new();
     let mut attempts = 0;
+    let mut writes = 0;
     loop {
-        match plan(stream, base, &events) {
-            Plan::UpToDate => return Ok(false),
+        match plan(stream, base.as_ref(), &events, &holes) {
+            Plan::UpToDate => return Ok(writes),
             Plan::Gap { from, to } => {
                 for event in backend.events(stream, from, to - 1).await? {
                     if (from..to).contains(&event.version) {
                         events.entry(event.version).or_insert(event);
                     }
                 }
-                if !events.contains_key(&from) {
-                    return Err(ProjectionError::MissingEvents { stream, from, to });
+                // What the events table does not have is not late: it is a hole.
+                let absent: Vec<Version> = (from..to).filter(|v| !events.contains_key(v)).collect();
+                if !absent.is_empty() {
+                    tracing::warn!(%stream, holes = ?absent,
+                        "versions missing from the events table: folded around");
+                    holes.extend(absent);
                 }
+            }
+            Plan::Fill(fill) => {
+                if backend.fill(&fill).await? {
+                    writes += 1;
+                }
+                // Written or not, the snapshot moved: read where it is now.
+                base = backend.snapshot(stream).await?;
             }
             Plan::Write(update) => {
                 if backend.apply(&update).await? {
-                    return Ok(true);
+                    return Ok(writes + 1);
                 }
                 attempts += 1;
                 if attempts >= MAX_WRITE_ATTEMPTS {
                     return Err(ProjectionError::Contended { stream });
                 }
-                base = backend.snapshot_version(stream).await?;
+                base = backend.snapshot(stream).await?;
             }
         }
     }
@@ -253,29 +313,42 @@ mod tests {
                     note: "n".into(),
                     event_id: None,
                     recorded_at: None,
+                    snapshot: false,
                 };
                 (version, event)
             })
             .collect()
     }
 
+    fn at(version: Version, holes: &[Version]) -> Option<SnapshotPosition> {
+        Some(SnapshotPosition {
+            version,
+            holes: holes.iter().copied().collect(),
+        })
+    }
+
     #[test]
     fn plans_skip_fill_gaps_and_fold_contiguous_runs() {
         let s = Uuid::new_v4();
-        assert_eq!(plan(s, Some(5), &events(&[3, 4, 5])), Plan::UpToDate);
+        let none = BTreeSet::new();
         assert_eq!(
-            plan(s, None, &events(&[2, 3])),
+            plan(s, at(5, &[]).as_ref(), &events(&[3, 4, 5]), &none),
+            Plan::UpToDate
+        );
+        assert_eq!(
+            plan(s, None, &events(&[2, 3]), &none),
             Plan::Gap { from: 0, to: 2 }
         );
         assert_eq!(
-            plan(s, Some(1), &events(&[4])),
+            plan(s, at(1, &[]).as_ref(), &events(&[4]), &none),
             Plan::Gap { from: 2, to: 4 }
         );
         assert_eq!(
-            plan(s, Some(1), &events(&[1, 2, 3, 5])),
+            plan(s, at(1, &[]).as_ref(), &events(&[1, 2, 3, 5]), &none),
             Plan::Gap { from: 4, to: 5 }
         );
-        let Plan::Write(update) = plan(s, Some(1), &events(&[1, 2, 3, 4, 5])) else {
+        let Plan::Write(update) = plan(s, at(1, &[]).as_ref(), &events(&[1, 2, 3, 4, 5]), &none)
+        else {
             panic!("a write")
         };
         assert_eq!(
@@ -283,5 +356,33 @@ mod tests {
             (Some(1), 5, 12 + 13 + 14 + 15)
         );
         assert_eq!(update.character_name, "n5");
+        assert!(update.holes.is_empty());
+    }
+
+    #[test]
+    fn confirmed_holes_are_folded_around_and_late_events_fill_them() {
+        let s = Uuid::new_v4();
+        // Versions 0 and 2, no 1: once the table confirms 1 absent, the write skips it.
+        let holes: BTreeSet<Version> = [1].into();
+        let Plan::Write(update) = plan(s, None, &events(&[0, 2]), &holes) else {
+            panic!("a write")
+        };
+        assert_eq!(
+            (update.version, update.hp_delta, update.holes),
+            (2, 10 + 12, vec![1])
+        );
+        // Version 1 arrives later: it fills the snapshot's hole, once.
+        assert_eq!(
+            plan(s, at(2, &[1]).as_ref(), &events(&[1]), &BTreeSet::new()),
+            Plan::Fill(HoleFill {
+                stream: s,
+                version: 1,
+                hp_delta: 11
+            })
+        );
+        assert_eq!(
+            plan(s, at(2, &[]).as_ref(), &events(&[1]), &BTreeSet::new()),
+            Plan::UpToDate
+        );
     }
 }

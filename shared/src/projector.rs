@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::domain::{RecordedEvent, Version};
 use crate::error::Error;
 use crate::projection::{
-    project_batch, BatchOutcome, SnapshotBackend, SnapshotUpdate, StreamRecord,
+    project_batch, BatchOutcome, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate,
+    StreamRecord,
 };
 use crate::store::{EventStore, SnapshotStore};
 
@@ -48,11 +49,22 @@ impl SnapshotBackend for Projector {
         self.events.read_range(stream, from, count).await
     }
 
-    async fn snapshot_version(&self, stream: Uuid) -> Result<Option<Version>, Error> {
-        Ok(self.snapshots.get(stream, true).await?.map(|s| s.version))
+    async fn snapshot(&self, stream: Uuid) -> Result<Option<SnapshotPosition>, Error> {
+        Ok(self
+            .snapshots
+            .get(stream, true)
+            .await?
+            .map(|s| SnapshotPosition {
+                version: s.version,
+                holes: s.holes.into_iter().collect(),
+            }))
     }
 
     async fn apply(&self, update: &SnapshotUpdate) -> Result<bool, Error> {
         self.snapshots.apply(update).await
+    }
+
+    async fn fill(&self, fill: &HoleFill) -> Result<bool, Error> {
+        self.snapshots.fill(fill).await
     }
 }

@@ -2,10 +2,14 @@
 //! delivered as Lambda would at its worst (duplicates, re-ordered retries, dropped records,
 //! failed writes, concurrent writers), checked against the fold of each stream after every batch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use hitpoints::projection::{project_batch, Change, SnapshotBackend, SnapshotUpdate, StreamRecord};
+use hitpoints::error::SdkFailure;
+use hitpoints::projection::{
+    project_batch, Change, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate,
+    StreamRecord,
+};
 use hitpoints::{CharacterState, Error, InfraError, RecordedEvent, Version};
 use uuid::Uuid;
 
@@ -15,14 +19,25 @@ const CHARACTERS: usize = 3;
 /// The events table and the snapshot table, in memory, with injected failures.
 struct Backend {
     truth: HashMap<Uuid, Vec<RecordedEvent>>,
-    snapshots: Mutex<HashMap<Uuid, (Version, i64, String)>>,
+    /// Version, HP, name and holes of each snapshot.
+    snapshots: Mutex<HashMap<Uuid, Snapshot>>,
     rng: Mutex<fastrand::Rng>,
     failure_rate: Mutex<f64>,
     writes: Mutex<usize>,
 }
 
+type Snapshot = (Version, i64, String, BTreeSet<Version>);
+
 fn injected() -> Error {
-    Error::Infrastructure(InfraError::Throttled("injected failure".into()))
+    Error::Infrastructure(InfraError::Throttled(SdkFailure {
+        operation: "injected",
+        ..SdkFailure::default()
+    }))
+}
+
+/// The fold of the events up to `version`, whatever is missing below it.
+fn fold_to(events: &[RecordedEvent], version: Version) -> CharacterState {
+    CharacterState::fold(events.iter().filter(|e| e.version <= version)).expect("events")
 }
 
 impl Backend {
@@ -34,11 +49,14 @@ impl Backend {
     /// Another writer (a concurrent invocation) moves a snapshot forward, correctly.
     fn race_ahead(&self, stream: Uuid, to: Version) {
         let events = &self.truth[&stream];
-        let state = CharacterState::fold(&events[..=to as usize]).expect("events");
+        let state = fold_to(events, to);
+        let holes = (0..to)
+            .filter(|v| !events.iter().any(|e| e.version == *v))
+            .collect();
         let mut snapshots = self.snapshots.lock().expect("lock");
         let current = snapshots.get(&stream).map(|s| s.0);
         if current.is_none_or(|v| v < to) {
-            snapshots.insert(stream, (to, state.hp, state.character_name));
+            snapshots.insert(stream, (to, state.hp, state.character_name, holes));
         }
     }
 }
@@ -60,7 +78,7 @@ impl SnapshotBackend for Backend {
             .collect())
     }
 
-    async fn snapshot_version(&self, stream: Uuid) -> Result<Option<Version>, Error> {
+    async fn snapshot(&self, stream: Uuid) -> Result<Option<SnapshotPosition>, Error> {
         if self.fails() {
             return Err(injected());
         }
@@ -69,7 +87,26 @@ impl SnapshotBackend for Backend {
             .lock()
             .expect("lock")
             .get(&stream)
-            .map(|s| s.0))
+            .map(|s| SnapshotPosition {
+                version: s.0,
+                holes: s.3.clone(),
+            }))
+    }
+
+    async fn fill(&self, fill: &HoleFill) -> Result<bool, Error> {
+        if self.fails() {
+            return Err(injected());
+        }
+        let mut snapshots = self.snapshots.lock().expect("lock");
+        let Some(snapshot) = snapshots.get_mut(&fill.stream) else {
+            return Ok(false);
+        };
+        if !snapshot.3.remove(&fill.version) {
+            return Ok(false);
+        }
+        snapshot.1 += fill.hp_delta;
+        *self.writes.lock().expect("lock") += 1;
+        Ok(true)
     }
 
     async fn apply(&self, update: &SnapshotUpdate) -> Result<bool, Error> {
@@ -81,10 +118,12 @@ impl SnapshotBackend for Backend {
         if current.as_ref().map(|s| s.0) != update.expected {
             return Ok(false);
         }
-        let hp = current.map_or(0, |s| s.1) + update.hp_delta;
+        let hp = current.as_ref().map_or(0, |s| s.1) + update.hp_delta;
+        let mut holes = current.map(|s| s.3).unwrap_or_default();
+        holes.extend(update.holes.iter().copied());
         snapshots.insert(
             update.stream,
-            (update.version, hp, update.character_name.clone()),
+            (update.version, hp, update.character_name.clone(), holes),
         );
         *self.writes.lock().expect("lock") += 1;
         Ok(true)
@@ -93,9 +132,9 @@ impl SnapshotBackend for Backend {
 
 #[track_caller]
 fn assert_snapshots_are_folds(backend: &Backend, context: &str) {
-    for (stream, (version, hp, name)) in backend.snapshots.lock().expect("lock").iter() {
+    for (stream, (version, hp, name, _)) in backend.snapshots.lock().expect("lock").iter() {
         let events = &backend.truth[stream];
-        let state = CharacterState::fold(&events[..=*version as usize]).expect("events");
+        let state = fold_to(events, *version);
         assert_eq!(
             (*hp, name),
             (state.hp, &state.character_name),
@@ -115,16 +154,33 @@ async fn every_snapshot_is_the_fold_of_its_stream_whatever_the_delivery() {
             .map(|_| Uuid::from_u128(rng.u128(..)))
             .collect();
         for (c, stream) in streams.iter().enumerate() {
-            let events: Vec<RecordedEvent> = (0..rng.u64(1..=25))
-                .map(|version| RecordedEvent {
+            // Some histories written by other code: versions missing (holes), and the source
+            // material's snapshot items (the total so far, changing nothing).
+            let mut version = 0;
+            let mut total = 0;
+            let mut events: Vec<RecordedEvent> = Vec::new();
+            for _ in 0..rng.u64(1..=25) {
+                if !events.is_empty() && rng.f64() < 0.08 {
+                    version += rng.u64(1..=2);
+                }
+                let snapshot = !events.is_empty() && rng.f64() < 0.08;
+                let hp_change = if snapshot { total } else { rng.i64(-20..=20) };
+                total += if snapshot { 0 } else { hp_change };
+                events.push(RecordedEvent {
                     version,
                     character_name: format!("character {c} name {}", rng.u8(0..3)),
-                    hp_change: rng.i64(-20..=20),
-                    note: "n".into(),
+                    hp_change,
+                    note: if snapshot {
+                        "SNAPSHOT".into()
+                    } else {
+                        "n".into()
+                    },
                     event_id: None,
                     recorded_at: None,
-                })
-                .collect();
+                    snapshot,
+                });
+                version += 1;
+            }
             truth.insert(*stream, events);
             histories += 1;
         }
@@ -178,8 +234,9 @@ async fn every_snapshot_is_the_fold_of_its_stream_whatever_the_delivery() {
             }
             if rng.f64() < 0.1 {
                 let stream = streams[rng.usize(..CHARACTERS)];
-                let last = backend.truth[&stream].len() as u64 - 1;
-                backend.race_ahead(stream, rng.u64(0..=last));
+                let events = &backend.truth[&stream];
+                let to = events[rng.usize(..events.len())].version;
+                backend.race_ahead(stream, to);
             }
             let writes_before = *backend.writes.lock().expect("lock");
             let outcome = project_batch(&backend, &batch).await;
@@ -243,6 +300,7 @@ async fn undecodable_and_modify_records() {
         note: "Init".into(),
         event_id: None,
         recorded_at: None,
+        snapshot: false,
     };
     let backend = Backend {
         truth: HashMap::from([(stream, vec![event.clone()])]),
@@ -276,6 +334,6 @@ async fn undecodable_and_modify_records() {
     assert_eq!(outcome.writes, 1);
     assert_eq!(
         backend.snapshots.lock().expect("lock")[&stream],
-        (0, 8, "Nuru".to_owned())
+        (0, 8, "Nuru".to_owned(), BTreeSet::new())
     );
 }

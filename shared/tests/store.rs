@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hitpoints::store::{Cursor, EventStore, ReadRequest};
+use hitpoints::error::ConflictCause;
+use hitpoints::store::{Cursor, EventStore, ReadRequest, MAX_PAGE_BYTES};
 use hitpoints::{
     Direction, Error, ExpectedVersion, InfraError, InvalidInput, NewEvent, VersionConflict,
 };
@@ -128,7 +129,7 @@ async fn exact_versions_that_are_not_the_last_conflict_higher_or_lower() {
         );
         assert_eq!(c.current, Some(2), "expected {expected}");
         assert_eq!(c.expected, ExpectedVersion::Exact(expected));
-        assert!(!c.partial_replay);
+        assert_eq!(c.cause, ConflictCause::Version);
     }
     assert_eq!(
         versions(&store, stream).await,
@@ -191,37 +192,78 @@ async fn a_conflicting_batch_writes_nothing() {
     assert_eq!(versions(&store, stream).await, vec![0, 1, 2]);
 }
 
-#[tokio::test]
-async fn a_batch_of_100_is_one_transaction_and_101_is_refused() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batches_of_99_and_100_append_to_fresh_and_existing_streams_in_every_mode() {
     let db = test_db().await;
     let store = db.store().await;
-    let stream = Uuid::new_v4();
     let too_many: Vec<_> = (0..101).map(|i| event(i, "n")).collect();
     assert!(matches!(
         store
-            .append(stream, ExpectedVersion::NoStream, too_many)
+            .append(Uuid::new_v4(), ExpectedVersion::NoStream, too_many)
             .await,
         Err(Error::Invalid(InvalidInput::TooManyEvents {
             count: 101,
             max: 100
         }))
     ));
-    if !db.supports_transaction_of(101, "a_batch_of_100_is_one_transaction") {
+    // 100 puts plus the check of version n would be 101 actions: one over DynamoDB's limit.
+    if !db.supports_transaction_of(100, "batches_of_99_and_100_append_to_...") {
         return;
     }
-    store
-        .append(stream, ExpectedVersion::NoStream, vec![event(1000, "init")])
-        .await
-        .expect("seed");
-    let batch: Vec<_> = (0..100).map(|i| event(-i, "hit")).collect();
-    let done = store
-        .append(stream, ExpectedVersion::Exact(0), batch)
-        .await
-        .expect("100 events plus the version check");
-    assert_eq!(done.events.first().map(|e| e.version), Some(1));
-    assert_eq!(done.events.last().map(|e| e.version), Some(100));
-    let state = store.character(stream).await.expect("state");
-    assert_eq!((state.hp, state.version), (1000 - 4950, 100));
+    let batch = |size: i64| (0..size).map(|i| event(-i, "hit")).collect::<Vec<_>>();
+    for size in [99, 100] {
+        // A fresh stream: no_stream and any write versions 0..size-1; n is a conflict.
+        for expected in [ExpectedVersion::NoStream, ExpectedVersion::Any] {
+            let stream = Uuid::new_v4();
+            let done = store
+                .append(stream, expected, batch(size))
+                .await
+                .unwrap_or_else(|e| panic!("{size} events, {expected}, fresh: {e}"));
+            assert_eq!(done.events.len() as i64, size);
+            assert_eq!(
+                versions(&store, stream).await,
+                (0..size as u64).collect::<Vec<_>>()
+            );
+        }
+        let c = expect_conflict(
+            store
+                .append(Uuid::new_v4(), ExpectedVersion::Exact(0), batch(size))
+                .await,
+        );
+        assert_eq!(c.current, None);
+        // A stream with one event: n = 0 and any write versions 1..=size; no_stream and a
+        // version that is not the last are conflicts that write nothing.
+        for expected in [ExpectedVersion::Exact(0), ExpectedVersion::Any] {
+            let stream = Uuid::new_v4();
+            store
+                .append(stream, ExpectedVersion::NoStream, vec![event(1000, "init")])
+                .await
+                .expect("seed");
+            let done = store
+                .append(stream, expected, batch(size))
+                .await
+                .unwrap_or_else(|e| panic!("{size} events, {expected}, existing: {e}"));
+            assert_eq!(done.events.first().map(|e| e.version), Some(1));
+            assert_eq!(done.events.last().map(|e| e.version), Some(size as u64));
+            let state = store.character(stream).await.expect("state");
+            assert_eq!(
+                (state.hp, state.version),
+                (1000 - (0..size).sum::<i64>(), size as u64)
+            );
+            for wrong in [
+                ExpectedVersion::NoStream,
+                ExpectedVersion::Exact(0),
+                ExpectedVersion::Exact(size as u64 + 5),
+            ] {
+                let c = expect_conflict(store.append(stream, wrong, batch(size)).await);
+                assert_eq!(c.current, Some(size as u64), "{size} events, {wrong}");
+            }
+            assert_eq!(
+                versions(&store, stream).await,
+                (0..=size as u64).collect::<Vec<_>>()
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -298,15 +340,45 @@ async fn a_partial_replay_is_a_conflict() {
             )
             .await,
     );
-    assert!(c.partial_replay);
+    assert_eq!(c.cause, ConflictCause::PartialReplay);
     assert_eq!(c.current, Some(0));
     let c = expect_conflict(
         store
             .append(stream, ExpectedVersion::Any, vec![a.clone(), b.clone()])
             .await,
     );
-    assert!(c.partial_replay);
+    assert_eq!(c.cause, ConflictCause::PartialReplay);
     assert_eq!(versions(&store, stream).await, vec![0]);
+}
+
+#[tokio::test]
+async fn event_ids_reused_with_other_content_are_a_conflict_of_their_own() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let stream = Uuid::new_v4();
+    let a = with_id(8, "Init");
+    let b = with_id(-2, "goblin");
+    store
+        .append(
+            stream,
+            ExpectedVersion::NoStream,
+            vec![a.clone(), b.clone()],
+        )
+        .await
+        .expect("seed");
+    let changed = vec![
+        a.clone(),
+        NewEvent {
+            hp_change: -20,
+            ..b.clone()
+        },
+    ];
+    for expected in [ExpectedVersion::NoStream, ExpectedVersion::Any] {
+        let c = expect_conflict(store.append(stream, expected, changed.clone()).await);
+        assert_eq!(c.cause, ConflictCause::EventIdsReused, "{expected}");
+        assert_eq!(c.current, Some(1));
+    }
+    assert_eq!(versions(&store, stream).await, vec![0, 1]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -438,25 +510,35 @@ async fn a_stream_over_3_mb_reads_completely_both_ways_and_page_by_page() {
         assert_eq!(e.version, i as u64);
         assert!(e.note.starts_with(&i.to_string()));
     }
-    // One page bigger than DynamoDB's 1 MB responses, both ways.
+    // Pages bigger than DynamoDB's 1 MB responses, both ways, each stopped by bytes before
+    // the limit (a Lambda response may not exceed 6 MB), continued by their cursors.
     for direction in [Direction::Forward, Direction::Backward] {
-        let page = store
-            .read(
-                stream,
-                ReadRequest {
-                    from_version: None,
-                    direction,
-                    limit: 1000,
-                },
-            )
-            .await
-            .expect("one big page");
-        let mut got: Vec<u64> = page.events.iter().map(|e| e.version).collect();
+        let mut request = ReadRequest {
+            from_version: None,
+            direction,
+            limit: 1000,
+        };
+        let mut got = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = store.read(stream, request).await.expect("a big page");
+            pages += 1;
+            let bytes: usize = page.events.iter().map(|e| e.json_size()).sum();
+            assert!(bytes <= MAX_PAGE_BYTES, "{bytes} bytes in one page");
+            got.extend(page.events.iter().map(|e| e.version));
+            match page.next {
+                Some(cursor) => {
+                    assert!(bytes > 1_000_000, "a page follows DynamoDB's 1 MB pages");
+                    request = ReadRequest::continuing(cursor, 1000);
+                }
+                None => break,
+            }
+        }
         if direction == Direction::Backward {
             got.reverse();
         }
         assert_eq!(got, (0..total).collect::<Vec<_>>(), "{direction:?}");
-        assert_eq!(page.next, None);
+        assert_eq!(pages, 2, "{direction:?}: 3.4 MB in pages of at most 2.5 MB");
     }
     // Page by page with cursors, both ways.
     for (direction, from, expected) in [

@@ -139,3 +139,133 @@ async fn snapshots_follow_histories_delivered_with_duplicates_gaps_and_reorderin
         records.len()
     );
 }
+
+/// Streams written by other code: the source material's snapshot items, and a version missing.
+/// The snapshot follows the consistent fold through all of it, and a character's hole never
+/// holds back its own later records or another character's.
+#[tokio::test]
+async fn snapshot_items_and_holes_fold_as_the_consistent_read_does() {
+    let db = test_db().await;
+    let table = db.events_table().await;
+    let store = hitpoints::store::EventStore::new(db.client.clone(), &table);
+    let projector = Projector::new(store.clone(), db.snapshots().await);
+    let deliver = |records: Vec<Value>| {
+        let projector = &projector;
+        async move {
+            let event: Event =
+                serde_json::from_value(json!({ "Records": records })).expect("an event");
+            let outcome = project(projector, &event).await;
+            assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+        }
+    };
+    let record = |stream: Uuid, version: u64, sequence: usize| {
+        let store = &store;
+        async move {
+            let events = store.read_all(stream).await.expect("read");
+            let event = events
+                .iter()
+                .find(|e| e.version == version)
+                .expect("the event");
+            insert_record(stream, event, sequence)
+        }
+    };
+
+    // The source material's sample with its snapshot item: 8, -2, -3, SNAPSHOT(3).
+    let sampled = Uuid::new_v4();
+    for (version, item) in [
+        (8, "Init"),
+        (-2, "Slashing damage from goblin"),
+        (-3, "bludgeoning damage from bugbear"),
+        (3, "SNAPSHOT"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        db.put_source_item(&table, sampled, version as u64, ("Nuru", item.0, item.1))
+            .await;
+    }
+    // Another character with versions 0 and 2 only, and one of ours beside them.
+    let holed = Uuid::new_v4();
+    db.put_source_item(&table, holed, 0, ("Vex", 10, "Init"))
+        .await;
+    db.put_source_item(&table, holed, 2, ("Vex", -4, "arrow"))
+        .await;
+    let ours = Uuid::new_v4();
+    store
+        .append(
+            ours,
+            ExpectedVersion::NoStream,
+            hitpoints_testkit::sample_events(),
+        )
+        .await
+        .expect("append");
+
+    let mut batch = Vec::new();
+    for version in 0..4 {
+        batch.push(record(sampled, version, batch.len() + 1).await);
+    }
+    batch.push(record(holed, 0, batch.len() + 1).await);
+    batch.push(record(holed, 2, batch.len() + 1).await);
+    for version in 0..3 {
+        batch.push(record(ours, version, batch.len() + 1).await);
+    }
+    deliver(batch).await;
+    let snapshot = |stream: Uuid| {
+        let projector = &projector;
+        async move {
+            let s = projector
+                .snapshots
+                .get(stream, true)
+                .await
+                .expect("read")
+                .expect("a snapshot");
+            (s.hit_points, s.version)
+        }
+    };
+    let consistent = |stream: Uuid| {
+        let store = &store;
+        async move {
+            let state = store.character(stream).await.expect("fold");
+            (state.hp, state.version)
+        }
+    };
+    assert_eq!(
+        snapshot(sampled).await,
+        (3, 3),
+        "the snapshot item changes nothing"
+    );
+    assert_eq!(consistent(sampled).await, (3, 3));
+    assert_eq!(snapshot(holed).await, (6, 2), "the hole is folded around");
+    assert_eq!(consistent(holed).await, (6, 2));
+    assert_eq!(snapshot(ours).await, (3, 2));
+
+    // Later appends of ours keep it current, after the snapshot item and after the hole.
+    for stream in [sampled, holed] {
+        let last = consistent(stream).await.1;
+        store
+            .append(
+                stream,
+                ExpectedVersion::Exact(last),
+                vec![hitpoints_testkit::event("Nuru", -1, "trap")],
+            )
+            .await
+            .expect("append after");
+        deliver(vec![record(stream, last + 1, 100).await]).await;
+        assert_eq!(snapshot(stream).await, consistent(stream).await);
+    }
+    assert_eq!(snapshot(holed).await, (5, 3));
+
+    // The hole is filled later by other code: applied once, however often it is delivered.
+    db.put_source_item(&table, holed, 1, ("Vex", -2, "late"))
+        .await;
+    let late = record(holed, 1, 200).await;
+    deliver(vec![late.clone()]).await;
+    assert_eq!(snapshot(holed).await, (3, 3));
+    assert_eq!(consistent(holed).await, (3, 3));
+    deliver(vec![late.clone(), late]).await;
+    assert_eq!(
+        snapshot(holed).await,
+        (3, 3),
+        "a re-delivery applies nothing"
+    );
+}

@@ -85,6 +85,29 @@ impl TestDb {
         SnapshotStore::new(self.client.clone(), table)
     }
 
+    /// Writes an event item as the source material's code writes it: its attributes only (no
+    /// `EventId`, no `RecordedAt`), at any version, unconditionally.
+    pub async fn put_source_item(
+        &self,
+        table: &str,
+        stream: Uuid,
+        version: u64,
+        (name, hp, note): (&str, i64, &str),
+    ) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.client
+            .put_item()
+            .table_name(table)
+            .item("Id", AttributeValue::S(stream.to_string()))
+            .item("Version", AttributeValue::N(version.to_string()))
+            .item("CharacterName", AttributeValue::S(name.to_owned()))
+            .item("CharacterHitPoints", AttributeValue::N(hp.to_string()))
+            .item("Note", AttributeValue::S(note.to_owned()))
+            .send()
+            .await
+            .expect("put an item as the source material writes it");
+    }
+
     /// Whether the server takes a transaction of `items` actions; says so when it does not.
     pub fn supports_transaction_of(&self, items: usize, test: &str) -> bool {
         let ok = items <= self.max_transaction_items;
@@ -101,18 +124,89 @@ impl TestDb {
 /// A client for an endpoint where nothing listens (a port that was free a moment ago), with
 /// retries off so the failure comes at once.
 pub fn unreachable_client() -> Client {
-    use aws_sdk_dynamodb::config::retry::RetryConfig;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let client = local_client(&format!("http://127.0.0.1:{port}"));
-    let config = client
+    client_without_retries(&format!("http://127.0.0.1:{port}"))
+}
+
+/// A client for `endpoint` whose SDK does not retry, so each failure reaches the store at once.
+pub fn client_without_retries(endpoint: &str) -> Client {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    let config = local_client(endpoint)
         .config()
         .to_builder()
         .retry_config(RetryConfig::disabled())
         .build();
     Client::from_conf(config)
+}
+
+/// A DynamoDB endpoint that fails every call the way it is told, for the paths a real server
+/// cannot be made to take on demand (throttling, server errors, refusals, cancelled
+/// transactions). It answers in DynamoDB's own wire format and counts the calls by operation.
+#[derive(Debug, Clone)]
+pub struct FailingDynamoDb {
+    pub endpoint: String,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// A failure as DynamoDB sends it: HTTP status, error type (`ValidationException`, …), and the
+/// rest of the JSON body (DynamoDB's message, cancellation reasons).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub status: u16,
+    pub error_type: &'static str,
+    pub body: Value,
+}
+
+impl FailingDynamoDb {
+    /// Starts one on a free port, answering every call with `failure`.
+    pub async fn start(failure: Failure) -> FailingDynamoDb {
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        let app = Router::new().fallback(move |request: Request<Body>| {
+            let failure = failure.clone();
+            let seen = seen.clone();
+            async move {
+                let target = request
+                    .headers()
+                    .get("x-amz-target")
+                    .and_then(|t| t.to_str().ok())
+                    .and_then(|t| t.split('.').next_back())
+                    .unwrap_or("?")
+                    .to_owned();
+                seen.lock().expect("lock").push(target);
+                let mut body = failure.body.clone();
+                body["__type"] = json!(format!(
+                    "com.amazonaws.dynamodb.v20120810#{}",
+                    failure.error_type
+                ));
+                axum::response::Response::builder()
+                    .status(failure.status)
+                    .header("content-type", "application/x-amz-json-1.0")
+                    .header("x-amzn-requestid", "FAKE-REQUEST-ID-0001")
+                    .body(Body::from(body.to_string()))
+                    .expect("a response")
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("local address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        FailingDynamoDb { endpoint, calls }
+    }
+
+    /// How many calls of `operation` (`TransactWriteItems`, `Query`, …) it answered.
+    pub fn calls_of(&self, operation: &str) -> usize {
+        self.calls
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|c| *c == operation)
+            .count()
+    }
 }
 
 /// An event without an id.
@@ -203,4 +297,43 @@ async fn answer(response: Result<axum::response::Response, std::convert::Infalli
         .expect("a whole body");
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (parts.status, json, parts.headers)
+}
+
+/// The log lines written on this thread while it lives (tests run on one thread by default):
+/// what a failure logs, to check it says enough and echoes nothing it should not.
+#[derive(Debug)]
+pub struct Logs {
+    buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Logs {
+    pub fn capture() -> Logs {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .finish();
+        Logs {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().expect("lock")).into_owned()
+    }
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

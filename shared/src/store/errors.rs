@@ -1,74 +1,174 @@
-//! SDK errors sorted into the store's kinds, with the SDK's error kept as the source.
+//! SDK errors sorted into the store's kinds: whether a retry can cure them, and what can be
+//! said of them without DynamoDB's message text (which quotes the request).
 
 use std::collections::HashMap;
-use std::fmt::Debug;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::RequestId;
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
 use super::item::{attr, EventItem};
-use crate::error::InfraError;
+use crate::error::{InfraError, SdkFailure};
 
-const THROTTLING_CODES: [&str; 4] = [
+/// Error codes of throttling: a retry later can succeed.
+const THROTTLING_CODES: [&str; 5] = [
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "TransactionInProgressException",
+    "LimitExceededException",
 ];
+/// Error codes of a failure on DynamoDB's side: a retry can succeed.
+const SERVER_CODES: [&str; 2] = ["InternalServerError", "ServiceUnavailable"];
 
-/// Sorts an SDK error: throttling, unreachable, or refused.
-pub(crate) fn infra<E, R>(err: SdkError<E, R>) -> InfraError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: Debug + Send + Sync + 'static,
-{
-    let throttled = err.code().is_some_and(|c| THROTTLING_CODES.contains(&c));
-    let unreachable = matches!(
-        err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    );
-    let source = Box::new(err);
-    if throttled {
-        InfraError::Throttled(source)
-    } else if unreachable {
-        InfraError::Unavailable(source)
+/// The kind of a failed call, from what is known of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Throttled,
+    Unavailable,
+    Rejected,
+}
+
+/// Sorts a failure: throttling; no answer, a timeout or a server error (5xx); or a refusal of
+/// the request itself (4xx), which a retry cannot cure.
+pub(crate) fn kind(code: Option<&str>, status: Option<u16>, answered: bool) -> Kind {
+    if code.is_some_and(|c| THROTTLING_CODES.contains(&c)) {
+        Kind::Throttled
+    } else if !answered
+        || code.is_some_and(|c| SERVER_CODES.contains(&c))
+        || status.is_some_and(|s| s >= 500)
+    {
+        Kind::Unavailable
     } else {
-        InfraError::Service(source)
+        Kind::Rejected
     }
 }
 
-/// A cancelled transaction is a conflict when a condition failed, or when another transaction
-/// was writing the same item at the same moment (a race the caller lost).
-pub(crate) fn is_condition_failure<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        err.as_service_error()
-    else {
-        return false;
+/// Sorts an SDK error into the store's kinds, keeping its code, status and request id only.
+pub(crate) fn infra<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> InfraError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let (code, answered) = match &err {
+        SdkError::ServiceError(_) => (err.code().unwrap_or("unknown error").to_owned(), true),
+        SdkError::ResponseError(_) => ("unreadable response".to_owned(), true),
+        SdkError::TimeoutError(_) => ("timeout".to_owned(), false),
+        SdkError::DispatchFailure(_) => ("dispatch failure".to_owned(), false),
+        // A request the SDK could not build: ours, and permanent.
+        _ => ("construction failure".to_owned(), true),
     };
-    cancelled.cancellation_reasons().iter().any(|reason| {
-        matches!(
-            reason.code(),
-            Some("ConditionalCheckFailed" | "TransactionConflict")
-        )
-    })
+    let kind = kind(
+        Some(&code),
+        status,
+        answered && !matches!(err, SdkError::ResponseError(_)),
+    );
+    let failure = SdkFailure {
+        operation,
+        code,
+        status,
+        request_id: err.request_id().map(str::to_owned),
+    };
+    match kind {
+        Kind::Throttled => InfraError::Throttled(failure),
+        Kind::Unavailable => InfraError::Unavailable(failure),
+        Kind::Rejected => InfraError::Rejected(failure),
+    }
 }
 
-pub(crate) fn build(err: BuildError) -> InfraError {
-    InfraError::Service(Box::new(err))
+/// What a cancelled transaction came to, from its reasons taken one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cancelled {
+    /// A condition failed: a version was taken, or the expected last version is missing.
+    ConditionFailed,
+    /// Another transaction was writing one of the items at the same moment: try again.
+    TransactionConflict,
+    /// Throttled: a retry later can succeed.
+    Throttled,
+    /// Anything else (a validation error, an item collection over its size): permanent.
+    Rejected,
+}
+
+/// Reads the reasons of a cancelled transaction, one per action (`None` or `"None"`: that
+/// action was fine). A failed condition decides it, whatever else happened: the append lost.
+pub(crate) fn cancelled<'a>(reasons: impl IntoIterator<Item = Option<&'a str>>) -> Cancelled {
+    let mut outcome = None;
+    for code in reasons.into_iter().flatten() {
+        let this = match code {
+            "None" => continue,
+            "ConditionalCheckFailed" => return Cancelled::ConditionFailed,
+            "TransactionConflict" => Cancelled::TransactionConflict,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded" => {
+                Cancelled::Throttled
+            }
+            _ => Cancelled::Rejected,
+        };
+        // Permanent outweighs transient; a conflict outweighs throttling.
+        outcome = Some(match (outcome, this) {
+            (Some(Cancelled::Rejected), _) | (_, Cancelled::Rejected) => Cancelled::Rejected,
+            (Some(Cancelled::TransactionConflict), _) | (_, Cancelled::TransactionConflict) => {
+                Cancelled::TransactionConflict
+            }
+            _ => this,
+        });
+    }
+    outcome.unwrap_or(Cancelled::Rejected)
+}
+
+/// The reasons of a cancelled transaction, if that is what `err` is.
+pub(crate) fn cancellation(
+    err: &SdkError<TransactWriteItemsError, HttpResponse>,
+) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(exception) =
+        err.as_service_error()?
+    else {
+        return None;
+    };
+    Some(cancelled(
+        exception.cancellation_reasons().iter().map(|r| r.code()),
+    ))
+}
+
+pub(crate) fn build(operation: &'static str, _: BuildError) -> InfraError {
+    InfraError::Rejected(SdkFailure {
+        operation,
+        code: "construction failure".to_owned(),
+        status: None,
+        request_id: None,
+    })
 }
 
 pub(crate) fn corrupt(
     stream: Uuid,
     version: Option<String>,
-    err: serde_dynamo::Error,
+    err: &serde_dynamo::Error,
 ) -> InfraError {
     InfraError::CorruptItem {
         stream: stream.to_string(),
         version,
-        source: Box::new(err),
+        reason: without_quotes(&err.to_string()),
     }
+}
+
+/// serde's messages quote the values they could not read (`invalid type: string "…"`), which
+/// may be a name or a note: keep the message's shape, drop what it quotes.
+fn without_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Reads an events-table item, naming its keys when it cannot be read.
@@ -78,9 +178,91 @@ pub(crate) fn decode_item(item: HashMap<String, AttributeValue>) -> Result<Event
         _ => None,
     };
     let (stream, version) = (key(attr::ID), key(attr::VERSION));
-    serde_dynamo::from_item(item).map_err(|source| InfraError::CorruptItem {
+    serde_dynamo::from_item(item).map_err(|source: serde_dynamo::Error| InfraError::CorruptItem {
         stream: stream.unwrap_or_default(),
         version,
-        source: Box::new(source),
+        reason: without_quotes(&source.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_sorted_by_whether_a_retry_can_cure_them() {
+        assert_eq!(
+            kind(Some("ThrottlingException"), Some(400), true),
+            Kind::Throttled
+        );
+        assert_eq!(
+            kind(
+                Some("ProvisionedThroughputExceededException"),
+                Some(400),
+                true
+            ),
+            Kind::Throttled
+        );
+        assert_eq!(
+            kind(Some("InternalServerError"), Some(500), true),
+            Kind::Unavailable
+        );
+        assert_eq!(kind(Some("whatever"), Some(503), true), Kind::Unavailable);
+        assert_eq!(kind(Some("timeout"), None, false), Kind::Unavailable);
+        assert_eq!(
+            kind(Some("ValidationException"), Some(400), true),
+            Kind::Rejected
+        );
+        assert_eq!(
+            kind(Some("ResourceNotFoundException"), Some(400), true),
+            Kind::Rejected
+        );
+        assert_eq!(
+            kind(Some("AccessDeniedException"), Some(400), true),
+            Kind::Rejected
+        );
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_read_reason_by_reason() {
+        use Cancelled::{ConditionFailed, Rejected, Throttled, TransactionConflict};
+        let read = |codes: &[Option<&str>]| cancelled(codes.iter().copied());
+        assert_eq!(
+            read(&[Some("None"), Some("ConditionalCheckFailed")]),
+            ConditionFailed
+        );
+        assert_eq!(
+            read(&[Some("TransactionConflict"), Some("ConditionalCheckFailed")]),
+            ConditionFailed
+        );
+        assert_eq!(
+            read(&[None, Some("TransactionConflict"), Some("None")]),
+            TransactionConflict
+        );
+        assert_eq!(read(&[Some("ThrottlingError")]), Throttled);
+        assert_eq!(
+            read(&[Some("ThrottlingError"), Some("TransactionConflict")]),
+            TransactionConflict
+        );
+        assert_eq!(
+            read(&[Some("ValidationError"), Some("TransactionConflict")]),
+            Rejected
+        );
+        assert_eq!(read(&[Some("ItemCollectionSizeLimitExceeded")]), Rejected);
+        // No reason at all: nothing says a retry would help.
+        assert_eq!(read(&[]), Rejected);
+        assert_eq!(read(&[Some("None")]), Rejected);
+    }
+
+    #[test]
+    fn decoding_errors_do_not_quote_values() {
+        assert_eq!(
+            without_quotes(r#"invalid type: string "Nuru's secret", expected i64"#),
+            r#"invalid type: string "…", expected i64"#
+        );
+        assert_eq!(
+            without_quotes("missing field `Note`"),
+            "missing field `Note`"
+        );
+    }
 }

@@ -56,6 +56,7 @@ pub fn event_from_image(
 impl EventItem {
     pub fn into_event(self) -> RecordedEvent {
         RecordedEvent {
+            snapshot: RecordedEvent::is_snapshot_item(self.event_id, &self.note),
             version: self.version,
             character_name: self.character_name,
             hp_change: self.character_hit_points,

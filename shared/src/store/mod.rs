@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
 pub use cursor::Cursor;
-use errors::is_condition_failure;
+use errors::Cancelled;
 pub(crate) use errors::{decode_item, infra};
 pub use snapshots::{Snapshot, SnapshotStore};
 
@@ -22,11 +22,19 @@ use crate::domain::{
     match_stored, next_version, validate_events, validate_expected, CharacterState, Direction,
     ExpectedVersion, InvalidInput, NewEvent, RecordedEvent, StoredMatch, Version,
 };
-use crate::error::{Error, VersionConflict};
+use crate::error::{ConflictCause, Error, InfraError, SdkFailure, VersionConflict};
 use item::{attr, EventItem};
 
 /// Most events one page of a read may hold.
 pub const MAX_PAGE_SIZE: usize = 1000;
+/// Most bytes of events one page of a read holds, as JSON. A Lambda response may not exceed
+/// 6 MB, and API Gateway's envelope escapes the body a second time: half of that, with room.
+pub const MAX_PAGE_BYTES: usize = 2_500_000;
+/// Most actions DynamoDB takes in one `TransactWriteItems`.
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+/// Tries of one transaction cancelled because other transactions were writing the same items
+/// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
+pub const TRANSACTION_CONFLICT_ATTEMPTS: u32 = 5;
 
 /// How an `any` append retries after losing a race: full-jitter exponential backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +139,21 @@ impl EventStore {
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
         validate_expected(expected)?;
-        validate_events(&events)?;
+        let bytes = validate_events(&events)?;
+        let count = events.len();
+        let result = self.append_valid(stream, expected, events).await;
+        if let Err(Error::Infrastructure(e)) = &result {
+            log_failure("append", stream, e, count, bytes);
+        }
+        result
+    }
+
+    async fn append_valid(
+        &self,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, Error> {
         match expected {
             ExpectedVersion::Any => self.append_any(stream, &events).await,
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
@@ -149,17 +171,19 @@ impl EventStore {
                         } else {
                             Vec::new()
                         };
-                        match match_stored(&events, &found) {
-                            StoredMatch::Replay => Ok(Appended {
-                                events: found,
-                                replayed: true,
-                            }),
-                            other => {
-                                let current = self.last_version(stream).await?;
-                                let partial = other == StoredMatch::PartialReplay;
-                                Err(conflict(stream, expected, current, partial))
+                        let cause = match match_stored(&events, &found) {
+                            StoredMatch::Replay => {
+                                return Ok(Appended {
+                                    events: found,
+                                    replayed: true,
+                                })
                             }
-                        }
+                            StoredMatch::PartialReplay => ConflictCause::PartialReplay,
+                            StoredMatch::IdsReused => ConflictCause::EventIdsReused,
+                            StoredMatch::Unrelated => ConflictCause::Version,
+                        };
+                        let current = self.last_version(stream).await?;
+                        Err(conflict(stream, expected, current, cause))
                     }
                 }
             }
@@ -184,7 +208,12 @@ impl EventStore {
                         })
                     }
                     StoredMatch::PartialReplay => {
-                        return Err(conflict(stream, ExpectedVersion::Any, last, true))
+                        let cause = ConflictCause::PartialReplay;
+                        return Err(conflict(stream, ExpectedVersion::Any, last, cause));
+                    }
+                    StoredMatch::IdsReused => {
+                        let cause = ConflictCause::EventIdsReused;
+                        return Err(conflict(stream, ExpectedVersion::Any, last, cause));
                     }
                     StoredMatch::Unrelated => {}
                 }
@@ -200,7 +229,8 @@ impl EventStore {
                     attempt += 1;
                     if attempt >= self.any_retry.attempts {
                         let current = self.last_version(stream).await?;
-                        return Err(conflict(stream, ExpectedVersion::Any, current, false));
+                        let cause = ConflictCause::Version;
+                        return Err(conflict(stream, ExpectedVersion::Any, current, cause));
                     }
                     tokio::time::sleep(self.any_retry.delay(attempt)).await;
                 }
@@ -208,9 +238,13 @@ impl EventStore {
         }
     }
 
-    /// Writes `events` after `last` in one request: a conditional put for a single event
-    /// starting a stream, otherwise one transaction whose puts each require their version to be
-    /// free, plus a check that version `last` exists. A lost condition is `Written::Conflict`.
+    /// Writes `events` after `last`: a conditional put for a single event starting a stream,
+    /// otherwise one transaction whose puts each require their version to be free, plus a
+    /// check that version `last` exists. A batch that needs all of a transaction's actions for
+    /// its puts confirms version `last` with a consistent read first instead: a version, once
+    /// written, exists for ever, so the check can move out of the transaction without letting
+    /// an append leave a gap. A lost condition is `Written::Conflict`. A transaction cancelled
+    /// because another was writing the same items is tried again, a bounded number of times.
     async fn write(
         &self,
         stream: Uuid,
@@ -231,36 +265,40 @@ impl EventStore {
                 note: e.note.clone(),
                 event_id: Some(e.event_id.unwrap_or_else(Uuid::new_v4)),
                 recorded_at: recorded_at.clone(),
+                snapshot: false,
             })
             .collect();
         let items = stored
             .iter()
             .map(|e| serde_dynamo::to_item(EventItem::from_event(stream, e)))
             .collect::<Result<Vec<Item>, _>>()
-            .map_err(|e| errors::corrupt(stream, None, e))?;
+            .map_err(|e| errors::corrupt(stream, None, &e))?;
 
-        let outcome = if let (None, [item]) = (last, items.as_slice()) {
-            self.client
+        if let (None, [item]) = (last, items.as_slice()) {
+            let put = self
+                .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item.clone()))
                 .condition_expression("attribute_not_exists(#v)")
                 .expression_attribute_names("#v", attr::VERSION)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| {
+                .await;
+            return match put {
+                Ok(_) => Ok(Written::Stored(stored)),
+                Err(e)
                     if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception())
-                    {
-                        Ok(Written::Conflict)
-                    } else {
-                        Err(infra(e))
-                    }
-                })
-        } else {
-            let mut actions = Vec::with_capacity(items.len() + 1);
-            if let Some(last) = last {
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(Written::Conflict)
+                }
+                Err(e) => Err(infra("PutItem", e).into()),
+            };
+        }
+
+        let mut actions = Vec::with_capacity(items.len() + 1);
+        if let Some(last) = last {
+            if items.len() < MAX_TRANSACTION_ACTIONS {
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
                     .key(attr::ID, AttributeValue::S(stream.to_string()))
@@ -268,38 +306,59 @@ impl EventStore {
                     .condition_expression("attribute_exists(#v)")
                     .expression_attribute_names("#v", attr::VERSION)
                     .build()
-                    .map_err(errors::build)?;
+                    .map_err(|e| errors::build("TransactWriteItems", e))?;
                 actions.push(TransactWriteItem::builder().condition_check(check).build());
+            } else if !self.exists(stream, last).await? {
+                return Ok(Written::Conflict);
             }
-            for item in items {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(#v)")
-                    .expression_attribute_names("#v", attr::VERSION)
-                    .build()
-                    .map_err(errors::build)?;
-                actions.push(TransactWriteItem::builder().put(put).build());
-            }
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(actions))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    if is_condition_failure(&e) {
-                        Ok(Written::Conflict)
-                    } else {
-                        Err(infra(e))
-                    }
-                })
-        };
-        match outcome {
-            Ok(()) => Ok(Written::Stored(stored)),
-            Err(Ok(failure)) => Ok(failure),
-            Err(Err(e)) => Err(e.into()),
         }
+        for item in items {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#v)")
+                .expression_attribute_names("#v", attr::VERSION)
+                .build()
+                .map_err(|e| errors::build("TransactWriteItems", e))?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await;
+            let Err(e) = sent else {
+                return Ok(Written::Stored(stored));
+            };
+            let error = match errors::cancellation(&e) {
+                Some(Cancelled::ConditionFailed) => return Ok(Written::Conflict),
+                Some(Cancelled::TransactionConflict) => {
+                    attempt += 1;
+                    if attempt < TRANSACTION_CONFLICT_ATTEMPTS {
+                        tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                        continue;
+                    }
+                    InfraError::Contended(failure_of(infra("TransactWriteItems", e)))
+                }
+                Some(Cancelled::Throttled) => {
+                    InfraError::Throttled(failure_of(infra("TransactWriteItems", e)))
+                }
+                Some(Cancelled::Rejected) => {
+                    InfraError::Rejected(failure_of(infra("TransactWriteItems", e)))
+                }
+                None => infra("TransactWriteItems", e),
+            };
+            return Err(error.into());
+        }
+    }
+
+    /// Whether version `version` of the stream exists: one consistent read.
+    async fn exists(&self, stream: Uuid, version: Version) -> Result<bool, Error> {
+        let found = self.read_range(stream, version, 1).await?;
+        Ok(found.first().is_some_and(|e| e.version == version))
     }
 
     /// The stream's last version, `None` when it has no events.
@@ -336,15 +395,27 @@ impl EventStore {
         }
         // One more than asked tells whether another page follows.
         let mut events = self
-            .query(
+            .query_within(
                 stream,
                 request.from_version,
                 request.direction,
                 Some(request.limit + 1),
+                MAX_PAGE_BYTES,
             )
             .await?;
-        let next = if events.len() > request.limit {
-            events.truncate(request.limit);
+        // A page also stops before the event that would take it over its bytes (never before
+        // its first event).
+        let mut bytes = 0;
+        let fits = events
+            .iter()
+            .take_while(|e| {
+                bytes += e.json_size();
+                bytes <= MAX_PAGE_BYTES
+            })
+            .count()
+            .max(1);
+        let next = if events.len() > request.limit.min(fits) {
+            events.truncate(request.limit.min(fits));
             let following = events.last().map(|e| match request.direction {
                 Direction::Forward => e.version + 1,
                 Direction::Backward => e.version.saturating_sub(1),
@@ -387,6 +458,20 @@ impl EventStore {
         direction: Direction,
         want: Option<usize>,
     ) -> Result<Vec<RecordedEvent>, Error> {
+        self.query_within(stream, from, direction, want, usize::MAX)
+            .await
+    }
+
+    /// [`Self::query`], stopping also once the events in hand exceed `max_bytes` as JSON.
+    async fn query_within(
+        &self,
+        stream: Uuid,
+        from: Option<Version>,
+        direction: Direction,
+        want: Option<usize>,
+        max_bytes: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let mut bytes = 0usize;
         let key_condition = match (from, direction) {
             (None, _) => "#id = :id",
             (Some(_), Direction::Forward) => "#id = :id AND #v >= :v",
@@ -414,11 +499,13 @@ impl EventStore {
                 let remaining = want.saturating_sub(events.len()).max(1);
                 query = query.limit(i32::try_from(remaining).unwrap_or(i32::MAX));
             }
-            let output = query.send().await.map_err(infra)?;
+            let output = query.send().await.map_err(|e| infra("Query", e))?;
             for item in output.items.unwrap_or_default() {
-                events.push(decode_item(item)?.into_event());
+                let event = decode_item(item)?.into_event();
+                bytes = bytes.saturating_add(event.json_size());
+                events.push(event);
             }
-            let wants_more = want.is_none_or(|w| events.len() < w);
+            let wants_more = want.is_none_or(|w| events.len() < w) && bytes <= max_bytes;
             match output.last_evaluated_key {
                 Some(key) if wants_more && !key.is_empty() => start_key = Some(key),
                 _ => break,
@@ -426,6 +513,30 @@ impl EventStore {
         }
         Ok(events)
     }
+}
+
+/// What a failed call was, whatever kind it was sorted into first.
+fn failure_of(error: InfraError) -> SdkFailure {
+    error.failure().cloned().unwrap_or_default()
+}
+
+/// Logs a failure below the store once, with what it concerned: never a name, a note or
+/// DynamoDB's message text, which quotes the request.
+fn log_failure(action: &str, stream: Uuid, error: &InfraError, events: usize, bytes: usize) {
+    let failure = error.failure();
+    tracing::error!(
+        action,
+        kind = error.kind_name(),
+        transient = error.is_transient(),
+        %stream,
+        events,
+        bytes,
+        operation = failure.map_or("", |f| f.operation),
+        code = failure.map_or("", |f| f.code.as_str()),
+        status = failure.and_then(|f| f.status),
+        aws_request_id = failure.and_then(|f| f.request_id.as_deref()),
+        "DynamoDB call failed"
+    );
 }
 
 /// What a conditional write came to, when the infrastructure did its part.
@@ -441,13 +552,13 @@ fn conflict(
     stream: Uuid,
     expected: ExpectedVersion,
     current: Option<Version>,
-    partial_replay: bool,
+    cause: ConflictCause,
 ) -> Error {
     VersionConflict {
         stream,
         expected,
         current,
-        partial_replay,
+        cause,
     }
     .into()
 }

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::errors::infra;
 use super::item::attr;
 use crate::domain::Version;
-use crate::error::{Error, InfraError};
-use crate::projection::SnapshotUpdate;
+use crate::error::Error;
+use crate::projection::{HoleFill, SnapshotUpdate};
 
 /// A character's snapshot as stored: `Id` (S, key), `CharacterName`, `HitPoints`, `Version`
 /// (the last version applied), `UpdatedAt` (RFC 3339 UTC).
@@ -28,6 +28,11 @@ pub struct Snapshot {
     pub version: Version,
     #[serde(rename = "UpdatedAt")]
     pub updated_at: String,
+    /// Versions below `version` that the events table did not have when they were folded
+    /// around (written by other code with a version missing); an event written there later is
+    /// still applied, once.
+    #[serde(rename = "Holes", default)]
+    pub holes: Vec<Version>,
 }
 
 /// The snapshot table.
@@ -55,18 +60,13 @@ impl SnapshotStore {
             .consistent_read(consistent)
             .send()
             .await
-            .map_err(infra)?;
+            .map_err(|e| infra("GetItem", e))?;
         let Some(item) = output.item else {
             return Ok(None);
         };
-        serde_dynamo::from_item(item).map(Some).map_err(|source| {
-            InfraError::CorruptItem {
-                stream: stream.to_string(),
-                version: None,
-                source: Box::new(source),
-            }
-            .into()
-        })
+        serde_dynamo::from_item(item)
+            .map(Some)
+            .map_err(|source| super::errors::corrupt(stream, None, &source).into())
     }
 
     /// Writes `update` if the snapshot is at `update.expected`; `Ok(false)` when it is not.
@@ -87,13 +87,26 @@ impl SnapshotStore {
             .expression_attribute_values(":name", AttributeValue::S(update.character_name.clone()))
             .expression_attribute_values(":v", AttributeValue::N(update.version.to_string()))
             .expression_attribute_values(":at", AttributeValue::S(updated_at));
+        // Versions folded around are added to the snapshot's holes (a number set, never empty).
+        let add_holes = if update.holes.is_empty() {
+            ""
+        } else {
+            request = request
+                .expression_attribute_names("#holes", HOLES)
+                .expression_attribute_values(":holes", number_set(&update.holes));
+            " ADD #holes :holes"
+        };
         request = match update.expected {
             None => request
-                .update_expression("SET #hp = :delta, #name = :name, #v = :v, #at = :at")
+                .update_expression(format!(
+                    "SET #hp = :delta, #name = :name, #v = :v, #at = :at{add_holes}"
+                ))
                 .expression_attribute_names("#id", attr::ID)
                 .condition_expression("attribute_not_exists(#id)"),
             Some(expected) => request
-                .update_expression("SET #hp = #hp + :delta, #name = :name, #v = :v, #at = :at")
+                .update_expression(format!(
+                    "SET #hp = #hp + :delta, #name = :name, #v = :v, #at = :at{add_holes}"
+                ))
                 .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
                 .condition_expression("#v = :expected"),
         };
@@ -105,7 +118,47 @@ impl SnapshotStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(infra(e).into()),
+            Err(e) => Err(infra("UpdateItem", e).into()),
         }
     }
+
+    /// Applies a late event in a hole of the snapshot if that version is still a hole there;
+    /// `Ok(false)` when it is not (applied already, or never a hole).
+    pub async fn fill(&self, fill: &HoleFill) -> Result<bool, Error> {
+        let updated_at = DateTime::from(SystemTime::now())
+            .fmt(DateTimeFormat::DateTime)
+            .unwrap_or_default();
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::ID, AttributeValue::S(fill.stream.to_string()))
+            .update_expression("SET #hp = #hp + :delta, #at = :at DELETE #holes :hole")
+            .condition_expression("contains(#holes, :version)")
+            .expression_attribute_names("#hp", "HitPoints")
+            .expression_attribute_names("#at", "UpdatedAt")
+            .expression_attribute_names("#holes", HOLES)
+            .expression_attribute_values(":delta", AttributeValue::N(fill.hp_delta.to_string()))
+            .expression_attribute_values(":at", AttributeValue::S(updated_at))
+            .expression_attribute_values(":hole", number_set(&[fill.version]))
+            .expression_attribute_values(":version", AttributeValue::N(fill.version.to_string()));
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(infra("UpdateItem", e).into()),
+        }
+    }
+}
+
+/// The snapshot's attribute of holes: versions below its version that the events table did not
+/// have when it was folded (a number set; absent when there are none).
+const HOLES: &str = "Holes";
+
+fn number_set(versions: &[Version]) -> AttributeValue {
+    AttributeValue::Ns(versions.iter().map(Version::to_string).collect())
 }
