@@ -23,6 +23,12 @@ pub enum ApiError {
     BadRequest { code: ErrorCode, message: String },
     #[error("the request body is over {max} bytes, the most accepted")]
     BodyTooLarge { max: usize },
+    /// The local run's server: a body that did not arrive in time.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    /// The local run's server: every connection slot is taken.
+    #[error("the server has as many connections as it takes; retry after {RETRY_AFTER_SECONDS} s")]
+    ServerBusy,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -48,6 +54,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::BadRequest { code, .. } => *code,
             ApiError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            ApiError::RequestTimeout => ErrorCode::RequestTimeout,
+            ApiError::ServerBusy => ErrorCode::ServerBusy,
             ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
@@ -69,9 +77,9 @@ impl ErrorCode {
             BodyTooLarge, CorruptItem, EventTooLarge, EventsTooLarge, InvalidBody,
             InvalidConsistent, InvalidCursor, InvalidDirection, InvalidEvent,
             InvalidExpectedVersion, InvalidFromVersion, InvalidId, InvalidLimit, InvalidParameter,
-            MalformedJson, MethodNotAllowed, MissingBody, RouteNotFound, StoreError,
-            StoreUnreachable, StreamNotFound, Throttled, TooManyEvents, TransactionConflict,
-            UnknownParameter, VersionConflict,
+            MalformedJson, MethodNotAllowed, MissingBody, RequestTimeout, RouteNotFound,
+            ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
+            TransactionConflict, UnknownParameter, VersionConflict,
         };
         match self {
             MissingBody
@@ -88,13 +96,16 @@ impl ErrorCode {
             | UnknownParameter => StatusCode::BAD_REQUEST,
             RouteNotFound | StreamNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             VersionConflict => StatusCode::CONFLICT,
             BodyTooLarge | TooManyEvents | EventTooLarge | EventsTooLarge => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
-            Throttled | StoreUnreachable | TransactionConflict => StatusCode::SERVICE_UNAVAILABLE,
+            Throttled | StoreUnreachable | TransactionConflict | ServerBusy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }
@@ -142,6 +153,7 @@ impl IntoResponse for ApiError {
                 });
             }
             // The store logged the failure with what it concerned; the answer says the kind.
+            ApiError::ServerBusy => body.retry_after_seconds = Some(RETRY_AFTER_SECONDS),
             ApiError::Store(Error::Infrastructure(infra)) if infra.is_transient() => {
                 body.message = format!("{infra}; retry after {RETRY_AFTER_SECONDS} s");
                 body.retry_after_seconds = Some(RETRY_AFTER_SECONDS);
@@ -154,6 +166,11 @@ impl IntoResponse for ApiError {
                 if let Ok(allow) = HeaderValue::from_str(allow) {
                     response.headers_mut().insert(ALLOW, allow);
                 }
+            }
+            ApiError::ServerBusy => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
             ApiError::Store(Error::Infrastructure(infra)) if infra.is_transient() => {
                 response

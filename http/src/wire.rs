@@ -121,10 +121,11 @@ pub enum ErrorCode {
     InvalidConsistent,
     InvalidParameter,
     UnknownParameter,
-    // 404, 405
+    // 404, 405, 408
     RouteNotFound,
     StreamNotFound,
     MethodNotAllowed,
+    RequestTimeout,
     // 409
     VersionConflict,
     // 413
@@ -141,6 +142,7 @@ pub enum ErrorCode {
     Throttled,
     StoreUnreachable,
     TransactionConflict,
+    ServerBusy,
 }
 
 impl ErrorCode {

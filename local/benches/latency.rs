@@ -32,6 +32,7 @@ fn main() {
         port: 0,
         dynamodb_port: 0,
         storage: Storage::InMemory,
+        ..Options::default()
     };
     let running = runtime
         .block_on(start(&options))

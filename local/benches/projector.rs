@@ -44,7 +44,7 @@ async fn wait_for(snapshots: &SnapshotStore, stream: Uuid, version: u64) {
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let running = start(&Options { port: 0, dynamodb_port: 0, storage: Storage::InMemory }).await.expect("start");
+        let running = start(&Options { port: 0, dynamodb_port: 0, storage: Storage::InMemory, ..Options::default() }).await.expect("start");
         let client = local_client(&running.dynamodb_endpoint);
         let store = EventStore::new(client.clone(), EVENTS_TABLE);
         let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);

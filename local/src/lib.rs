@@ -3,6 +3,7 @@
 //! stream through the same Streams adapter, in the batches Lambda would deliver.
 
 pub mod dynamodb;
+pub mod server;
 pub mod streams;
 
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct Options {
     /// under `cargo lambda watch`); 0 picks a free one.
     pub dynamodb_port: u16,
     pub storage: Storage,
+    /// What no client of the API may exceed.
+    pub limits: server::Limits,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
             port: 3000,
             dynamodb_port: 0,
             storage: Storage::Directory(PathBuf::from(DATA_DIR)),
+            limits: server::Limits::default(),
         }
     }
 }
@@ -130,17 +134,12 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let router = Api::new(store)
         .with_snapshots(snapshots)
         .router(Function::All);
-    let http = tokio::spawn({
-        let shutdown = until_stopped(stopped.clone());
-        async move {
-            if let Err(e) = axum::serve(api_listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "the HTTP server stopped");
-            }
-        }
-    });
+    let http = tokio::spawn(server::serve(
+        api_listener,
+        router,
+        options.limits,
+        stopped.clone(),
+    ));
 
     Ok(Running {
         api_addr,

@@ -36,6 +36,7 @@ impl Args {
             port: self.port,
             dynamodb_port: self.dynamodb_port,
             storage,
+            ..Options::default()
         }
     }
 }

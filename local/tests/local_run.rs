@@ -168,3 +168,27 @@ fn data_survives_a_restart() {
     run.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_stop_ends_within_5_s_while_a_client_is_stuck_mid_request() {
+    use std::io::Write;
+    let run = LocalRun::start(&["--in-memory"]);
+    let addr = run.url.trim_start_matches("http://").to_owned();
+    // One client half-way through its headers, another half-way through its body.
+    let mut headers = std::net::TcpStream::connect(&addr).expect("connect");
+    headers
+        .write_all(b"POST /characters HTTP/1.1\r\nHost: x\r\nContent-Le")
+        .expect("send");
+    let mut body = std::net::TcpStream::connect(&addr).expect("connect");
+    body.write_all(b"POST /characters HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"cha")
+        .expect("send");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    run.stop();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "stopped in {took:?}"
+    );
+    drop((headers, body));
+}

@@ -15,6 +15,7 @@ async fn a_poison_record_does_not_block_the_stream() {
         port: 0,
         dynamodb_port: 0,
         storage: Storage::InMemory,
+        ..Options::default()
     })
     .await
     .expect("start");
