@@ -754,3 +754,189 @@ async fn a_stored_item_that_does_not_decode_is_500() {
         assert!(got.2.get("retry-after").is_none());
     }
 }
+
+/// The source material's snapshot items: listed with `"snapshot": true`, changing nothing in
+/// the fold; a note of exactly `SNAPSHOT` is refused, so a change is never mistaken for one.
+#[tokio::test]
+async fn source_snapshot_items_are_listed_marked_and_the_note_is_reserved() {
+    let db = test_db().await;
+    let table = db.events_table().await;
+    let router = Api::new(EventStore::new(db.client.clone(), &table)).router(Function::All);
+    let stream = Uuid::new_v4();
+    for (version, (hp, note)) in [
+        (8, "Init"),
+        (-2, "Slashing damage from goblin"),
+        (-3, "bludgeoning damage from bugbear"),
+        (3, "SNAPSHOT"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        db.put_source_item(&table, stream, version as u64, ("Nuru", hp, note))
+            .await;
+    }
+    let (status, state, _) = call(
+        &router,
+        Method::GET,
+        &format!("/characters/{stream}?consistent=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (state["hp"].clone(), state["version"].clone()),
+        (json!(3), json!(3))
+    );
+    let (_, page, _) = call(
+        &router,
+        Method::GET,
+        &format!("/characters/{stream}/events"),
+        None,
+    )
+    .await;
+    let marks: Vec<Value> = page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["snapshot"].clone())
+        .collect();
+    assert_eq!(
+        marks,
+        vec![json!(false), json!(false), json!(false), json!(true)]
+    );
+    // Appending after it works as ever; a note of exactly SNAPSHOT does not.
+    let uri = format!("/characters/{stream}/events");
+    let got = call(
+        &router,
+        Method::POST,
+        &uri,
+        Some(json!({"expected_version": 3, "events": [hit(4, "SNAPSHOT")]})),
+    )
+    .await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_event");
+    let (status, body, _) = call(
+        &router,
+        Method::POST,
+        &uri,
+        Some(json!({"expected_version": 3, "events": [hit(-1, "snapshot of the map")]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["events"][0]["version"], 4);
+    let (_, state, _) = call(
+        &router,
+        Method::GET,
+        &format!("/characters/{stream}?consistent=true"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (state["hp"].clone(), state["version"].clone()),
+        (json!(2), json!(4))
+    );
+}
+
+/// JSON numbers and nulls, exactly as the README documents them.
+#[tokio::test]
+async fn the_json_contract_for_numbers_and_nulls() {
+    let t = test_api(Function::All).await;
+    let stream = t.seed_sample().await;
+    let uri = format!("/characters/{stream}/events");
+    let append =
+        |hp: Value| json!({"events": [{"character_name": "Nuru", "hp_change": hp, "note": "n"}]});
+    // Out of i32 is 422 whatever the magnitude.
+    for hp in [
+        json!(2_147_483_648_i64),
+        json!(9_223_372_036_854_775_807_i64),
+        json!(9_223_372_036_854_775_808_u64),
+        json!(u64::MAX),
+        json!(1e30),
+        json!(-1e30),
+    ] {
+        let got = t.send(Method::POST, &uri, Some(append(hp.clone()))).await;
+        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_event");
+    }
+    // Whole numbers however written are read; fractions and strings are not numbers of HP.
+    for (raw, hp) in [("-0", 0), ("5.0", 5), ("-2e1", -20)] {
+        let body = format!(
+            r#"{{"events": [{{"character_name": "Nuru", "hp_change": {raw}, "note": "n"}}]}}"#
+        );
+        let (status, answer, _) = t.send_raw(Method::POST, &uri, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{raw}: {answer}");
+        assert_eq!(answer["events"][0]["hp_change"], hp, "{raw}");
+    }
+    for hp in [json!(1.5), json!("5"), Value::Null] {
+        let got = t.send(Method::POST, &uri, Some(append(hp.clone()))).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "invalid_body");
+    }
+    // An explicit null expected_version or event_id means absent: any, and a fresh id.
+    let (status, body, _) = t
+        .send(
+            Method::POST,
+            &uri,
+            Some(json!({"expected_version": null, "events": [
+                {"character_name": "Nuru", "hp_change": 1, "note": "n", "event_id": null}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["events"][0]["event_id"].is_string());
+}
+
+/// A 409 says what kind of conflict it is, in fields of its own.
+#[tokio::test]
+async fn a_conflict_says_whether_ids_were_reused_or_partly_replayed() {
+    let t = test_api(Function::All).await;
+    let (_, created, _) = t
+        .send(Method::POST, "/characters", Some(hit(8, "Init")))
+        .await;
+    let id = created["id"].as_str().expect("id");
+    let uri = format!("/characters/{id}/events");
+    let a =
+        json!({"character_name": "Nuru", "hp_change": -1, "note": "a", "event_id": Uuid::new_v4()});
+    let b =
+        json!({"character_name": "Nuru", "hp_change": -2, "note": "b", "event_id": Uuid::new_v4()});
+    let (status, _, _) = t
+        .send(
+            Method::POST,
+            &uri,
+            Some(json!({"expected_version": 0, "events": [a, b]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut b_changed = b.clone();
+    b_changed["hp_change"] = json!(-20);
+    let got = t
+        .send(
+            Method::POST,
+            &uri,
+            Some(json!({"expected_version": 0, "events": [a, b_changed]})),
+        )
+        .await;
+    assert_error(&got, StatusCode::CONFLICT, "version_conflict");
+    assert_eq!(
+        (
+            got.1["event_ids_reused"].clone(),
+            got.1["partial_replay"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    let fresh =
+        json!({"character_name": "Nuru", "hp_change": -3, "note": "c", "event_id": Uuid::new_v4()});
+    let got = t
+        .send(
+            Method::POST,
+            &uri,
+            Some(json!({"expected_version": 0, "events": [a, fresh]})),
+        )
+        .await;
+    assert_error(&got, StatusCode::CONFLICT, "version_conflict");
+    assert_eq!(
+        (
+            got.1["event_ids_reused"].clone(),
+            got.1["partial_replay"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert_eq!(got.1["current_version"], 2);
+    assert_eq!(got.1["expected_version"], 0);
+}
