@@ -177,7 +177,10 @@ impl Follower {
             records.drain(..index);
             retries += 1;
             if retries > MAX_RETRIES {
-                tracing::error!(record = %records[0], "stream record failed {MAX_RETRIES} retries: set aside");
+                // Its keys and sequence number, never its image (names, notes).
+                let record = &records[0]["dynamodb"];
+                tracing::error!(keys = %record["Keys"], sequence_number = %record["SequenceNumber"],
+                    "stream record failed {MAX_RETRIES} retries: set aside");
                 records.remove(0);
                 retries = 0;
             } else {

@@ -155,7 +155,7 @@ pub(crate) fn corrupt(
 
 /// serde's messages quote the values they could not read (`invalid type: string "…"`), which
 /// may be a name or a note: keep the message's shape, drop what it quotes.
-fn without_quotes(message: &str) -> String {
+pub(crate) fn without_quotes(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut quoted = false;
     for c in message.chars() {

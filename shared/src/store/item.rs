@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::errors::without_quotes;
 use crate::domain::{RecordedEvent, Version};
 
 /// Attribute names of the events table.
@@ -38,8 +39,9 @@ pub struct EventItem {
 /// Why a stream image is not an event.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    /// What is wrong with it, without the values serde quotes (which may be a name or a note).
     #[error("the image is not an event item: {0}")]
-    NotAnEvent(#[from] serde_dynamo::Error),
+    NotAnEvent(String),
     #[error("Id is not a uuid: {0}")]
     IdNotAUuid(#[from] uuid::Error),
 }
@@ -48,7 +50,8 @@ pub enum ImageError {
 pub fn event_from_image(
     image: impl Into<serde_dynamo::Item>,
 ) -> Result<(Uuid, RecordedEvent), ImageError> {
-    let item: EventItem = serde_dynamo::from_item(image)?;
+    let item: EventItem = serde_dynamo::from_item(image)
+        .map_err(|e: serde_dynamo::Error| ImageError::NotAnEvent(without_quotes(&e.to_string())))?;
     let stream = Uuid::try_parse(&item.id)?;
     Ok((stream, item.into_event()))
 }
