@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType,
 };
 use aws_sdk_dynamodb::Client;
+use aws_types::SdkConfig;
 
 use hitpoints::store::item::attr;
 
@@ -26,23 +27,29 @@ fn table_error(table: &str, source: impl std::error::Error + Send + Sync + 'stat
     }
 }
 
-/// A client for a DynamoDB-API server at `endpoint` (dynoxide, DynamoDB Local), with the fixed
-/// region and credentials such servers want. Deployed functions use `aws-config` instead.
-pub fn local_client(endpoint: &str) -> Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
+/// The SDK configuration for a DynamoDB-API server at `endpoint` (dynoxide, DynamoDB Local):
+/// the fixed region and credentials such servers want. Deployed functions use `aws-config`.
+pub fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    use aws_sdk_dynamodb::config::{
+        BehaviorVersion, Credentials, Region, SharedCredentialsProvider,
+    };
+    SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "local",
             "local",
             None,
             None,
             "hitpoints-local",
-        ))
-        .build();
-    Client::from_conf(config)
+        )))
+        .build()
+}
+
+/// A DynamoDB client for a DynamoDB-API server at `endpoint`.
+pub fn local_client(endpoint: &str) -> Client {
+    Client::new(&local_sdk_config(endpoint))
 }
 
 /// Creates the events table (`Id` S hash, `Version` N range) unless it exists; with

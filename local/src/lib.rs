@@ -163,22 +163,9 @@ impl Running {
     }
 }
 
-/// A DynamoDB Streams client for the embedded server (fixed region and credentials).
+/// A DynamoDB Streams client for the embedded server.
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodbstreams::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "hitpoints-local",
-        ))
-        .build();
-    aws_sdk_dynamodbstreams::Client::from_conf(config)
+    aws_sdk_dynamodbstreams::Client::new(&dynamodb::local_sdk_config(endpoint))
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StartError> {

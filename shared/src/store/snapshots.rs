@@ -2,6 +2,9 @@
 
 use std::time::SystemTime;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -110,16 +113,7 @@ impl SnapshotStore {
                 .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
                 .condition_expression("#v = :expected"),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(infra("UpdateItem", e).into()),
-        }
+        written(request.send().await)
     }
 
     /// Applies a late event in a hole of the snapshot if that version is still a hole there;
@@ -142,16 +136,21 @@ impl SnapshotStore {
             .expression_attribute_values(":at", AttributeValue::S(updated_at))
             .expression_attribute_values(":hole", number_set(&[fill.version]))
             .expression_attribute_values(":version", AttributeValue::N(fill.version.to_string()));
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(infra("UpdateItem", e).into()),
+        written(request.send().await)
+    }
+}
+
+/// A conditional update: `Ok(true)` written, `Ok(false)` its condition failed.
+fn written<T>(result: Result<T, SdkError<UpdateItemError, HttpResponse>>) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(false)
         }
+        Err(e) => Err(infra("UpdateItem", e).into()),
     }
 }
 
