@@ -34,7 +34,8 @@ fn raw(running: &Running, request: &[u8], wait: Duration) -> (String, Duration) 
     let started = Instant::now();
     let mut socket = TcpStream::connect(running.api_addr).expect("connect");
     socket.set_read_timeout(Some(wait)).expect("timeout");
-    socket.write_all(request).expect("send");
+    // The server may answer and close before it has read all of a request it refuses.
+    let _ = socket.write_all(request);
     let mut answer = Vec::new();
     let _ = socket.read_to_end(&mut answer);
     (
@@ -117,21 +118,26 @@ async fn slow_and_broken_requests_get_json_errors_in_bounded_time() {
         let idle = Instant::now();
         assert_eq!(socket.read(&mut buf).ok(), Some(0), "closed when idle");
         assert!(idle.elapsed() < Duration::from_secs(3), "{:?}", idle.elapsed());
-        // A URL or headers too large: hyper's own 414 and 431.
+        // A URL or headers too large: hyper's own 414 and 431. It may close before reading all
+        // of such a request, and a reset can then swallow its answer: a few tries.
         let long = "a".repeat(70_000);
-        let (answer, _) = raw(
-            &r,
-            format!("GET /characters/{long} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
-            Duration::from_secs(5),
+        let too_long = format!("GET /characters/{long} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        let too_many = format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\n{}\r\n",
+            (0..200).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
         );
-        assert!(answer.starts_with("HTTP/1.1 414"), "{answer:.80}");
-        let (answer, _) = raw(
-            &r,
-            format!("GET / HTTP/1.1\r\nHost: {addr}\r\nX-Big: {}\r\n\r\n", "b".repeat(500_000))
-                .as_bytes(),
-            Duration::from_secs(5),
-        );
-        assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.80}");
+        for (request, status) in [(too_long, "414"), (too_many, "431")] {
+            let answers: Vec<String> = (0..3)
+                .map(|_| raw(&r, request.as_bytes(), Duration::from_secs(5)).0)
+                .collect();
+            assert!(
+                answers
+                    .iter()
+                    .any(|a| a.starts_with(&format!("HTTP/1.1 {status}"))),
+                "{status}: {:?}",
+                answers.iter().map(|a| a.chars().take(40).collect::<String>()).collect::<Vec<_>>()
+            );
+        }
     })
     .await
     .expect("the checks");
