@@ -55,8 +55,13 @@ impl Default for Limits {
 /// Raises the soft limit of open files to the hard limit, so that thousands of connections can
 /// be open at once (the usual soft limit of 1,024 is too low). Returns the limit now in force.
 pub fn raise_open_files_limit() -> u64 {
-    rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0)
+    rlimit::increase_nofile_limit(u64::MAX)
+        .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+        .unwrap_or(u64::MAX)
 }
+
+/// Connections past the cap that are being told so at once; any more are closed unanswered.
+const REFUSALS_AT_ONCE: usize = 64;
 
 /// Serves `router` on `listener` until `stop` turns true.
 pub async fn serve(
@@ -78,6 +83,7 @@ pub async fn serve(
         );
     }
     let slots = Arc::new(Semaphore::new(cap));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let body_timeout = limits.body_timeout;
     let router = router.layer(axum::middleware::from_fn(move |request, next| {
         read_body_in_time(request, next, body_timeout)
@@ -122,8 +128,13 @@ pub async fn serve(
                 });
             }
             Err(_) => {
-                // Over the cap: one quick answer that says so, then the connection closes.
+                // Over the cap: one quick answer that says so, then the connection closes;
+                // past a few such answers at once, the connection is simply closed.
+                let Ok(refusal) = refusals.clone().try_acquire_owned() else {
+                    continue;
+                };
                 connections.spawn(async move {
+                    let _refusal = refusal;
                     let busy = hyper::service::service_fn(|_| async {
                         Ok::<_, Infallible>(ApiError::ServerBusy.into_response())
                     });

@@ -151,8 +151,11 @@ impl Follower {
             let sequence = |r: &Value| r["dynamodb"]["SequenceNumber"].as_str().map(str::to_owned);
             let event: Event = match serde_json::from_value(json!({ "Records": records })) {
                 Ok(event) => event,
-                Err(e) => {
-                    tracing::error!(error = %e, "stream records not in Lambda's shape: skipped");
+                Err(_) => {
+                    // Not the error's text: it may quote an image's values.
+                    let first = records.first().and_then(sequence);
+                    tracing::error!(first_sequence_number = ?first, records = records.len(),
+                        "stream records not in Lambda's shape: skipped");
                     return;
                 }
             };

@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Most events one append may carry: DynamoDB's TransactWriteItems takes at most 100 actions.
-pub const MAX_EVENTS_PER_APPEND: usize = 100;
+/// Most actions DynamoDB takes in one `TransactWriteItems`.
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+/// Most events one append may carry: one transaction's worth of puts.
+pub const MAX_EVENTS_PER_APPEND: usize = MAX_TRANSACTION_ACTIONS;
 /// Longest character name, in characters.
 pub const MAX_NAME_CHARS: usize = 256;
 /// Longest note, in characters. A note of this many multi-byte characters can still exceed the
@@ -178,7 +180,9 @@ impl std::fmt::Display for ExpectedVersion {
 
 /// The first version an append writes when the stream's last version is `last`.
 pub fn next_version(last: Option<Version>) -> Version {
-    last.map_or(0, |v| v + 1)
+    // Saturating: a version at the very top (written by other code) leaves no room, and the
+    // write there is refused as a conflict rather than wrapping round to 0.
+    last.map_or(0, |v| v.saturating_add(1))
 }
 
 /// The namespace of character ids derived from a creating event's id.
@@ -407,7 +411,10 @@ pub struct CharacterState {
 impl CharacterState {
     /// Folds one more event into the state (`None` is the state before the first event).
     pub fn apply(state: Option<CharacterState>, event: &RecordedEvent) -> CharacterState {
-        let hp = state.as_ref().map_or(0, |s| s.hp) + event.hp_effect();
+        let hp = state
+            .as_ref()
+            .map_or(0, |s| s.hp)
+            .saturating_add(event.hp_effect());
         CharacterState {
             character_name: event.character_name.clone(),
             hp,

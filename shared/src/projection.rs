@@ -155,7 +155,7 @@ pub fn plan(
     for (&version, event) in events.range(next..) {
         while expected < version && holes.contains(&expected) {
             skipped.push(expected);
-            expected += 1;
+            expected = expected.saturating_add(1);
         }
         if version != expected {
             return Plan::Gap {
@@ -163,9 +163,9 @@ pub fn plan(
                 to: version,
             };
         }
-        hp_delta += event.hp_effect();
+        hp_delta = event.hp_effect().saturating_add(hp_delta);
         last = Some(event);
-        expected += 1;
+        expected = expected.saturating_add(1);
     }
     match last {
         None => Plan::UpToDate,
@@ -280,6 +280,11 @@ async fn project_character<B: SnapshotBackend + Sync>(
             Plan::Fill(fill) => {
                 if backend.fill(&fill).await? {
                     writes += 1;
+                } else {
+                    attempts += 1;
+                    if attempts >= MAX_WRITE_ATTEMPTS {
+                        return Err(ProjectionError::Contended { stream });
+                    }
                 }
                 // Written or not, the snapshot moved: read where it is now.
                 base = backend.snapshot(stream).await?;

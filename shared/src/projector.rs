@@ -45,7 +45,8 @@ impl SnapshotBackend for Projector {
         from: Version,
         to: Version,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let count = usize::try_from(to.saturating_sub(from) + 1).unwrap_or(usize::MAX);
+        let count =
+            usize::try_from(to.saturating_sub(from).saturating_add(1)).unwrap_or(usize::MAX);
         self.events.read_range(stream, from, count).await
     }
 

@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 pub use local::dynamodb::local_client;
 
-/// The character the sample events in `events/` are about.
+/// The character of the sample stream batch (`events/dynamodb-stream-batch.json`), and of the
+/// tests that seed the source material's sample stream. (The API Gateway samples are about the
+/// character `apigw-create-character.json` creates.)
 pub const SAMPLE_ID: &str = "3f8d2a6c-1b4e-4c7a-9e2f-5a6b7c8d9e01";
 
 /// A DynamoDB-API server for one test.
@@ -299,26 +301,35 @@ async fn answer(response: Result<axum::response::Response, std::convert::Infalli
     (parts.status, json, parts.headers)
 }
 
-/// The log lines written on this thread while it lives (tests run on one thread by default):
-/// what a failure logs, to check it says enough and echoes nothing it should not.
+/// The log lines written on this thread while it lives (a `#[tokio::test]` runs its tasks on
+/// its own thread): what a failure logs, to check it says enough and echoes nothing it should
+/// not. One process-wide subscriber writes each thread's lines to that thread's capture, if it
+/// has one (a subscriber per thread would let tracing cache a callsite as disabled while
+/// another test's thread has none).
 #[derive(Debug)]
 pub struct Logs {
     buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
+}
+
+type Capture = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Logs {
     pub fn capture() -> Logs {
-        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || LogWriter(sink.clone()))
-            .finish();
-        Logs {
-            buffer,
-            _guard: tracing::subscriber::set_default(subscriber),
-        }
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(|| LogWriter(CAPTURE.with(|c| c.borrow().clone())))
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        });
+        let buffer = Capture::default();
+        CAPTURE.with(|c| *c.borrow_mut() = Some(buffer.clone()));
+        Logs { buffer }
     }
 
     pub fn text(&self) -> String {
@@ -326,11 +337,19 @@ impl Logs {
     }
 }
 
-struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl Drop for Logs {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+struct LogWriter(Option<Capture>);
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
+        if let Some(buffer) = &self.0 {
+            buffer.lock().expect("lock").extend_from_slice(bytes);
+        }
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

@@ -24,27 +24,46 @@ const THROTTLING_CODES: [&str; 5] = [
 /// Error codes of a failure on DynamoDB's side: a retry can succeed.
 const SERVER_CODES: [&str; 2] = ["InternalServerError", "ServiceUnavailable"];
 
-/// The kind of a failed call, from what is known of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Throttled,
-    Unavailable,
-    Rejected,
+/// Sorts a failure: throttling; another transaction on the same item; no answer, a timeout or a
+/// server error (5xx); or a refusal of the request itself (4xx), which a retry cannot cure.
+pub(crate) fn classify(failure: SdkFailure, answered: bool) -> InfraError {
+    let code = failure.code.as_str();
+    if THROTTLING_CODES.contains(&code) {
+        InfraError::Throttled(failure)
+    } else if code == "TransactionConflictException" {
+        InfraError::Contended(failure)
+    } else if !answered || SERVER_CODES.contains(&code) || failure.status.is_some_and(|s| s >= 500)
+    {
+        InfraError::Unavailable(failure)
+    } else {
+        InfraError::Rejected(failure)
+    }
 }
 
-/// Sorts a failure: throttling; no answer, a timeout or a server error (5xx); or a refusal of
-/// the request itself (4xx), which a retry cannot cure.
-pub(crate) fn kind(code: Option<&str>, status: Option<u16>, answered: bool) -> Kind {
-    if code.is_some_and(|c| THROTTLING_CODES.contains(&c)) {
-        Kind::Throttled
-    } else if !answered
-        || code.is_some_and(|c| SERVER_CODES.contains(&c))
-        || status.is_some_and(|s| s >= 500)
-    {
-        Kind::Unavailable
-    } else {
-        Kind::Rejected
-    }
+/// What can be said of an SDK error without its message: its code, status and request id;
+/// and whether DynamoDB answered at all.
+pub(crate) fn sdk_failure<E>(
+    operation: &'static str,
+    err: &SdkError<E, HttpResponse>,
+) -> (SdkFailure, bool)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (code, answered) = match err {
+        SdkError::ServiceError(_) => (err.code().unwrap_or("unknown error"), true),
+        SdkError::ResponseError(_) => ("unreadable response", false),
+        SdkError::TimeoutError(_) => ("timeout", false),
+        SdkError::DispatchFailure(_) => ("dispatch failure", false),
+        // A request the SDK could not build: ours, and permanent.
+        _ => ("construction failure", true),
+    };
+    let failure = SdkFailure {
+        operation,
+        code: code.to_owned(),
+        status: err.raw_response().map(|r| r.status().as_u16()),
+        request_id: err.request_id().map(str::to_owned),
+    };
+    (failure, answered)
 }
 
 /// Sorts an SDK error into the store's kinds, keeping its code, status and request id only.
@@ -52,31 +71,8 @@ pub(crate) fn infra<E>(operation: &'static str, err: SdkError<E, HttpResponse>) 
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let (code, answered) = match &err {
-        SdkError::ServiceError(_) => (err.code().unwrap_or("unknown error").to_owned(), true),
-        SdkError::ResponseError(_) => ("unreadable response".to_owned(), true),
-        SdkError::TimeoutError(_) => ("timeout".to_owned(), false),
-        SdkError::DispatchFailure(_) => ("dispatch failure".to_owned(), false),
-        // A request the SDK could not build: ours, and permanent.
-        _ => ("construction failure".to_owned(), true),
-    };
-    let kind = kind(
-        Some(&code),
-        status,
-        answered && !matches!(err, SdkError::ResponseError(_)),
-    );
-    let failure = SdkFailure {
-        operation,
-        code,
-        status,
-        request_id: err.request_id().map(str::to_owned),
-    };
-    match kind {
-        Kind::Throttled => InfraError::Throttled(failure),
-        Kind::Unavailable => InfraError::Unavailable(failure),
-        Kind::Rejected => InfraError::Rejected(failure),
-    }
+    let (failure, answered) = sdk_failure(operation, &err);
+    classify(failure, answered)
 }
 
 /// What a cancelled transaction came to, from its reasons taken one by one.
@@ -141,14 +137,11 @@ pub(crate) fn build(operation: &'static str, _: BuildError) -> InfraError {
     })
 }
 
-pub(crate) fn corrupt(
-    stream: Uuid,
-    version: Option<String>,
-    err: &serde_dynamo::Error,
-) -> InfraError {
+/// An item of `stream` that cannot be read (or written) as it should be.
+pub(crate) fn corrupt(stream: Uuid, err: &serde_dynamo::Error) -> InfraError {
     InfraError::CorruptItem {
         stream: stream.to_string(),
-        version,
+        version: None,
         reason: without_quotes(&err.to_string()),
     }
 }
@@ -158,14 +151,20 @@ pub(crate) fn corrupt(
 pub(crate) fn without_quotes(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            // serde writes strings with escapes: `\"` inside is not the end.
+            (true, '\\') => {
+                chars.next();
             }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
+            (true, '"') => quoted = false,
+            (true, _) => {}
+            (false, '"') => {
+                out.push_str("\"…\"");
+                quoted = true;
+            }
+            (false, c) => out.push(c),
         }
     }
     out
@@ -191,36 +190,33 @@ mod tests {
 
     #[test]
     fn failures_are_sorted_by_whether_a_retry_can_cure_them() {
+        let kind = |code: &str, status: Option<u16>, answered: bool| {
+            let failure = SdkFailure {
+                operation: "PutItem",
+                code: code.to_owned(),
+                status,
+                request_id: None,
+            };
+            classify(failure, answered).kind_name()
+        };
+        assert_eq!(kind("ThrottlingException", Some(400), true), "throttled");
         assert_eq!(
-            kind(Some("ThrottlingException"), Some(400), true),
-            Kind::Throttled
+            kind("ProvisionedThroughputExceededException", Some(400), true),
+            "throttled"
         );
         assert_eq!(
-            kind(
-                Some("ProvisionedThroughputExceededException"),
-                Some(400),
-                true
-            ),
-            Kind::Throttled
+            kind("TransactionConflictException", Some(400), true),
+            "contended"
         );
+        assert_eq!(kind("InternalServerError", Some(500), true), "unavailable");
+        assert_eq!(kind("whatever", Some(503), true), "unavailable");
+        assert_eq!(kind("timeout", None, false), "unavailable");
+        assert_eq!(kind("ValidationException", Some(400), true), "rejected");
         assert_eq!(
-            kind(Some("InternalServerError"), Some(500), true),
-            Kind::Unavailable
+            kind("ResourceNotFoundException", Some(400), true),
+            "rejected"
         );
-        assert_eq!(kind(Some("whatever"), Some(503), true), Kind::Unavailable);
-        assert_eq!(kind(Some("timeout"), None, false), Kind::Unavailable);
-        assert_eq!(
-            kind(Some("ValidationException"), Some(400), true),
-            Kind::Rejected
-        );
-        assert_eq!(
-            kind(Some("ResourceNotFoundException"), Some(400), true),
-            Kind::Rejected
-        );
-        assert_eq!(
-            kind(Some("AccessDeniedException"), Some(400), true),
-            Kind::Rejected
-        );
+        assert_eq!(kind("AccessDeniedException", Some(400), true), "rejected");
     }
 
     #[test]

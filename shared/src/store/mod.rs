@@ -21,8 +21,9 @@ pub use snapshots::{Snapshot, SnapshotStore};
 use crate::domain::{
     match_stored, next_version, validate_events, validate_expected, CharacterState, Direction,
     ExpectedVersion, InvalidInput, NewEvent, RecordedEvent, StoredMatch, Version,
+    MAX_TRANSACTION_ACTIONS,
 };
-use crate::error::{ConflictCause, Error, InfraError, SdkFailure, VersionConflict};
+use crate::error::{ConflictCause, Error, InfraError, VersionConflict};
 use item::{attr, EventItem};
 
 /// Most events one page of a read may hold.
@@ -30,8 +31,6 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 /// Most bytes of events one page of a read holds, as JSON. A Lambda response may not exceed
 /// 6 MB, and API Gateway's envelope escapes the body a second time: half of that, with room.
 pub const MAX_PAGE_BYTES: usize = 2_500_000;
-/// Most actions DynamoDB takes in one `TransactWriteItems`.
-pub const MAX_TRANSACTION_ACTIONS: usize = 100;
 /// Tries of one transaction cancelled because other transactions were writing the same items
 /// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
 pub const TRANSACTION_CONFLICT_ATTEMPTS: u32 = 5;
@@ -158,7 +157,7 @@ impl EventStore {
             ExpectedVersion::Any => self.append_any(stream, &events).await,
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
                 let last = expected.last_version();
-                match self.write(stream, last, &events).await? {
+                match self.write(stream, last, false, &events).await? {
                     Written::Stored(stored) => Ok(Appended {
                         events: stored,
                         replayed: false,
@@ -218,7 +217,7 @@ impl EventStore {
                     StoredMatch::Unrelated => {}
                 }
             }
-            match self.write(stream, last, events).await? {
+            match self.write(stream, last, true, events).await? {
                 Written::Stored(stored) => {
                     return Ok(Appended {
                         events: stored,
@@ -243,18 +242,22 @@ impl EventStore {
     /// check that version `last` exists. A batch that needs all of a transaction's actions for
     /// its puts confirms version `last` with a consistent read first instead: a version, once
     /// written, exists for ever, so the check can move out of the transaction without letting
-    /// an append leave a gap. A lost condition is `Written::Conflict`. A transaction cancelled
-    /// because another was writing the same items is tried again, a bounded number of times.
+    /// an append leave a gap (`last_seen`: the caller has just read it, no need to again). A
+    /// lost condition is `Written::Conflict`. A transaction cancelled because another was
+    /// writing the same items is tried again, a bounded number of times.
     async fn write(
         &self,
         stream: Uuid,
         last: Option<Version>,
+        last_seen: bool,
         events: &[NewEvent],
     ) -> Result<Written, Error> {
-        let recorded_at = DateTime::from(SystemTime::now())
-            .fmt(DateTimeFormat::DateTime)
-            .ok();
+        let recorded_at = now();
         let first = next_version(last);
+        // No room after a version at the very top (only other code writes one there).
+        if last.is_some_and(|l| l.checked_add(events.len() as u64).is_none()) {
+            return Ok(Written::Conflict);
+        }
         let stored: Vec<RecordedEvent> = events
             .iter()
             .zip(first..)
@@ -272,7 +275,7 @@ impl EventStore {
             .iter()
             .map(|e| serde_dynamo::to_item(EventItem::from_event(stream, e)))
             .collect::<Result<Vec<Item>, _>>()
-            .map_err(|e| errors::corrupt(stream, None, &e))?;
+            .map_err(|e| errors::corrupt(stream, &e))?;
 
         if let (None, [item]) = (last, items.as_slice()) {
             let put = self
@@ -308,7 +311,7 @@ impl EventStore {
                     .build()
                     .map_err(|e| errors::build("TransactWriteItems", e))?;
                 actions.push(TransactWriteItem::builder().condition_check(check).build());
-            } else if !self.exists(stream, last).await? {
+            } else if !last_seen && !self.exists(stream, last).await? {
                 return Ok(Written::Conflict);
             }
         }
@@ -333,23 +336,25 @@ impl EventStore {
             let Err(e) = sent else {
                 return Ok(Written::Stored(stored));
             };
-            let error = match errors::cancellation(&e) {
-                Some(Cancelled::ConditionFailed) => return Ok(Written::Conflict),
-                Some(Cancelled::TransactionConflict) => {
-                    attempt += 1;
-                    if attempt < TRANSACTION_CONFLICT_ATTEMPTS {
-                        tokio::time::sleep(self.any_retry.delay(attempt)).await;
-                        continue;
-                    }
-                    InfraError::Contended(failure_of(infra("TransactWriteItems", e)))
+            let cancelled = errors::cancellation(&e);
+            if cancelled == Some(Cancelled::ConditionFailed) {
+                return Ok(Written::Conflict);
+            }
+            if cancelled == Some(Cancelled::TransactionConflict) {
+                attempt += 1;
+                if attempt < TRANSACTION_CONFLICT_ATTEMPTS {
+                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    continue;
                 }
-                Some(Cancelled::Throttled) => {
-                    InfraError::Throttled(failure_of(infra("TransactWriteItems", e)))
+            }
+            let (failure, answered) = errors::sdk_failure("TransactWriteItems", &e);
+            let error = match cancelled {
+                Some(Cancelled::TransactionConflict) => InfraError::Contended(failure),
+                Some(Cancelled::Throttled) => InfraError::Throttled(failure),
+                Some(Cancelled::Rejected | Cancelled::ConditionFailed) => {
+                    InfraError::Rejected(failure)
                 }
-                Some(Cancelled::Rejected) => {
-                    InfraError::Rejected(failure_of(infra("TransactWriteItems", e)))
-                }
-                None => infra("TransactWriteItems", e),
+                None => errors::classify(failure, answered),
             };
             return Err(error.into());
         }
@@ -386,6 +391,10 @@ impl EventStore {
     /// One page of a stream. A stream without events is `Error::NotFound`; a page past either end
     /// of a stream that exists is empty.
     pub async fn read(&self, stream: Uuid, request: ReadRequest) -> Result<Page, Error> {
+        logged("read", stream, self.read_page(stream, request).await)
+    }
+
+    async fn read_page(&self, stream: Uuid, request: ReadRequest) -> Result<Page, Error> {
         if request.limit == 0 || request.limit > MAX_PAGE_SIZE {
             return Err(InvalidInput::BadLimit {
                 value: request.limit,
@@ -417,7 +426,7 @@ impl EventStore {
         let next = if events.len() > request.limit.min(fits) {
             events.truncate(request.limit.min(fits));
             let following = events.last().map(|e| match request.direction {
-                Direction::Forward => e.version + 1,
+                Direction::Forward => e.version.saturating_add(1),
                 Direction::Backward => e.version.saturating_sub(1),
             });
             following.map(|version| Cursor {
@@ -445,7 +454,7 @@ impl EventStore {
 
     /// A character's state: the fold of its whole stream.
     pub async fn character(&self, stream: Uuid) -> Result<CharacterState, Error> {
-        let events = self.read_all(stream).await?;
+        let events = logged("fold", stream, self.read_all(stream).await)?;
         CharacterState::fold(&events).ok_or(Error::NotFound(stream))
     }
 
@@ -515,9 +524,19 @@ impl EventStore {
     }
 }
 
-/// What a failed call was, whatever kind it was sorted into first.
-fn failure_of(error: InfraError) -> SdkFailure {
-    error.failure().cloned().unwrap_or_default()
+/// Now, in RFC 3339 UTC, as `RecordedAt` and `UpdatedAt` are written.
+pub(crate) fn now() -> Option<String> {
+    DateTime::from(SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .ok()
+}
+
+/// Logs what a read that failed below the store concerned, and passes the result on.
+pub(crate) fn logged<T>(action: &str, stream: Uuid, result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(Error::Infrastructure(e)) = &result {
+        log_failure(action, stream, e, 0, 0);
+    }
+    result
 }
 
 /// Logs a failure below the store once, with what it concerned: never a name, a note or

@@ -1,11 +1,8 @@
 //! The HP snapshot table: one item per character, kept current by the projector.
 
-use std::time::SystemTime;
-
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -55,6 +52,10 @@ impl SnapshotStore {
 
     /// The character's snapshot, if it has one. `consistent` asks for a strongly consistent read.
     pub async fn get(&self, stream: Uuid, consistent: bool) -> Result<Option<Snapshot>, Error> {
+        super::logged("snapshot read", stream, self.read(stream, consistent).await)
+    }
+
+    async fn read(&self, stream: Uuid, consistent: bool) -> Result<Option<Snapshot>, Error> {
         let output = self
             .client
             .get_item()
@@ -69,14 +70,12 @@ impl SnapshotStore {
         };
         serde_dynamo::from_item(item)
             .map(Some)
-            .map_err(|source| super::errors::corrupt(stream, None, &source).into())
+            .map_err(|source| super::errors::corrupt(stream, &source).into())
     }
 
     /// Writes `update` if the snapshot is at `update.expected`; `Ok(false)` when it is not.
     pub async fn apply(&self, update: &SnapshotUpdate) -> Result<bool, Error> {
-        let updated_at = DateTime::from(SystemTime::now())
-            .fmt(DateTimeFormat::DateTime)
-            .unwrap_or_default();
+        let updated_at = super::now().unwrap_or_default();
         let mut request = self
             .client
             .update_item()
@@ -119,9 +118,7 @@ impl SnapshotStore {
     /// Applies a late event in a hole of the snapshot if that version is still a hole there;
     /// `Ok(false)` when it is not (applied already, or never a hole).
     pub async fn fill(&self, fill: &HoleFill) -> Result<bool, Error> {
-        let updated_at = DateTime::from(SystemTime::now())
-            .fmt(DateTimeFormat::DateTime)
-            .unwrap_or_default();
+        let updated_at = super::now().unwrap_or_default();
         let request = self
             .client
             .update_item()
