@@ -37,6 +37,7 @@ pub fn local_sdk_config(endpoint: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
+        .http_client(hitpoints::store::https_client())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "local",
             "local",

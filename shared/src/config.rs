@@ -1,6 +1,13 @@
 //! Configuration read from the environment, once, at start-up. Each function declares the
 //! variables it needs in one constant (`REQUIRED_VARS`), reads them with [`read`] and fails fast
 //! on any that is missing; the template test compares those constants with `template.yaml`.
+//!
+//! The DynamoDB client of a deployed function ([`dynamodb_client`]) is built from the
+//! environment Lambda gives every function (region, credentials) without aws-config's provider
+//! chains, which probe for files, profiles and metadata endpoints a function does not have.
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::Client;
 
 /// The events table's name.
 pub const EVENTS_TABLE_VAR: &str = "HITPOINTS_EVENTS_TABLE";
@@ -9,7 +16,7 @@ pub const SNAPSHOTS_TABLE_VAR: &str = "HITPOINTS_SNAPSHOTS_TABLE";
 
 /// A required variable is missing or empty.
 #[derive(Debug, thiserror::Error)]
-#[error("environment variable {0} must name a table")]
+#[error("environment variable {0} must be set")]
 pub struct MissingVar(pub &'static str);
 
 /// The value of a required variable.
@@ -35,13 +42,34 @@ pub fn read<const N: usize>(vars: [&'static str; N]) -> Result<[String; N], Miss
     Ok(values)
 }
 
-/// The DynamoDB client of a deployed function, configured from its environment (region,
-/// credentials, and `AWS_ENDPOINT_URL_DYNAMODB` to point it at a local server). Build it once.
-/// Feature `aws-config`: the local run and the tests configure their clients themselves.
-#[cfg(feature = "aws-config")]
-pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+fn optional(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The DynamoDB client of a deployed function, from the variables Lambda sets: `AWS_REGION`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; and
+/// `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`) to point it at another server, as the
+/// SDK reads them. HTTPS through [`crate::store::https_client`]. Build it once, in `main`.
+pub fn dynamodb_client() -> Result<Client, MissingVar> {
+    let region = optional("AWS_REGION")
+        .or_else(|| optional("AWS_DEFAULT_REGION"))
+        .ok_or(MissingVar("AWS_REGION"))?;
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        optional("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    );
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        .http_client(crate::store::https_client());
+    if let Some(endpoint) =
+        optional("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| optional("AWS_ENDPOINT_URL"))
+    {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(Client::from_conf(config.build()))
 }

@@ -16,7 +16,7 @@ async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
     ] {
         std::env::set_var(key, value);
     }
-    let client = dynamodb_client().await;
+    let client = dynamodb_client().expect("a client from the environment");
     assert!(create_events_table(&client, "through-aws-config", false)
         .await
         .expect("a table on the local server"));
@@ -25,6 +25,17 @@ async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
         .table_names()
         .iter()
         .any(|t| t == "through-aws-config"));
+
+    // Region and credentials come from the variables Lambda sets; without them, no client.
+    std::env::remove_var("AWS_ACCESS_KEY_ID");
+    assert!(matches!(
+        dynamodb_client(),
+        Err(MissingVar("AWS_ACCESS_KEY_ID"))
+    ));
+    std::env::set_var("AWS_ACCESS_KEY_ID", "local");
+    std::env::remove_var("AWS_REGION");
+    assert!(matches!(dynamodb_client(), Err(MissingVar("AWS_REGION"))));
+    std::env::set_var("AWS_REGION", "eu-west-1");
 
     // A required variable that is missing or blank stops a function at start-up, by name.
     assert!(matches!(

@@ -4,10 +4,11 @@ use append::{app, REQUIRED_VARS};
 use hitpoints::config::{dynamodb_client, read};
 use hitpoints::store::EventStore;
 
-#[tokio::main]
+// One thread: a function has a fraction of one core, and one request at a time.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let [events_table] = read(REQUIRED_VARS)?;
-    let store = EventStore::new(dynamodb_client().await, events_table);
+    let store = EventStore::new(dynamodb_client()?, events_table);
     lambda_http::run(app(store)).await
 }

@@ -6,11 +6,12 @@ use hitpoints::store::{EventStore, SnapshotStore};
 use hp_projector::{handler, REQUIRED_VARS};
 use lambda_runtime::{run, service_fn, Error};
 
-#[tokio::main]
+// One thread: a function has a fraction of one core, and one batch at a time.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let [events_table, snapshots_table] = read(REQUIRED_VARS)?;
-    let client = dynamodb_client().await;
+    let client = dynamodb_client()?;
     let projector = Projector::new(
         EventStore::new(client.clone(), events_table),
         SnapshotStore::new(client, snapshots_table),

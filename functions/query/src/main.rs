@@ -4,11 +4,12 @@ use hitpoints::config::{dynamodb_client, read};
 use hitpoints::store::{EventStore, SnapshotStore};
 use query::{app, REQUIRED_VARS};
 
-#[tokio::main]
+// One thread: a function has a fraction of one core, and one request at a time.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let [events_table, snapshots_table] = read(REQUIRED_VARS)?;
-    let client = dynamodb_client().await;
+    let client = dynamodb_client()?;
     let app = app(
         EventStore::new(client.clone(), events_table),
         SnapshotStore::new(client, snapshots_table),

@@ -35,6 +35,17 @@ pub const MAX_PAGE_BYTES: usize = 2_500_000;
 /// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
 pub const TRANSACTION_CONFLICT_ATTEMPTS: u32 = 5;
 
+/// The HTTP client of every DynamoDB client here: hyper with rustls on ring, trusting the
+/// system's roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` as OpenSSL reads them). Ring starts with
+/// no per-process entropy collection, where the SDK's default (aws-lc) spends tens of
+/// milliseconds of CPU in the first TLS handshake; ring offers no post-quantum key exchange.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// How an `any` append retries after losing a race: full-jitter exponential backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnyRetry {
