@@ -15,6 +15,9 @@
 //! cpu controller, and says so when there is none). `--runs N` cold starts per function
 //! (default 20), `--warm N` warm invocations after each (default 10).
 //!
+//! CPU columns: the process's own CPU time (all its threads' schedstat) up to its first
+//! response, and per warm invocation.
+//!
 //! Prints figures; asserts every response (a 404 or a batch failure measured fast is not a
 //! result), nothing about time.
 
@@ -137,8 +140,8 @@ fn main() {
                 settings.runs, settings.warm
             );
             println!(
-                "{:<24} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9}",
-                "", "init", "first", "cold", "÷hello", "÷PutItem", "warm", "÷PutItem", "peak RSS"
+                "{:<24} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
+                "", "init", "first", "cold", "÷hello", "÷PutItem", "warm", "÷PutItem", "cold CPU", "warm CPU", "peak RSS"
             );
             let throttled_before = quota.as_ref().map(|_| Quota::throttled());
             let mut results = Vec::new();
@@ -151,7 +154,7 @@ fn main() {
             let putitem = results[1].1.clone();
             for (name, f) in &results {
                 println!(
-                    "{name:<24} {:>5.1} ms {:>5.1} ms {:>5.1} ms {:>7.1}× {:>8.2}× {:>5.2} ms {:>8.2}× {:>5.1} MiB",
+                    "{name:<24} {:>5.1} ms {:>5.1} ms {:>5.1} ms {:>7.1}× {:>8.2}× {:>5.2} ms {:>8.2}× {:>6.1} ms {:>6.2} ms {:>5.1} MiB",
                     ms(f.init),
                     ms(f.first),
                     ms(f.cold),
@@ -159,6 +162,8 @@ fn main() {
                     ms(f.cold) / ms(putitem.cold),
                     ms(f.warm),
                     ms(f.warm) / ms(putitem.warm),
+                    ms(f.cold_cpu),
+                    ms(f.warm_cpu),
                     f.peak_rss_kib as f64 / 1024.0
                 );
             }
@@ -184,6 +189,9 @@ struct Figures {
     first: Duration,
     cold: Duration,
     warm: Duration,
+    /// CPU the process spent up to its first response, and per warm invocation after it.
+    cold_cpu: Duration,
+    warm_cpu: Duration,
     peak_rss_kib: u64,
 }
 
@@ -201,6 +209,7 @@ async fn measure(
     settings: &Settings,
 ) -> Figures {
     let (mut init, mut first, mut cold, mut warm) = (vec![], vec![], vec![], vec![]);
+    let (mut cold_cpu, mut warm_cpu) = (vec![], vec![]);
     let mut peak = 0;
     for _ in 0..settings.runs {
         let mut api = RuntimeApi::start().await;
@@ -215,10 +224,14 @@ async fn measure(
             if i == 0 {
                 first.push(took);
                 cold.push(init_time + took);
+                cold_cpu.push(cpu_time(child.id()));
             } else {
                 warm.push(took);
             }
         }
+        let spent =
+            cpu_time(child.id()).saturating_sub(*cold_cpu.last().unwrap_or(&Duration::ZERO));
+        warm_cpu.push(spent / settings.warm.max(1) as u32);
         init.push(init_time);
         peak = peak.max(peak_rss_kib(child.id()));
         let _ = child.kill();
@@ -229,8 +242,24 @@ async fn measure(
         first: median(first),
         cold: median(cold),
         warm: median(warm),
+        cold_cpu: median(cold_cpu),
+        warm_cpu: median(warm_cpu),
         peak_rss_kib: peak,
     }
+}
+
+/// CPU time of every thread of `pid` so far (schedstat: nanoseconds on a CPU).
+fn cpu_time(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            stat.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {

@@ -42,6 +42,31 @@ pub fn read<const N: usize>(vars: [&'static str; N]) -> Result<[String; N], Miss
     Ok(values)
 }
 
+/// Logs to stdout as Lambda's advanced logging controls ask: the level from
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, a level only; else INFO), JSON lines when
+/// `AWS_LAMBDA_LOG_FORMAT` is `JSON`. (lambda_runtime's own set-up does the same with an
+/// `EnvFilter`, which links regex engines a function has no use for.)
+pub fn init_logging() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = optional("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| optional("RUST_LOG"))
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .without_time();
+    let json = optional("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let installed = if json {
+        tracing::subscriber::set_global_default(logs.json().finish())
+    } else {
+        tracing::subscriber::set_global_default(logs.finish())
+    };
+    if installed.is_err() {
+        tracing::warn!("a logger was installed already");
+    }
+}
+
 fn optional(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }

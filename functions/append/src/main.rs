@@ -7,7 +7,7 @@ use hitpoints::store::EventStore;
 // One thread: a function has a fraction of one core, and one request at a time.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    hitpoints::config::init_logging();
     let [events_table] = read(REQUIRED_VARS)?;
     let store = EventStore::new(dynamodb_client()?, events_table);
     lambda_http::run(app(store)).await

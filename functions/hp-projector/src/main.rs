@@ -9,7 +9,7 @@ use lambda_runtime::{run, service_fn, Error};
 // One thread: a function has a fraction of one core, and one batch at a time.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    hitpoints::config::init_logging();
     let [events_table, snapshots_table] = read(REQUIRED_VARS)?;
     let client = dynamodb_client()?;
     let projector = Projector::new(
