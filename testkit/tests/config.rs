@@ -34,7 +34,13 @@ async fn the_standard_endpoint_variable_points_a_function_at_a_local_server() {
     ));
     std::env::set_var("AWS_ACCESS_KEY_ID", "local");
     std::env::remove_var("AWS_REGION");
+    std::env::remove_var("AWS_DEFAULT_REGION");
     assert!(matches!(dynamodb_client(), Err(MissingVar("AWS_REGION"))));
+    std::env::set_var("AWS_DEFAULT_REGION", "eu-west-1");
+    assert!(
+        dynamodb_client().is_ok(),
+        "AWS_DEFAULT_REGION stands in for AWS_REGION"
+    );
     std::env::set_var("AWS_REGION", "eu-west-1");
 
     // A required variable that is missing or blank stops a function at start-up, by name.
