@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The local run's server: every connection slot is taken.
     #[error("the server has as many connections as it takes; retry after {RETRY_AFTER_SECONDS} s")]
     ServerBusy,
+    /// A process built without the snapshot table was asked for the party.
+    #[error("this server has no snapshot table to list the characters from")]
+    NoSnapshotTable,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -57,6 +60,9 @@ impl ApiError {
             ApiError::RequestTimeout => ErrorCode::RequestTimeout,
             ApiError::ServerBusy => ErrorCode::ServerBusy,
             ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
+            ApiError::Store(Error::VersionNotFound { .. }) => ErrorCode::VersionNotFound,
+            ApiError::Store(Error::NoEventAsOf { .. }) => ErrorCode::NoEventAsOf,
+            ApiError::NoSnapshotTable => ErrorCode::StoreError,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
@@ -74,12 +80,13 @@ impl ErrorCode {
     /// The status every error of this code answers with.
     pub fn status(self) -> StatusCode {
         use ErrorCode::{
-            BodyTooLarge, CorruptItem, EventTooLarge, EventsTooLarge, InvalidBody,
-            InvalidConsistent, InvalidCursor, InvalidDirection, InvalidEvent,
-            InvalidExpectedVersion, InvalidFromVersion, InvalidId, InvalidLimit, InvalidParameter,
-            MalformedJson, MethodNotAllowed, MissingBody, RequestTimeout, RouteNotFound,
-            ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
-            TransactionConflict, UnknownParameter, VersionConflict,
+            BodyTooLarge, ConflictingParameters, CorruptItem, EventTooLarge, EventsTooLarge,
+            InvalidAsOf, InvalidAtVersion, InvalidBody, InvalidConsistent, InvalidCursor,
+            InvalidDirection, InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidId,
+            InvalidLimit, InvalidParameter, MalformedJson, MethodNotAllowed, MissingBody,
+            NoEventAsOf, RequestTimeout, RouteNotFound, ServerBusy, StoreError, StoreUnreachable,
+            StreamNotFound, Throttled, TooManyEvents, TransactionConflict, UnknownParameter,
+            VersionConflict, VersionNotFound,
         };
         match self {
             MissingBody
@@ -92,9 +99,12 @@ impl ErrorCode {
             | InvalidFromVersion
             | InvalidCursor
             | InvalidConsistent
+            | InvalidAtVersion
+            | InvalidAsOf
+            | ConflictingParameters
             | InvalidParameter
             | UnknownParameter => StatusCode::BAD_REQUEST,
-            RouteNotFound | StreamNotFound => StatusCode::NOT_FOUND,
+            RouteNotFound | StreamNotFound | VersionNotFound | NoEventAsOf => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             VersionConflict => StatusCode::CONFLICT,
@@ -112,15 +122,16 @@ impl ErrorCode {
 
 fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
     use InvalidInput::{
-        BadCursor, BadLimit, BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote, EventTooLarge,
-        ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents, NoteTooLong,
-        ReservedNote, TooManyEvents,
+        BadCursor, BadInstant, BadLimit, BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote,
+        EventTooLarge, ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents,
+        NoteTooLong, ReservedNote, TooManyEvents,
     };
     match invalid {
         TooManyEvents { .. } => ErrorCode::TooManyEvents,
         EventTooLarge { .. } => ErrorCode::EventTooLarge,
         BatchTooLarge { .. } => ErrorCode::EventsTooLarge,
         BadCursor { .. } => ErrorCode::InvalidCursor,
+        BadInstant => ErrorCode::InvalidAsOf,
         BadLimit { .. } => ErrorCode::InvalidLimit,
         ExpectedVersionOutOfRange { .. } => ErrorCode::InvalidExpectedVersion,
         NoEvents

@@ -8,15 +8,15 @@ use axum::http::header::{HeaderValue, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hitpoints::domain::{character_id, ExpectedVersion, NewEvent};
-use hitpoints::store::{Appended, Cursor, ReadRequest};
+use hitpoints::domain::{character_id, CharacterState, ExpectedVersion, NewEvent};
+use hitpoints::store::{Appended, Cursor, ListCursor, ReadRequest};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{CharacterId, JsonBody, Params};
 use crate::wire::{
-    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, NoParams, PageBody,
-    ReadParams, Source, DEFAULT_PAGE_SIZE,
+    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, ListParams, NoParams,
+    PageBody, PartyBody, PartyMember, ReadParams, Source, DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
@@ -67,12 +67,40 @@ pub(crate) async fn read_events(
 }
 
 /// `GET /characters/{id}`: one read of the snapshot table; the fold of the events when there
-/// is no snapshot yet, or when the caller asks for `consistent=true`.
+/// is no snapshot yet, or when the caller asks for `consistent=true`; the fold of a prefix of
+/// the events for `at_version` or `as_of`.
 pub(crate) async fn character(
     State(api): State<Arc<Api>>,
     CharacterId(stream): CharacterId,
     Params(params): Params<CharacterParams>,
 ) -> Result<Json<CharacterBody>, ApiError> {
+    let given = [
+        params.consistent.is_some(),
+        params.at_version.is_some(),
+        params.as_of.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(ApiError::bad_request(
+            ErrorCode::ConflictingParameters,
+            "give at most one of consistent, at_version and as_of",
+        ));
+    }
+    let from_events = |state: CharacterState, at_version| CharacterBody {
+        id: stream,
+        character_name: state.character_name,
+        hp: state.hp,
+        version: state.version,
+        source: Source::Events,
+        at_version,
+    };
+    if let Some(version) = params.at_version {
+        let state = api.store.character_at(stream, version).await?;
+        return Ok(Json(from_events(state, Some(version))));
+    }
+    if let Some(instant) = params.as_of {
+        let state = api.store.character_as_of(stream, instant).await?;
+        return Ok(Json(from_events(state, None)));
+    }
     let consistent = params.consistent.unwrap_or(false);
     let snapshot = match (&api.snapshots, consistent) {
         (Some(snapshots), false) => snapshots.get(stream, false).await?,
@@ -85,19 +113,42 @@ pub(crate) async fn character(
             hp: s.hit_points,
             version: s.version,
             source: Source::Snapshot,
+            at_version: None,
         },
-        None => {
-            let state = api.store.character(stream).await?;
-            CharacterBody {
-                id: stream,
-                character_name: state.character_name,
-                hp: state.hp,
-                version: state.version,
-                source: Source::Events,
-            }
-        }
+        None => from_events(api.store.character(stream).await?, None),
     };
     Ok(Json(body))
+}
+
+/// `GET /characters`: the party, a page of the snapshot table at a time.
+pub(crate) async fn list_characters(
+    State(api): State<Arc<Api>>,
+    Params(params): Params<ListParams>,
+) -> Result<Json<PartyBody>, ApiError> {
+    let snapshots = api.snapshots.as_ref().ok_or(ApiError::NoSnapshotTable)?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(ListCursor::decode)
+        .transpose()?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    let page = snapshots.list(limit, cursor.as_ref()).await?;
+    Ok(Json(PartyBody {
+        characters: page
+            .snapshots
+            .into_iter()
+            .map(|s| PartyMember {
+                id: s.id,
+                character_name: s.character_name,
+                hp: s.hit_points,
+                version: s.version,
+                last_hp_change: s.last_hp_change,
+                last_note: s.last_note,
+                last_recorded_at: s.last_recorded_at,
+            })
+            .collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
 }
 
 /// A read's parameters as the store takes them: a cursor continues a read, so it excludes

@@ -38,6 +38,7 @@ enum Endpoint {
     AppendEvents,
     ReadEvents,
     GetCharacter,
+    ListCharacters,
 }
 
 /// One row of the route table.
@@ -52,7 +53,7 @@ pub struct Route {
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 4] = [
+pub const ROUTES: [Route; 5] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -77,6 +78,12 @@ pub const ROUTES: [Route; 4] = [
         function: Function::Query,
         endpoint: Endpoint::GetCharacter,
     },
+    Route {
+        method: Method::GET,
+        path: "/characters",
+        function: Function::Query,
+        endpoint: Endpoint::ListCharacters,
+    },
 ];
 
 impl Route {
@@ -91,6 +98,7 @@ impl Route {
             Endpoint::AppendEvents => on(filter, handlers::append_events),
             Endpoint::ReadEvents => on(filter, handlers::read_events),
             Endpoint::GetCharacter => on(filter, handlers::character),
+            Endpoint::ListCharacters => on(filter, handlers::list_characters),
         }
     }
 }

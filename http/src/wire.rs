@@ -1,7 +1,7 @@
 //! The API's wire types, each defined once: request bodies and query parameters as they are
 //! read, response bodies as they are written, and the error codes.
 
-use hitpoints::domain::{Direction, ExpectedVersion, NewEvent, RecordedEvent, Version};
+use hitpoints::domain::{Direction, ExpectedVersion, Instant, NewEvent, RecordedEvent, Version};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -31,11 +31,24 @@ pub struct ReadParams {
     pub cursor: Option<String>,
 }
 
-/// The query of `GET /characters/{id}`.
+/// The query of `GET /characters/{id}`: at most one of the three.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CharacterParams {
     pub consistent: Option<bool>,
+    /// The character as of this version: the fold of versions 0..=n.
+    pub at_version: Option<Version>,
+    /// The character as of this instant (RFC 3339).
+    pub as_of: Option<Instant>,
+}
+
+/// The query of `GET /characters`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// The query of a route that takes none.
@@ -77,6 +90,33 @@ pub struct CharacterBody {
     pub hp: i64,
     pub version: Version,
     pub source: Source,
+    /// The version asked for with `at_version` (`version` is lower only where the stream,
+    /// written by other code, is missing that version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_version: Option<Version>,
+}
+
+/// One page of the party: `GET /characters`.
+#[derive(Debug, Serialize)]
+pub struct PartyBody {
+    pub characters: Vec<PartyMember>,
+    /// Where the next page starts; `null` when this page reached the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A character in the party, as its snapshot has it.
+#[derive(Debug, Serialize)]
+pub struct PartyMember {
+    /// The character's id (a uuid for every character hitpoints wrote).
+    pub id: String,
+    pub character_name: String,
+    pub hp: i64,
+    pub version: Version,
+    /// The latest event's HP change, note and time; `null` on a snapshot written before they
+    /// were kept, until a rebuild.
+    pub last_hp_change: Option<i64>,
+    pub last_note: Option<String>,
+    pub last_recorded_at: Option<String>,
 }
 
 /// Every error: `{"error", "message"}`, plus what the kind adds.
@@ -119,11 +159,16 @@ pub enum ErrorCode {
     InvalidFromVersion,
     InvalidCursor,
     InvalidConsistent,
+    InvalidAtVersion,
+    InvalidAsOf,
+    ConflictingParameters,
     InvalidParameter,
     UnknownParameter,
     // 404, 405, 408
     RouteNotFound,
     StreamNotFound,
+    VersionNotFound,
+    NoEventAsOf,
     MethodNotAllowed,
     RequestTimeout,
     // 409
@@ -155,6 +200,8 @@ impl ErrorCode {
             "from_version" => ErrorCode::InvalidFromVersion,
             "cursor" => ErrorCode::InvalidCursor,
             "consistent" => ErrorCode::InvalidConsistent,
+            "at_version" => ErrorCode::InvalidAtVersion,
+            "as_of" => ErrorCode::InvalidAsOf,
             _ => return None,
         })
     }
@@ -169,6 +216,8 @@ impl ErrorCode {
             ErrorCode::InvalidDirection => "direction must be forward or backward",
             ErrorCode::InvalidFromVersion => "from_version must be a version number (0 or more)",
             ErrorCode::InvalidConsistent => "consistent must be true or false",
+            ErrorCode::InvalidAtVersion => "at_version must be a version number (0 or more)",
+            ErrorCode::InvalidAsOf => "as_of must be an RFC 3339 time such as 2026-11-29T20:15:00Z",
             _ => "the request is not valid",
         }
     }

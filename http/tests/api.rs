@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{HeaderMap, Method, StatusCode};
-use hitpoints::store::EventStore;
+use hitpoints::store::{EventStore, SnapshotStore};
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
 use hitpoints_testkit::{
@@ -446,8 +446,9 @@ async fn unknown_streams_and_routes_are_404_and_wrong_methods_405() {
         .send(Method::PUT, &format!("/characters/{missing}/events"), None)
         .await;
     assert_eq!(got.2["allow"], "POST, GET");
-    let got = t.send(Method::GET, "/characters", None).await;
+    let got = t.send(Method::DELETE, "/characters", None).await;
     assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2["allow"], "POST, GET");
 }
 
 #[tokio::test]
@@ -468,11 +469,16 @@ async fn each_function_serves_only_its_routes() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
+    let got = append.send(Method::GET, "/characters", None).await;
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2["allow"], "POST");
+
     let query = test_api(Function::Query).await;
     let got = query
         .send(Method::POST, "/characters", Some(hit(1, "n")))
         .await;
-    assert_error(&got, StatusCode::NOT_FOUND, "route_not_found");
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(got.2["allow"], "GET");
     let got = query
         .send(Method::POST, &format!("/characters/{id}/events"), None)
         .await;
@@ -505,6 +511,9 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-get-character.json", 200),
         ("apigw-read-events.json", 200),
         ("apigw-read-events-backward.json", 200),
+        ("apigw-get-character-at-version.json", 200),
+        ("apigw-get-character-as-of.json", 200),
+        ("apigw-list-characters.json", 200),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),
@@ -512,6 +521,12 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-bad-direction.json", 400),
         ("apigw-bad-cursor.json", 400),
         ("apigw-bad-negative-expected-version.json", 400),
+        ("apigw-bad-at-version.json", 400),
+        ("apigw-bad-as-of.json", 400),
+        ("apigw-bad-list-cursor.json", 400),
+        ("apigw-bad-conflicting-parameters.json", 400),
+        ("apigw-bad-version-not-found.json", 404),
+        ("apigw-bad-no-event-as-of.json", 404),
         ("apigw-bad-version-conflict.json", 409),
         ("apigw-bad-empty-name.json", 422),
         ("apigw-bad-hp-out-of-range.json", 422),
@@ -536,10 +551,17 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
 
     let db = test_db().await;
     let store = db.store().await;
+    let snapshots = db.snapshots().await;
     let append = Api::new(store.clone()).router(Function::Append);
-    let query = Api::new(store.clone()).router(Function::Query);
-    let all = Api::new(store).router(Function::All);
+    let query = Api::new(store.clone())
+        .with_snapshots(snapshots.clone())
+        .router(Function::Query);
+    let all = Api::new(store.clone()).router(Function::All);
     for (name, status) in in_order {
+        if *name == "apigw-list-characters.json" {
+            // The projector has caught up with what the samples wrote: the party shows it.
+            project_everything(&store, &snapshots).await;
+        }
         let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read sample");
         let request =
             lambda_http::request::from_str(&text).expect("an API Gateway payload 2.0 event");
@@ -554,7 +576,43 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         };
         let (got, body, _) = call_lambda(router, &text).await;
         assert_eq!(got.as_u16(), *status, "{name}: {body}");
+        if *name == "apigw-list-characters.json" {
+            let id = request.uri().path().to_owned();
+            let state = store
+                .character(SAMPLES_CHARACTER.parse().expect("uuid"))
+                .await
+                .expect("the samples' character");
+            assert_eq!(body["characters"].as_array().map(Vec::len), Some(1), "{id}");
+            let member = &body["characters"][0];
+            assert_eq!(member["id"], SAMPLES_CHARACTER);
+            assert_eq!(member["hp"], json!(state.hp));
+            assert_eq!(member["version"], json!(state.version));
+            assert_eq!(member["last_note"], json!(state.latest.note));
+        }
     }
+}
+
+/// The character the API Gateway samples are about (`apigw-create-character.json` creates it).
+const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";
+
+/// Feeds every event of every sample character to the projector, as its stream would.
+async fn project_everything(store: &EventStore, snapshots: &SnapshotStore) {
+    use hitpoints::projection::{Change, StreamRecord};
+    let stream: Uuid = SAMPLES_CHARACTER.parse().expect("uuid");
+    let records: Vec<StreamRecord> = store
+        .read_all(stream)
+        .await
+        .expect("events")
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StreamRecord {
+            sequence_number: i.to_string(),
+            change: Change::Insert { stream, event },
+        })
+        .collect();
+    let projector = hitpoints::projector::Projector::new(store.clone(), snapshots.clone());
+    let outcome = projector.project(&records).await;
+    assert!(outcome.failures.is_empty(), "{outcome:?}");
 }
 
 #[tokio::test]
@@ -585,6 +643,11 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
         character_name: "Nuru".into(),
         version: 1,
         holes: Vec::new(),
+        latest: hitpoints::domain::LatestEvent {
+            hp_change: 6,
+            note: "Long rest".into(),
+            recorded_at: None,
+        },
     };
     assert!(snapshots.apply(&update).await.expect("write a snapshot"));
     let (_, body, _) = t.send(Method::GET, &uri, None).await;

@@ -48,6 +48,17 @@ pub struct NewEvent {
     pub event_id: Option<Uuid>,
 }
 
+/// The bytes `text` takes as a JSON string, at most (quotes excluded).
+pub fn json_escaped_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
+}
+
 /// An event as stored in a stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedEvent {
@@ -74,17 +85,8 @@ impl RecordedEvent {
     /// The size of this event as JSON, in bytes, as an upper bound: its strings escaped, and
     /// room for the keys, the numbers, the ids and the timestamp.
     pub fn json_size(&self) -> usize {
-        fn escaped(text: &str) -> usize {
-            text.chars()
-                .map(|c| match c {
-                    '"' | '\\' => 2,
-                    c if u32::from(c) < 0x20 => 6,
-                    c => c.len_utf8(),
-                })
-                .sum()
-        }
         const FIXED: usize = 256;
-        FIXED + escaped(&self.character_name) + escaped(&self.note)
+        FIXED + json_escaped_len(&self.character_name) + json_escaped_len(&self.note)
     }
 
     /// What this event adds to the HP: its change, or nothing for a snapshot item.
@@ -395,6 +397,8 @@ pub enum InvalidInput {
     ExpectedVersionOutOfRange { value: u64, max: u64 },
     #[error("limit must be between 1 and {max}, got {value}")]
     BadLimit { value: usize, max: usize },
+    #[error("not an RFC 3339 time such as 2026-11-29T20:15:00Z or 2026-11-29T21:15:00+01:00")]
+    BadInstant,
 }
 
 /// A character's state: the fold of its stream.
@@ -406,6 +410,29 @@ pub struct CharacterState {
     pub hp: i64,
     /// The last version folded in.
     pub version: Version,
+    /// What the latest event folded in said.
+    pub latest: LatestEvent,
+}
+
+/// What a character's latest event said: kept on its snapshot, so that a screen can show who
+/// changed most recently and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestEvent {
+    /// The HP it added (0 for a source-material snapshot item, which changes nothing).
+    pub hp_change: i64,
+    pub note: String,
+    /// `None` for an event written without one (by the source material's code).
+    pub recorded_at: Option<String>,
+}
+
+impl LatestEvent {
+    pub fn of(event: &RecordedEvent) -> LatestEvent {
+        LatestEvent {
+            hp_change: event.hp_effect(),
+            note: event.note.clone(),
+            recorded_at: event.recorded_at.clone(),
+        }
+    }
 }
 
 impl CharacterState {
@@ -419,6 +446,7 @@ impl CharacterState {
             character_name: event.character_name.clone(),
             hp,
             version: event.version,
+            latest: LatestEvent::of(event),
         }
     }
 
@@ -427,6 +455,46 @@ impl CharacterState {
         events.into_iter().fold(None, |state, event| {
             Some(CharacterState::apply(state, event))
         })
+    }
+}
+
+/// An instant in time, read from RFC 3339 text with any offset (`2026-11-29T20:15:00Z`,
+/// `2026-11-29T21:15:00.5+01:00`). Instants compare as instants: text would not (a stored
+/// timestamp omits a zero fraction, and offsets differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Instant {
+    /// Nanoseconds since the Unix epoch.
+    nanos: i128,
+}
+
+impl std::str::FromStr for Instant {
+    type Err = InvalidInput;
+
+    fn from_str(text: &str) -> Result<Instant, InvalidInput> {
+        use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+        DateTime::from_str(text.trim(), DateTimeFormat::DateTimeWithOffset)
+            .map(|t| Instant {
+                nanos: t.as_nanos(),
+            })
+            .map_err(|_| InvalidInput::BadInstant)
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Instant, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl RecordedEvent {
+    /// Whether the event was recorded at or before `instant`. An event without a readable
+    /// `RecordedAt` (written by the source material's code) counts as older than any time.
+    pub fn recorded_by(&self, instant: Instant) -> bool {
+        self.recorded_at
+            .as_deref()
+            .and_then(|at| at.parse::<Instant>().ok())
+            .is_none_or(|at| at <= instant)
     }
 }
 

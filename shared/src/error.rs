@@ -12,6 +12,16 @@ pub enum Error {
     Invalid(#[from] InvalidInput),
     #[error("stream {0} has no events")]
     NotFound(Uuid),
+    /// A read as of a version the stream has not reached.
+    #[error("stream {stream} has no version {version}: its last is {last}")]
+    VersionNotFound {
+        stream: Uuid,
+        version: Version,
+        last: Version,
+    },
+    /// A read as of a time before the stream's first event.
+    #[error("stream {stream} has no event recorded at or before that time")]
+    NoEventAsOf { stream: Uuid },
     #[error(transparent)]
     Conflict(#[from] VersionConflict),
     #[error(transparent)]

@@ -7,8 +7,10 @@
 //! - [`store`]: the event store and the snapshot table over `aws-sdk-dynamodb`;
 //! - [`projection`]: how stream records become snapshot writes, free of I/O, and [`projector`],
 //!   the same on DynamoDB;
+//! - [`audit`]: verifying and rebuilding the snapshots from the events table;
 //! - [`config`]: what a deployed function reads from its environment at start-up.
 
+pub mod audit;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -13,7 +13,7 @@ use std::future::Future;
 use futures_util::future::join_all;
 use uuid::Uuid;
 
-use crate::domain::{next_version, RecordedEvent, Version};
+use crate::domain::{next_version, LatestEvent, RecordedEvent, Version};
 use crate::error::Error;
 
 /// Attempts at one character's snapshot write in one batch before it is reported as failed.
@@ -48,6 +48,8 @@ pub struct SnapshotUpdate {
     pub character_name: String,
     pub version: Version,
     pub holes: Vec<Version>,
+    /// The event at `version`: what the snapshot shows as the latest change.
+    pub latest: LatestEvent,
 }
 
 /// A late event in a hole of the snapshot: add its HP and take the version off the holes,
@@ -176,6 +178,7 @@ pub fn plan(
             character_name: last.character_name.clone(),
             version: last.version,
             holes: skipped,
+            latest: LatestEvent::of(last),
         }),
     }
 }

@@ -29,10 +29,10 @@ const PERMISSIONS: &[(&str, Grants)] = &[
     ),
     (
         "query",
-        // Query: stream reads and the fold; GetItem: the snapshot.
+        // Query: stream reads and the folds; GetItem: the snapshot; Scan: the party.
         &[
             ("EventsTable", &["dynamodb:Query"]),
-            ("SnapshotsTable", &["dynamodb:GetItem"]),
+            ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:Scan"]),
         ],
     ),
     (

@@ -30,9 +30,10 @@ mod tests {
             SnapshotStore::new(client, "snapshots"),
         );
         for (sample, status) in [
+            // POST /characters: the path is this function's (GET lists the party).
             (
                 include_str!("../../../events/apigw-create-character.json"),
-                404,
+                405,
             ),
             (
                 include_str!("../../../events/apigw-append-events.json"),

@@ -64,6 +64,36 @@ impl Cursor {
     }
 }
 
+/// Where the next page of the party starts: after the snapshot of character `after`. Bound
+/// to the listing: a stream's cursor is refused here, and this one on a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub after: String,
+}
+
+const LISTING: &str = "party";
+
+impl ListCursor {
+    /// The cursor as an opaque, URL-safe string.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{PREFIX}:{LISTING}:{}", self.after))
+    }
+
+    pub fn decode(text: &str) -> Result<ListCursor, InvalidInput> {
+        let bad = || InvalidInput::BadCursor {
+            reason: "it is not a cursor of this listing",
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+        match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
+            [PREFIX, LISTING, after] if !after.is_empty() => Ok(ListCursor {
+                after: (*after).to_owned(),
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +115,26 @@ mod tests {
         let wrong_shape = URL_SAFE_NO_PAD.encode("hp1:x:f:1");
         for garbage in ["", "!!", "aGVsbG8", wrong_shape.as_str()] {
             assert!(Cursor::decode(garbage, stream).is_err(), "{garbage}");
+        }
+    }
+
+    #[test]
+    fn listing_cursors_round_trip_and_are_not_stream_cursors() {
+        let listing = ListCursor {
+            after: Uuid::new_v4().to_string(),
+        };
+        let text = listing.encode();
+        assert_eq!(ListCursor::decode(&text), Ok(listing));
+        let stream = Uuid::new_v4();
+        assert!(Cursor::decode(&text, stream).is_err());
+        let of_stream = Cursor {
+            stream,
+            direction: Direction::Forward,
+            version: 3,
+        };
+        assert!(ListCursor::decode(&of_stream.encode()).is_err());
+        for garbage in ["", "!!", "aGVsbG8", &URL_SAFE_NO_PAD.encode("hp1:party:")] {
+            assert!(ListCursor::decode(garbage).is_err(), "{garbage}");
         }
     }
 }

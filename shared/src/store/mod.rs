@@ -2,7 +2,9 @@
 
 mod cursor;
 mod errors;
+mod history;
 pub mod item;
+mod scan;
 mod snapshots;
 
 use std::collections::HashMap;
@@ -13,9 +15,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
-pub use cursor::Cursor;
+pub use cursor::{Cursor, ListCursor};
 use errors::Cancelled;
 pub(crate) use errors::{decode_item, infra};
+pub use scan::{ScanKey, ScanPage, Segment, SnapshotList};
 pub use snapshots::{Snapshot, SnapshotStore};
 
 use crate::domain::{
@@ -121,7 +124,7 @@ pub struct EventStore {
     any_retry: AnyRetry,
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 impl EventStore {
     pub fn new(client: Client, table: impl Into<String>) -> EventStore {
