@@ -2,6 +2,7 @@
 //! through the same router as the Lambdas, and the HP projector fed from the events table's
 //! stream through the same Streams adapter, in the batches Lambda would deliver.
 
+pub mod audit;
 pub mod dynamodb;
 pub mod server;
 pub mod streams;
@@ -74,9 +75,8 @@ pub struct Running {
     /// The embedded DynamoDB's endpoint, for the AWS CLI or the SDK.
     pub dynamodb_endpoint: String,
     stop: watch::Sender<bool>,
-    stop_database: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    database: JoinHandle<()>,
+    database: Database,
 }
 
 /// Starts the embedded DynamoDB, creates the tables if missing, and only then serves the API.
@@ -85,35 +85,10 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         Storage::InMemory => None,
         Storage::Directory(dir) => Some(dir.join("stream-position.json")),
     };
-    let database = match &options.storage {
-        Storage::InMemory => dynoxide::Database::memory(),
-        Storage::Directory(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
-            let file = dir.join("dynamodb.sqlite");
-            dynoxide::Database::new(&file.to_string_lossy())
-        }
-    }
-    .map_err(|e| StartError::Database(e.to_string()))?;
-
+    let database = Database::open(&options.storage, options.dynamodb_port).await?;
+    let dynamodb_endpoint = database.endpoint.clone();
     // The API and the projector stop first, then the database they use.
     let (stop, stopped) = watch::channel(false);
-    let (stop_database, database_stopped) = watch::channel(false);
-    let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-
-    let dynamo_listener = listen(options.dynamodb_port).await?;
-    let dynamodb_endpoint = format!("http://{}", local_addr(&dynamo_listener)?);
-    let dynamo = tokio::spawn({
-        let shutdown = until_stopped(database_stopped);
-        async move {
-            if let Err(e) =
-                dynoxide::server::serve_with_shutdown(dynamo_listener, database, shutdown).await
-            {
-                tracing::error!(error = %e, "the embedded DynamoDB stopped");
-            }
-        }
-    });
 
     let client = local_client(&dynamodb_endpoint);
     dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
@@ -145,10 +120,58 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         api_addr,
         dynamodb_endpoint,
         stop,
-        stop_database,
         tasks: vec![http, projector],
-        database: dynamo,
+        database,
     })
+}
+
+/// The embedded DynamoDB, served on 127.0.0.1 for the SDK's clients.
+#[derive(Debug)]
+pub struct Database {
+    /// Its endpoint, for the AWS CLI or the SDK.
+    pub endpoint: String,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+}
+
+impl Database {
+    /// Opens the data in `storage` (creating the directory) and serves it on port `port`
+    /// (0: a free one).
+    pub async fn open(storage: &Storage, port: u16) -> Result<Database, StartError> {
+        let database = match storage {
+            Storage::InMemory => dynoxide::Database::memory(),
+            Storage::Directory(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
+                let file = dir.join("dynamodb.sqlite");
+                dynoxide::Database::new(&file.to_string_lossy())
+            }
+        }
+        .map_err(|e| StartError::Database(e.to_string()))?;
+        let listener = listen(port).await?;
+        let endpoint = format!("http://{}", local_addr(&listener)?);
+        let (stop, mut stopped) = watch::channel(false);
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let server = tokio::spawn(async move {
+            if let Err(e) =
+                dynoxide::server::serve_with_shutdown(listener, database, shutdown).await
+            {
+                tracing::error!(error = %e, "the embedded DynamoDB stopped");
+            }
+        });
+        Ok(Database {
+            endpoint,
+            stop,
+            server,
+        })
+    }
+
+    /// Stops serving and closes the data.
+    pub async fn close(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+    }
 }
 
 impl Running {
@@ -158,8 +181,7 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
-        let _ = self.stop_database.send(true);
-        let _ = self.database.await;
+        self.database.close().await;
     }
 }
 

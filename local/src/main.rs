@@ -3,14 +3,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use hitpoints::audit::Mode;
+use local::audit::AuditArgs;
 use local::{start, Options, Storage, DATA_DIR, EVENTS_TABLE};
 
 /// hitpoints on this machine: the HTTP API on 127.0.0.1, an embedded DynamoDB, and the HP
-/// projector following the events table's stream.
+/// projector following the events table's stream. With a command: check or rebuild the HP
+/// snapshots, here or on AWS.
 #[derive(Debug, Parser)]
 #[command(name = "local", bin_name = "cargo run -p local --")]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Keep nothing: the data is gone on exit (default: keep it in .hitpoints/).
     #[arg(long, conflicts_with = "data_dir")]
     in_memory: bool,
@@ -23,6 +28,18 @@ struct Args {
     /// Put the embedded DynamoDB on 127.0.0.1:N, for other clients (default: a free port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     dynamodb_port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare every snapshot with the fold of its stream and report the missing, stale and
+    /// wrong ones; writes nothing. Exit status 0: all agree; 1: some do not; 2: it failed.
+    Verify(AuditArgs),
+    /// Recompute every snapshot from the events table (parallel Scan), writing where one is
+    /// missing, behind or wrong, each write conditional on what it read; safe while the
+    /// projector runs, and to run again. Exit status 0: all agree now; 1: some do not; 2: it
+    /// failed.
+    Rebuild(AuditArgs),
 }
 
 impl Args {
@@ -43,8 +60,23 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Args::parse().options();
+    let mut args = Args::parse();
     init_logging();
+    if let Some(command) = args.command.take() {
+        let (mode, audit) = match command {
+            Command::Verify(audit) => (Mode::Verify, audit),
+            Command::Rebuild(audit) => (Mode::Rebuild, audit),
+        };
+        return match local::audit::run(mode, &audit).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let options = args.options();
     let running = match start(&options).await {
         Ok(running) => running,
         Err(e) => {
@@ -133,9 +165,89 @@ mod tests {
         assert_eq!(options.dynamodb_port, 8000);
     }
 
+    fn audit(args: &[&str]) -> Result<(Mode, AuditArgs), clap::Error> {
+        let argv = std::iter::once("local").chain(args.iter().copied());
+        match Args::try_parse_from(argv)?.command {
+            Some(Command::Verify(a)) => Ok((Mode::Verify, a)),
+            Some(Command::Rebuild(a)) => Ok((Mode::Rebuild, a)),
+            None => panic!("a command"),
+        }
+    }
+
+    #[test]
+    fn verify_and_rebuild_arguments() {
+        let (mode, args) = audit(&["verify"]).expect("no flags");
+        assert_eq!(mode, Mode::Verify);
+        assert_eq!(args.segments, 4);
+        assert_eq!(args.data_dir, PathBuf::from(DATA_DIR));
+        assert!(!args.aws && args.endpoint_url.is_none());
+        let (mode, args) = audit(&[
+            "rebuild",
+            "--segments",
+            "16",
+            "--aws",
+            "--profile",
+            "dm",
+            "--region",
+            "eu-west-1",
+            "--events-table",
+            "ev",
+            "--snapshots-table",
+            "sn",
+        ])
+        .expect("valid");
+        assert_eq!(mode, Mode::Rebuild);
+        assert_eq!(
+            (
+                args.segments,
+                args.profile.as_deref(),
+                args.region.as_deref()
+            ),
+            (16, Some("dm"), Some("eu-west-1"))
+        );
+        assert_eq!(
+            (args.events_table.as_str(), args.snapshots_table.as_str()),
+            ("ev", "sn")
+        );
+        assert!(audit(&["verify", "--segments", "0"]).is_err());
+        assert!(
+            audit(&["verify", "--profile", "dm"]).is_err(),
+            "--profile needs --aws"
+        );
+        assert!(audit(&["verify", "--aws", "--endpoint-url", "http://x"]).is_err());
+        assert!(audit(&["repair"]).is_err());
+    }
+
     #[test]
     fn help_lists_every_flag() {
         let help = Args::command().render_long_help().to_string();
+        for command in ["verify", "rebuild"] {
+            assert!(
+                help.contains(command),
+                "{command} missing from --help:\n{help}"
+            );
+        }
+        let mut verify = Args::command();
+        let verify = verify
+            .find_subcommand_mut("verify")
+            .expect("verify")
+            .render_long_help()
+            .to_string();
+        for flag in [
+            "--events-table",
+            "--snapshots-table",
+            "--segments",
+            "--aws",
+            "--profile",
+            "--region",
+            "--endpoint-url",
+            "--data-dir",
+        ] {
+            assert!(
+                verify.contains(flag),
+                "{flag} missing from verify --help:\n{verify}"
+            );
+        }
         for flag in [
             "--in-memory",
             "--data-dir",

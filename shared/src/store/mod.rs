@@ -135,6 +135,11 @@ impl EventStore {
         }
     }
 
+    /// The events table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
     pub fn with_any_retry(mut self, any_retry: AnyRetry) -> EventStore {
         self.any_retry = any_retry;
         self

@@ -70,6 +70,11 @@ impl SnapshotStore {
         }
     }
 
+    /// The snapshot table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
     /// The character's snapshot, if it has one. `consistent` asks for a strongly consistent read.
     pub async fn get(&self, stream: Uuid, consistent: bool) -> Result<Option<Snapshot>, Error> {
         super::logged("snapshot read", stream, self.read(stream, consistent).await)
