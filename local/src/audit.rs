@@ -70,6 +70,8 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    #[error("no local run's data in {0}: start `cargo run -p local` once, or give --data-dir, --endpoint-url or --aws")]
+    NoLocalData(PathBuf),
     #[error("cannot open the local run's data: {0}")]
     Local(#[from] StartError),
     #[error(transparent)]
@@ -90,6 +92,10 @@ async fn connect(args: &AuditArgs) -> Result<(Client, Option<Database>), AuditEr
     }
     if let Some(endpoint) = &args.endpoint_url {
         return Ok((dynamodb::local_client(endpoint), None));
+    }
+    // Reading must not create the local run's data where there is none.
+    if !args.data_dir.join(crate::DATABASE_FILE).is_file() {
+        return Err(AuditError::NoLocalData(args.data_dir.clone()));
     }
     let database = Database::open(&Storage::Directory(args.data_dir.clone()), 0).await?;
     Ok((dynamodb::local_client(&database.endpoint), Some(database)))
@@ -128,12 +134,14 @@ pub fn summary(mode: Mode, report: &Report) -> String {
         report.elapsed.as_secs_f64(),
         report.events_per_second()
     );
-    let _ = writeln!(out, "  agree:     {}", report.agreed);
+    let _ = writeln!(out, "  agree:      {}", report.agreed);
     for (kind, ids) in [
         ("missing", &report.missing),
         ("stale", &report.stale),
         ("wrong", &report.wrong),
         ("orphaned", &report.orphaned),
+        ("unreadable", &report.unreadable),
+        ("failed", &report.failed),
     ] {
         let _ = writeln!(
             out,
@@ -144,9 +152,9 @@ pub fn summary(mode: Mode, report: &Report) -> String {
         );
     }
     if mode == Mode::Rebuild {
-        let _ = writeln!(out, "  written:   {}", report.written);
+        let _ = writeln!(out, "  written:    {}", report.written);
         let contended = &report.contended;
-        let _ = writeln!(out, "  contended: {}{}", contended.len(), list(contended));
+        let _ = writeln!(out, "  contended:  {}{}", contended.len(), list(contended));
     }
     let verdict = if report.all_agree(mode) {
         "every snapshot agrees with its stream"

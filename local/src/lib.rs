@@ -24,6 +24,8 @@ pub const EVENTS_TABLE: &str = "hitpoints-events";
 pub const SNAPSHOTS_TABLE: &str = "hitpoints-snapshots";
 /// Where the local run keeps its data unless told `--in-memory`.
 pub const DATA_DIR: &str = ".hitpoints";
+/// The embedded DynamoDB's file in the data directory.
+pub const DATABASE_FILE: &str = "dynamodb.sqlite";
 
 /// Where the embedded DynamoDB keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +144,7 @@ impl Database {
             Storage::InMemory => dynoxide::Database::memory(),
             Storage::Directory(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.clone(), e))?;
-                let file = dir.join("dynamodb.sqlite");
+                let file = dir.join(DATABASE_FILE);
                 dynoxide::Database::new(&file.to_string_lossy())
             }
         }

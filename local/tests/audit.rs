@@ -361,7 +361,7 @@ async fn the_command_reports_and_exits_by_what_it_found() {
     let report = audit(&t, &empty, Mode::Verify, 1).await;
     let summary = local::audit::summary(Mode::Verify, &report);
     assert!(
-        summary.contains(&format!("agree:     {CHARACTERS}")),
+        summary.contains(&format!("agree:      {CHARACTERS}")),
         "{summary}"
     );
     assert!(summary.contains("every snapshot agrees"), "{summary}");
@@ -371,4 +371,118 @@ async fn the_command_reports_and_exits_by_what_it_found() {
     assert!(local::audit::run(Mode::Verify, &missing_table)
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn a_rebuilt_snapshot_keeps_holes_the_projector_fills_and_its_writes_lose_to_the_projectors()
+{
+    let db = test_db().await;
+    let table = db.events_table().await;
+    let store = EventStore::new(db.client.clone(), table.clone());
+    let snapshots = db.snapshots().await;
+    let t = Tables {
+        streams: Vec::new(),
+        store: store.clone(),
+        snapshots: snapshots.clone(),
+        db,
+    };
+    // Written by other code: versions 0 and 2, no 1, no RecordedAt.
+    let stream = Uuid::new_v4();
+    t.db.put_source_item(&table, stream, 0, ("Nuru", 8, "Init"))
+        .await;
+    t.db.put_source_item(&table, stream, 2, ("Nuru", -3, "bugbear"))
+        .await;
+    let report = audit(&t, &snapshots, Mode::Rebuild, 2).await;
+    assert_eq!(report.written, 1, "{report:?}");
+    let rebuilt = snapshots
+        .get(stream, true)
+        .await
+        .expect("read")
+        .expect("written");
+    assert_eq!(
+        (rebuilt.version, rebuilt.hit_points, rebuilt.holes.clone()),
+        (2, 5, vec![1])
+    );
+    assert_eq!(rebuilt.last_recorded_at, None);
+    assert!(audit(&t, &snapshots, Mode::Verify, 1)
+        .await
+        .all_agree(Mode::Verify));
+
+    // Version 1 arrives late: the projector fills the hole the rebuild kept (a number set).
+    t.db.put_source_item(&table, stream, 1, ("Nuru", -2, "goblin"))
+        .await;
+    let late = store.read_range(stream, 1, 1).await.expect("read");
+    project(&store, &snapshots, stream, &late).await;
+    let filled = snapshots
+        .get(stream, true)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        (filled.version, filled.hit_points, filled.holes.clone()),
+        (2, 3, vec![])
+    );
+    assert!(audit(&t, &snapshots, Mode::Verify, 1)
+        .await
+        .all_agree(Mode::Verify));
+
+    // A rebuild's write is conditional on what it read: once the projector has moved the
+    // snapshot on, a write from the old read loses, whatever it would have written.
+    let read = snapshots
+        .get(stream, true)
+        .await
+        .expect("read")
+        .expect("there");
+    let stored = store
+        .append(
+            stream,
+            ExpectedVersion::Exact(2),
+            vec![event("Nuru", 4, "potion")],
+        )
+        .await
+        .expect("append");
+    project(&store, &snapshots, stream, &stored.events).await;
+    let old_fold = store.character_at(stream, 2).await.expect("fold at 2");
+    assert!(!snapshots
+        .replace(stream, &old_fold, &[], Some(&read))
+        .await
+        .expect("write"));
+    assert!(!snapshots
+        .replace(stream, &old_fold, &[], None)
+        .await
+        .expect("write"));
+    let now = snapshots
+        .get(stream, true)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        (now.version, now.hit_points),
+        (3, 7),
+        "never moved backwards"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_snapshot_is_reported_and_the_rest_still_checked() {
+    let t = seeded().await;
+    let victim = t.streams[7];
+    t.db.client
+        .update_item()
+        .table_name(snapshot_table(&t))
+        .key("Id", AttributeValue::S(victim.to_string()))
+        .update_expression("SET HitPoints = :x")
+        .expression_attribute_values(":x", AttributeValue::S("lots".into()))
+        .send()
+        .await
+        .expect("spoil");
+    let report = audit(&t, &t.snapshots, Mode::Rebuild, 4).await;
+    assert_eq!(report.unreadable, vec![victim.to_string()]);
+    assert_eq!(report.agreed, (CHARACTERS - 1) as u64);
+    assert!(!report.all_agree(Mode::Rebuild));
+    let summary = local::audit::summary(Mode::Rebuild, &report);
+    assert!(
+        summary.contains(&format!("unreadable: 1  {victim}")),
+        "{summary}"
+    );
 }

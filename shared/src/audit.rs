@@ -26,8 +26,8 @@ use crate::store::{EventStore, Segment, Snapshot, SnapshotStore};
 
 /// Attempts at one character's compare-and-set before the rebuild reports it as contended.
 pub const MAX_REBUILD_ATTEMPTS: u32 = 5;
-/// Most versions a stream may be missing in one run (written by other code) for a rebuild to
-/// fold around them.
+/// Most versions a stream may be missing (written by other code) for a rebuild to fold around
+/// them: the snapshot keeps them as a number set, within DynamoDB's 400 KB item.
 const MAX_HOLES: Version = 10_000;
 /// Characters read again (and rewritten) at the same time.
 const CONCURRENT_CHARACTERS: usize = 16;
@@ -81,6 +81,11 @@ pub struct Report {
     pub stale: Vec<String>,
     pub wrong: Vec<String>,
     pub orphaned: Vec<String>,
+    /// Snapshots that cannot be read as snapshots (written by other code): left alone.
+    pub unreadable: Vec<String>,
+    /// Characters whose check failed (a DynamoDB error, a stream that cannot be folded); the
+    /// failure is logged with the id.
+    pub failed: Vec<String>,
     /// Rebuild: snapshots written (created, moved forward or corrected).
     pub written: u64,
     /// Rebuild: snapshots that kept changing under it through every attempt.
@@ -96,7 +101,7 @@ impl Report {
             // What a rebuild wrote agrees now; a snapshot ahead of its stream it leaves alone.
             Mode::Rebuild => self.contended.len() + self.unwritable_wrong(),
         };
-        unresolved + self.orphaned.len() == 0
+        unresolved + self.orphaned.len() + self.unreadable.len() + self.failed.len() == 0
     }
 
     fn unwritable_wrong(&self) -> usize {
@@ -146,7 +151,7 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
 }
 
 /// A stream as the Scan saw it, folded in whatever order its events came.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Summary {
     hp: i64,
     events: u64,
@@ -209,7 +214,7 @@ pub struct Audit<'a> {
 impl Audit<'_> {
     pub async fn run(&self, mode: Mode) -> Result<Report, Error> {
         let started = Instant::now();
-        let (streams, snapshots) =
+        let (streams, (snapshots, unreadable)) =
             futures_util::future::try_join(self.scan_events(), self.scan_snapshots()).await?;
         let mut report = Report {
             events: self.progress.events.load(Ordering::Relaxed),
@@ -217,11 +222,17 @@ impl Audit<'_> {
         };
         let mut ids: BTreeSet<String> = snapshots.keys().cloned().collect();
         ids.extend(streams.keys().map(Uuid::to_string));
+        ids.extend(unreadable.iter().cloned());
         report.characters = ids.len() as u64;
 
         // Where the Scans agree, that is the answer; the rest is read again.
         let mut again = Vec::new();
         for id in ids {
+            if unreadable.contains(&id) {
+                // No compare-and-set can be made on what cannot be read: reported, not written.
+                report.unreadable.push(id);
+                continue;
+            }
             let Ok(stream) = Uuid::try_parse(&id) else {
                 // Not a character id: no stream can be behind it.
                 report.orphaned.push(id);
@@ -240,7 +251,15 @@ impl Audit<'_> {
             for (&stream, result) in chunk.iter().zip(settled) {
                 self.progress.checked.fetch_add(1, Ordering::Relaxed);
                 let id = stream.to_string();
-                match result? {
+                let result = match result {
+                    Ok(result) => result,
+                    Err(error) => {
+                        tracing::error!(%stream, %error, "character not checked");
+                        report.failed.push(id);
+                        continue;
+                    }
+                };
+                match result {
                     Settled::Judged(verdict, wrote) => {
                         if wrote {
                             report.written += 1;
@@ -309,7 +328,8 @@ impl Audit<'_> {
         Ok(all)
     }
 
-    async fn scan_snapshots(&self) -> Result<HashMap<String, Snapshot>, Error> {
+    /// Every snapshot by id, and the ids of items that cannot be read as snapshots.
+    async fn scan_snapshots(&self) -> Result<(HashMap<String, Snapshot>, BTreeSet<String>), Error> {
         let segments = (0..self.segments.max(1)).map(|index| async move {
             let segment = Segment {
                 index,
@@ -326,12 +346,23 @@ impl Audit<'_> {
                 }
             }
         });
-        Ok(futures_util::future::try_join_all(segments)
+        let mut snapshots = HashMap::new();
+        let mut unreadable = BTreeSet::new();
+        for item in futures_util::future::try_join_all(segments)
             .await?
             .into_iter()
             .flatten()
-            .map(|s| (s.id.clone(), s))
-            .collect())
+        {
+            match item {
+                Ok(snapshot) => {
+                    snapshots.insert(snapshot.id.clone(), snapshot);
+                }
+                Err(id) => {
+                    unreadable.insert(id);
+                }
+            }
+        }
+        Ok((snapshots, unreadable))
     }
 
     /// Reads one character again, consistently, and for a rebuild writes its fold.
@@ -372,11 +403,12 @@ impl Audit<'_> {
         let mut expected: Version = 0;
         let mut holes = Vec::new();
         for event in &events {
-            if event.version - expected > MAX_HOLES {
+            let missing = event.version - expected;
+            if missing.saturating_add(holes.len() as u64) > MAX_HOLES {
                 return Err(InfraError::CorruptItem {
                     stream: stream.to_string(),
                     version: Some(event.version.to_string()),
-                    reason: format!("more than {MAX_HOLES} versions missing before it"),
+                    reason: format!("more than {MAX_HOLES} versions missing up to it"),
                 }
                 .into());
             }
@@ -395,4 +427,114 @@ enum Settled {
     Judged(Verdict, bool),
     /// Every compare-and-set lost its race; the verdict of the last read.
     Contended(Verdict),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn truth(version: Version, hp: i64, holes: &[Version]) -> Truth {
+        Truth {
+            state: CharacterState {
+                character_name: "Nuru".into(),
+                hp,
+                version,
+                latest: LatestEvent {
+                    hp_change: -2,
+                    note: "goblin".into(),
+                    recorded_at: Some("2026-11-29T20:00:00Z".into()),
+                },
+            },
+            holes: holes.to_vec(),
+        }
+    }
+
+    fn snapshot_of(t: &Truth) -> Snapshot {
+        Snapshot {
+            id: "x".into(),
+            character_name: t.state.character_name.clone(),
+            hit_points: t.state.hp,
+            version: t.state.version,
+            updated_at: "2026-11-29T20:00:01Z".into(),
+            holes: t.holes.iter().rev().copied().collect(),
+            last_hp_change: Some(t.state.latest.hp_change),
+            last_note: Some(t.state.latest.note.clone()),
+            last_recorded_at: t.state.latest.recorded_at.clone(),
+        }
+    }
+
+    #[test]
+    fn judges_each_kind_of_disagreement() {
+        let t = truth(5, 3, &[1, 2]);
+        let s = snapshot_of(&t);
+        assert_eq!(
+            judge(Some(&s), Some(&t)),
+            Verdict::Agrees,
+            "holes in any order"
+        );
+        assert_eq!(judge(None, Some(&t)), Verdict::Missing);
+        assert_eq!(judge(Some(&s), None), Verdict::Orphaned);
+        let behind = Snapshot {
+            version: 4,
+            ..s.clone()
+        };
+        assert_eq!(judge(Some(&behind), Some(&t)), Verdict::Stale);
+        for wrong in [
+            Snapshot {
+                version: 6,
+                ..s.clone()
+            },
+            Snapshot {
+                hit_points: 4,
+                ..s.clone()
+            },
+            Snapshot {
+                character_name: "N".into(),
+                ..s.clone()
+            },
+            Snapshot {
+                holes: vec![1],
+                ..s.clone()
+            },
+            Snapshot {
+                last_hp_change: None,
+                ..s.clone()
+            },
+            Snapshot {
+                last_note: Some("x".into()),
+                ..s.clone()
+            },
+            Snapshot {
+                last_recorded_at: None,
+                ..s.clone()
+            },
+        ] {
+            assert_eq!(judge(Some(&wrong), Some(&t)), Verdict::Wrong, "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn a_scan_summary_is_the_truth_only_without_missing_versions() {
+        let event = |version, hp| RecordedEvent {
+            version,
+            character_name: format!("n{version}"),
+            hp_change: hp,
+            note: "n".into(),
+            event_id: None,
+            recorded_at: None,
+            snapshot: false,
+        };
+        // In any order, split across segments.
+        let a = Summary::add(Some(Summary::add(None, event(2, -3))), event(0, 8));
+        let b = Summary::add(None, event(1, -2));
+        let whole = Summary::merge(b, a.clone());
+        let truth = whole.truth().expect("versions 0..=2");
+        assert_eq!((truth.state.version, truth.state.hp), (2, 3));
+        assert_eq!(truth.state.character_name, "n2");
+        assert_eq!(
+            a.truth(),
+            None,
+            "version 1 missing: read the stream to find the holes"
+        );
+    }
 }

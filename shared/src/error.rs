@@ -13,7 +13,7 @@ pub enum Error {
     #[error("stream {0} has no events")]
     NotFound(Uuid),
     /// A read as of a version the stream has not reached.
-    #[error("stream {stream} has no version {version}: its last is {last}")]
+    #[error("stream {stream} has no state at version {version} (its last version is {last})")]
     VersionNotFound {
         stream: Uuid,
         version: Version,

@@ -85,10 +85,13 @@ impl ListCursor {
         };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+        // Every character id hitpoints writes is a uuid: nothing else is a place to resume.
         match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
-            [PREFIX, LISTING, after] if !after.is_empty() => Ok(ListCursor {
-                after: (*after).to_owned(),
-            }),
+            [PREFIX, LISTING, after] => Uuid::try_parse(after)
+                .map(|id| ListCursor {
+                    after: id.to_string(),
+                })
+                .map_err(|_| bad()),
             _ => Err(bad()),
         }
     }
@@ -133,7 +136,16 @@ mod tests {
             version: 3,
         };
         assert!(ListCursor::decode(&of_stream.encode()).is_err());
-        for garbage in ["", "!!", "aGVsbG8", &URL_SAFE_NO_PAD.encode("hp1:party:")] {
+        let long = URL_SAFE_NO_PAD.encode(format!("hp1:party:{}", "x".repeat(3000)));
+        let not_a_uuid = URL_SAFE_NO_PAD.encode("hp1:party:nuru");
+        for garbage in [
+            "",
+            "!!",
+            "aGVsbG8",
+            &URL_SAFE_NO_PAD.encode("hp1:party:"),
+            &long,
+            &not_a_uuid,
+        ] {
             assert!(ListCursor::decode(garbage).is_err(), "{garbage}");
         }
     }

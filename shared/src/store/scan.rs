@@ -88,17 +88,23 @@ pub struct SnapshotList {
 }
 
 impl SnapshotStore {
-    /// One page (up to 1 MB) of one segment of a Scan of the snapshot table.
+    /// One page (up to 1 MB) of one segment of a Scan of the snapshot table: each item a
+    /// snapshot, or the id of one that cannot be read as a snapshot.
     pub async fn scan_snapshots(
         &self,
         segment: Segment,
         start: Option<ScanKey>,
-    ) -> Result<ScanPage<Snapshot>, Error> {
+    ) -> Result<ScanPage<Result<Snapshot, String>>, Error> {
         let (items, next) = scan(&self.client, &self.table, Some(segment), start, None).await?;
         let items = items
             .into_iter()
-            .map(decode_snapshot)
-            .collect::<Result<Vec<_>, InfraError>>()?;
+            .map(|item| {
+                decode_snapshot(item).map_err(|e| match e {
+                    InfraError::CorruptItem { stream, .. } => stream,
+                    _ => String::new(),
+                })
+            })
+            .collect();
         Ok(ScanPage { items, next })
     }
 
@@ -126,7 +132,19 @@ impl SnapshotStore {
             let want = limit + 1 - snapshots.len();
             let (items, next) = scan(&self.client, &self.table, None, start, Some(want)).await?;
             for item in items {
-                let snapshot = decode_snapshot(item)?;
+                // One item another writer damaged must not take the party off the screen:
+                // it is left out, and logged by its id for `verify` to find.
+                let snapshot = match decode_snapshot(item) {
+                    Ok(snapshot) => snapshot,
+                    Err(e) => {
+                        let stream = match &e {
+                            InfraError::CorruptItem { stream, .. } => stream.clone(),
+                            _ => String::new(),
+                        };
+                        tracing::error!(%stream, error = %e, "snapshot cannot be read: left out of the party");
+                        continue;
+                    }
+                };
                 bytes = bytes.saturating_add(snapshot.json_size());
                 snapshots.push(snapshot);
             }

@@ -50,8 +50,10 @@ impl Snapshot {
     pub fn json_size(&self) -> usize {
         const FIXED: usize = 256;
         FIXED
+            + json_escaped_len(&self.id)
             + json_escaped_len(&self.character_name)
             + self.last_note.as_deref().map_or(0, json_escaped_len)
+            + self.last_recorded_at.as_deref().map_or(0, json_escaped_len)
     }
 }
 
