@@ -327,3 +327,35 @@ async fn the_party_refuses_bad_limits_and_foreign_cursors() {
     let got = p.get("/characters?sort=hp").await;
     assert_error(&got, StatusCode::BAD_REQUEST, "unknown_parameter");
 }
+
+#[tokio::test]
+async fn a_snapshot_that_cannot_be_read_is_left_out_of_the_party() {
+    let p = party().await;
+    let stream = Uuid::new_v4();
+    p.store
+        .append(
+            stream,
+            ExpectedVersion::NoStream,
+            vec![event("Nuru", 8, "n")],
+        )
+        .await
+        .expect("append");
+    p.project(stream).await;
+    p.db.client
+        .put_item()
+        .table_name(p.snapshots.table())
+        .item("Id", AttributeValue::S(Uuid::new_v4().to_string()))
+        .item("HitPoints", AttributeValue::S("lots".into()))
+        .send()
+        .await
+        .expect("put a damaged snapshot");
+    let (status, body) = p.get("/characters").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: Vec<&str> = body["characters"]
+        .as_array()
+        .expect("characters")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![stream.to_string().as_str()]);
+}
