@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{HeaderMap, Method, StatusCode};
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::store::EventStore;
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
 use hitpoints_testkit::{
@@ -560,7 +560,12 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
     for (name, status) in in_order {
         if *name == "apigw-list-characters.json" {
             // The projector has caught up with what the samples wrote: the party shows it.
-            project_everything(&store, &snapshots).await;
+            hitpoints_testkit::project_stream(
+                &store,
+                &snapshots,
+                SAMPLES_CHARACTER.parse().expect("uuid"),
+            )
+            .await;
         }
         let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read sample");
         let request =
@@ -594,26 +599,6 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
 
 /// The character the API Gateway samples are about (`apigw-create-character.json` creates it).
 const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";
-
-/// Feeds every event of every sample character to the projector, as its stream would.
-async fn project_everything(store: &EventStore, snapshots: &SnapshotStore) {
-    use hitpoints::projection::{Change, StreamRecord};
-    let stream: Uuid = SAMPLES_CHARACTER.parse().expect("uuid");
-    let records: Vec<StreamRecord> = store
-        .read_all(stream)
-        .await
-        .expect("events")
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| StreamRecord {
-            sequence_number: i.to_string(),
-            change: Change::Insert { stream, event },
-        })
-        .collect();
-    let projector = hitpoints::projector::Projector::new(store.clone(), snapshots.clone());
-    let outcome = projector.project(&records).await;
-    assert!(outcome.failures.is_empty(), "{outcome:?}");
-}
 
 #[tokio::test]
 async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {

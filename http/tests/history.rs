@@ -3,8 +3,6 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{Method, StatusCode};
-use hitpoints::projection::{Change, StreamRecord};
-use hitpoints::projector::Projector;
 use hitpoints::store::{EventStore, SnapshotStore};
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
@@ -39,22 +37,8 @@ impl Party {
         (status, body)
     }
 
-    /// Projects every event of `stream` into the snapshot table, as the stream would.
     async fn project(&self, stream: Uuid) {
-        let records: Vec<StreamRecord> = self
-            .store
-            .read_all(stream)
-            .await
-            .expect("events")
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| StreamRecord {
-                sequence_number: i.to_string(),
-                change: Change::Insert { stream, event },
-            })
-            .collect();
-        let projector = Projector::new(self.store.clone(), self.snapshots.clone());
-        assert!(projector.project(&records).await.failures.is_empty());
+        hitpoints_testkit::project_stream(&self.store, &self.snapshots, stream).await;
     }
 
     /// Writes an event item with a `RecordedAt` of the test's choosing.

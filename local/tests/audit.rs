@@ -7,11 +7,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::join_all;
 use hitpoints::audit::{Audit, Mode, Progress, Report};
-use hitpoints::projection::{Change, StreamRecord};
-use hitpoints::projector::Projector;
 use hitpoints::store::{EventStore, SnapshotStore};
-use hitpoints::{CharacterState, ExpectedVersion, RecordedEvent};
-use hitpoints_testkit::{event, test_db, TestDb};
+use hitpoints::{CharacterState, ExpectedVersion};
+use hitpoints_testkit::{event, project, test_db, TestDb};
 use uuid::Uuid;
 
 const CHARACTERS: usize = 300;
@@ -53,27 +51,6 @@ async fn seeded() -> Tables {
         snapshots,
         streams,
     }
-}
-
-async fn project(
-    store: &EventStore,
-    snapshots: &SnapshotStore,
-    stream: Uuid,
-    events: &[RecordedEvent],
-) {
-    let records: Vec<StreamRecord> = events
-        .iter()
-        .map(|event| StreamRecord {
-            sequence_number: format!("{stream}-{}", event.version),
-            change: Change::Insert {
-                stream,
-                event: event.clone(),
-            },
-        })
-        .collect();
-    let projector = Projector::new(store.clone(), snapshots.clone());
-    let outcome = projector.project(&records).await;
-    assert!(outcome.failures.is_empty(), "{outcome:?}");
 }
 
 async fn audit(t: &Tables, snapshots: &SnapshotStore, mode: Mode, segments: u32) -> Report {

@@ -356,3 +356,33 @@ impl std::io::Write for LogWriter {
         Ok(())
     }
 }
+
+/// Feeds `events` of `stream` to the projector as its stream would deliver them, and asserts
+/// that no record failed.
+pub async fn project(
+    store: &EventStore,
+    snapshots: &SnapshotStore,
+    stream: Uuid,
+    events: &[RecordedEvent],
+) {
+    use hitpoints::projection::{Change, StreamRecord};
+    let records: Vec<StreamRecord> = events
+        .iter()
+        .map(|event| StreamRecord {
+            sequence_number: format!("{stream}-{}", event.version),
+            change: Change::Insert {
+                stream,
+                event: event.clone(),
+            },
+        })
+        .collect();
+    let projector = hitpoints::projector::Projector::new(store.clone(), snapshots.clone());
+    let outcome = projector.project(&records).await;
+    assert!(outcome.failures.is_empty(), "{outcome:?}");
+}
+
+/// [`project`] of every event the stream has.
+pub async fn project_stream(store: &EventStore, snapshots: &SnapshotStore, stream: Uuid) {
+    let events = store.read_all(stream).await.expect("the stream's events");
+    project(store, snapshots, stream, &events).await;
+}
