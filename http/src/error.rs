@@ -32,6 +32,9 @@ pub enum ApiError {
     /// A process built without the snapshot table was asked for the party.
     #[error("this server has no snapshot table to list the characters from")]
     NoSnapshotTable,
+    /// A process built without the feed table was asked for the feed.
+    #[error("this server has no feed table to read the feed from")]
+    NoFeedTable,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -62,7 +65,7 @@ impl ApiError {
             ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
             ApiError::Store(Error::VersionNotFound { .. }) => ErrorCode::VersionNotFound,
             ApiError::Store(Error::NoEventAsOf { .. }) => ErrorCode::NoEventAsOf,
-            ApiError::NoSnapshotTable => ErrorCode::StoreError,
+            ApiError::NoSnapshotTable | ApiError::NoFeedTable => ErrorCode::StoreError,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
@@ -83,10 +86,10 @@ impl ErrorCode {
             BodyTooLarge, ConflictingParameters, CorruptItem, EventTooLarge, EventsTooLarge,
             InvalidAsOf, InvalidAtVersion, InvalidBody, InvalidConsistent, InvalidCursor,
             InvalidDirection, InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidId,
-            InvalidLimit, InvalidParameter, MalformedJson, MethodNotAllowed, MissingBody,
-            NoEventAsOf, RequestTimeout, RouteNotFound, ServerBusy, StoreError, StoreUnreachable,
-            StreamNotFound, Throttled, TooManyEvents, TransactionConflict, UnknownParameter,
-            VersionConflict, VersionNotFound,
+            InvalidLimit, InvalidParameter, InvalidPosition, InvalidWait, MalformedJson,
+            MethodNotAllowed, MissingBody, NoEventAsOf, RequestTimeout, RouteNotFound, ServerBusy,
+            StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
+            TransactionConflict, UnknownParameter, VersionConflict, VersionNotFound,
         };
         match self {
             MissingBody
@@ -101,6 +104,8 @@ impl ErrorCode {
             | InvalidConsistent
             | InvalidAtVersion
             | InvalidAsOf
+            | InvalidPosition
+            | InvalidWait
             | ConflictingParameters
             | InvalidParameter
             | UnknownParameter => StatusCode::BAD_REQUEST,
@@ -122,9 +127,9 @@ impl ErrorCode {
 
 fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
     use InvalidInput::{
-        BadCursor, BadInstant, BadLimit, BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote,
-        EventTooLarge, ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents,
-        NoteTooLong, ReservedNote, TooManyEvents,
+        BadCursor, BadInstant, BadLimit, BadPosition, BatchTooLarge, DuplicateEventId, EmptyName,
+        EmptyNote, EventTooLarge, ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong,
+        NoEvents, NoteTooLong, ReservedNote, TooManyEvents,
     };
     match invalid {
         TooManyEvents { .. } => ErrorCode::TooManyEvents,
@@ -132,6 +137,7 @@ fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
         BatchTooLarge { .. } => ErrorCode::EventsTooLarge,
         BadCursor { .. } => ErrorCode::InvalidCursor,
         BadInstant => ErrorCode::InvalidAsOf,
+        BadPosition => ErrorCode::InvalidPosition,
         BadLimit { .. } => ErrorCode::InvalidLimit,
         ExpectedVersionOutOfRange { .. } => ErrorCode::InvalidExpectedVersion,
         NoEvents

@@ -2,21 +2,24 @@
 //! body; every failure is an [`ApiError`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header::{HeaderValue, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hitpoints::domain::{character_id, CharacterState, ExpectedVersion, NewEvent};
-use hitpoints::store::{Appended, Cursor, ListCursor, ReadRequest};
+use hitpoints::domain::{character_id, CharacterState, Direction, ExpectedVersion, NewEvent};
+use hitpoints::store::feed::MAX_WAIT_SECONDS;
+use hitpoints::store::{Appended, Cursor, FeedRead, ListCursor, ReadRequest};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{CharacterId, JsonBody, Params};
 use crate::wire::{
-    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, ListParams, NoParams,
-    PageBody, PartyBody, PartyMember, ReadParams, Source, DEFAULT_PAGE_SIZE,
+    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, FeedBody, FeedEvent,
+    FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember, ReadParams, Source,
+    DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
@@ -148,6 +151,48 @@ pub(crate) async fn list_characters(
             })
             .collect(),
         next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// `GET /events`: a page of the global feed; with `wait`, held until an event arrives.
+pub(crate) async fn read_feed(
+    State(api): State<Arc<Api>>,
+    Params(params): Params<FeedParams>,
+) -> Result<Json<FeedBody>, ApiError> {
+    let feed = api.feed.as_ref().ok_or(ApiError::NoFeedTable)?;
+    let direction = params.direction.unwrap_or_default();
+    let wait = params.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECONDS {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidWait,
+            ErrorCode::InvalidWait.expectation(),
+        ));
+    }
+    if wait > 0 && direction == Direction::Backward {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidWait,
+            "wait is for reading forward: a backward read has nothing newer to wait for",
+        ));
+    }
+    let page = feed
+        .read(FeedRead {
+            after: params.after,
+            direction,
+            limit: params.limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            wait: Duration::from_secs(wait),
+        })
+        .await?;
+    Ok(Json(FeedBody {
+        events: page
+            .entries
+            .into_iter()
+            .map(|e| FeedEvent {
+                position: e.position.encode(),
+                id: e.stream,
+                event: e.event,
+            })
+            .collect(),
+        next: page.next.encode(),
     }))
 }
 

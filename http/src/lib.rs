@@ -19,7 +19,7 @@ pub mod wire;
 use std::sync::Arc;
 
 pub use axum::Router;
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 
 pub use error::ApiError;
 pub use routes::{Function, Route, ROUTES};
@@ -30,6 +30,7 @@ pub use wire::{ErrorCode, DEFAULT_PAGE_SIZE, MAX_BODY_BYTES};
 pub struct Api {
     store: EventStore,
     snapshots: Option<SnapshotStore>,
+    feed: Option<FeedStore>,
 }
 
 impl Api {
@@ -37,12 +38,19 @@ impl Api {
         Api {
             store,
             snapshots: None,
+            feed: None,
         }
     }
 
     /// Answers `GET /characters/{id}` from the snapshot table when it has the character.
     pub fn with_snapshots(mut self, snapshots: SnapshotStore) -> Api {
         self.snapshots = Some(snapshots);
+        self
+    }
+
+    /// Serves `GET /events` from the feed table.
+    pub fn with_feed(mut self, feed: FeedStore) -> Api {
+        self.feed = Some(feed);
         self
     }
 

@@ -39,6 +39,7 @@ enum Endpoint {
     ReadEvents,
     GetCharacter,
     ListCharacters,
+    ReadFeed,
 }
 
 /// One row of the route table.
@@ -53,7 +54,7 @@ pub struct Route {
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 5] = [
+pub const ROUTES: [Route; 6] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -84,6 +85,12 @@ pub const ROUTES: [Route; 5] = [
         function: Function::Query,
         endpoint: Endpoint::ListCharacters,
     },
+    Route {
+        method: Method::GET,
+        path: "/events",
+        function: Function::Query,
+        endpoint: Endpoint::ReadFeed,
+    },
 ];
 
 impl Route {
@@ -99,6 +106,7 @@ impl Route {
             Endpoint::ReadEvents => on(filter, handlers::read_events),
             Endpoint::GetCharacter => on(filter, handlers::character),
             Endpoint::ListCharacters => on(filter, handlers::list_characters),
+            Endpoint::ReadFeed => on(filter, handlers::read_feed),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! read, response bodies as they are written, and the error codes.
 
 use hitpoints::domain::{Direction, ExpectedVersion, Instant, NewEvent, RecordedEvent, Version};
+use hitpoints::feed::Position;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -49,6 +50,18 @@ pub struct ListParams {
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// The query of `GET /events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    /// Forward: the events after this position; backward: the events before it.
+    pub after: Option<Position>,
+    pub limit: Option<usize>,
+    /// Seconds to wait for an event when nothing is newer than `after` (forward only).
+    pub wait: Option<u64>,
+    pub direction: Option<Direction>,
 }
 
 /// The query of a route that takes none.
@@ -119,6 +132,25 @@ pub struct PartyMember {
     pub last_recorded_at: Option<String>,
 }
 
+/// One page of the global feed.
+#[derive(Debug, Serialize)]
+pub struct FeedBody {
+    pub events: Vec<FeedEvent>,
+    /// What to pass as `after` to continue: the last event's position, or `after` itself when
+    /// nothing is new.
+    pub next: String,
+}
+
+/// An event in the feed: its position, its character, and the event as a stream has it.
+#[derive(Debug, Serialize)]
+pub struct FeedEvent {
+    pub position: String,
+    /// The character's id.
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub event: RecordedEvent,
+}
+
 /// Every error: `{"error", "message"}`, plus what the kind adds.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
@@ -161,6 +193,8 @@ pub enum ErrorCode {
     InvalidConsistent,
     InvalidAtVersion,
     InvalidAsOf,
+    InvalidPosition,
+    InvalidWait,
     ConflictingParameters,
     InvalidParameter,
     UnknownParameter,
@@ -202,6 +236,8 @@ impl ErrorCode {
             "consistent" => ErrorCode::InvalidConsistent,
             "at_version" => ErrorCode::InvalidAtVersion,
             "as_of" => ErrorCode::InvalidAsOf,
+            "after" => ErrorCode::InvalidPosition,
+            "wait" => ErrorCode::InvalidWait,
             _ => return None,
         })
     }

@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use hitpoints::audit::{Audit, Mode, Progress, Report};
-use hitpoints::config::{EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::config::{EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use hitpoints::indexer::{Indexer, RepairProgress, RepairReport};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 
-use crate::{dynamodb, Database, StartError, Storage, DATA_DIR, EVENTS_TABLE, SNAPSHOTS_TABLE};
+use crate::{
+    dynamodb, Database, StartError, Storage, DATA_DIR, EVENTS_TABLE, FEED_TABLE, SNAPSHOTS_TABLE,
+};
 
 /// Where the tables are, and how to read them.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -21,6 +24,9 @@ pub struct AuditArgs {
     /// The snapshot table (default: the functions' variable, else the local run's).
     #[arg(long, value_name = "NAME", env = SNAPSHOTS_TABLE_VAR, default_value = SNAPSHOTS_TABLE)]
     pub snapshots_table: String,
+    /// The feed table, for `repair-feed` (default: the functions' variable, else the local run's).
+    #[arg(long, value_name = "NAME", env = FEED_TABLE_VAR, default_value = FEED_TABLE)]
+    pub feed_table: String,
     /// Segments of the parallel Scans: Scan requests in flight at once, per table.
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -66,6 +72,71 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
     let report = result?;
     print!("{}", summary(mode, &report));
     Ok(report.all_agree(mode))
+}
+
+/// `repair-feed`: brings into the feed every event it lacks, printing progress (stderr) and a
+/// summary (stdout). `Ok(true)`: every character is in the feed up to its last event.
+pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
+    let (client, database) = connect(args).await?;
+    let indexer = Indexer::new(
+        EventStore::new(client.clone(), &args.events_table),
+        FeedStore::new(client, &args.feed_table),
+    );
+    let progress = Arc::new(RepairProgress::default());
+    let ticker = tokio::spawn({
+        let progress = Arc::clone(&progress);
+        async move {
+            use std::sync::atomic::Ordering::Relaxed;
+            let started = Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let events = progress.events.load(Relaxed);
+                let rate = events as f64 / started.elapsed().as_secs_f64();
+                eprintln!(
+                    "{events} events of {} characters read ({rate:.0} events/s); {} characters checked, {} events indexed",
+                    progress.characters.load(Relaxed),
+                    progress.checked.load(Relaxed),
+                    progress.indexed.load(Relaxed),
+                );
+            }
+        }
+    });
+    let result = indexer.repair(args.segments, &progress).await;
+    ticker.abort();
+    if let Some(database) = database {
+        database.close().await;
+    }
+    let report = result?;
+    print!("{}", repair_summary(&report));
+    Ok(report.failed.is_empty())
+}
+
+/// The repair's report, for people.
+pub fn repair_summary(report: &RepairReport) -> String {
+    let ids = |ids: &[uuid::Uuid]| {
+        ids.iter()
+            .map(uuid::Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        "repair-feed: {} events of {} characters in {:.2} s\n  repaired:  {}  {}\n  indexed:   {} events\n  failed:    {}  {}\n{}\n",
+        report.events,
+        report.characters,
+        report.elapsed.as_secs_f64(),
+        report.repaired.len(),
+        ids(&report.repaired),
+        report.indexed,
+        report.failed.len(),
+        ids(&report.failed),
+        if report.failed.is_empty() {
+            "every event is in the feed"
+        } else {
+            "some characters could not be brought into the feed (see the log)"
+        }
+    )
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -97,6 +97,23 @@ pub async fn create_snapshots_table(client: &Client, table: &str) -> Result<bool
     created(table, request.send().await)
 }
 
+/// Creates the feed table (`Key` S hash, `Position` N range) unless it exists. Returns whether
+/// it created it.
+pub async fn create_feed_table(client: &Client, table: &str) -> Result<bool, TableError> {
+    if exists(client, table).await? {
+        return Ok(false);
+    }
+    let request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(table, "Key", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(table, "Position", ScalarAttributeType::N)?)
+        .key_schema(key(table, "Key", KeyType::Hash)?)
+        .key_schema(key(table, "Position", KeyType::Range)?);
+    created(table, request.send().await)
+}
+
 async fn exists(client: &Client, table: &str) -> Result<bool, TableError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(true),

@@ -11,8 +11,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use dynamodb::local_client;
+use hitpoints::indexer::Indexer;
 use hitpoints::projector::Projector;
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 use hitpoints_http::{Api, Function};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ use tokio::task::JoinHandle;
 pub const EVENTS_TABLE: &str = "hitpoints-events";
 /// The HP snapshot table of the local run.
 pub const SNAPSHOTS_TABLE: &str = "hitpoints-snapshots";
+/// The feed table of the local run.
+pub const FEED_TABLE: &str = "hitpoints-feed";
 /// Where the local run keeps its data unless told `--in-memory`.
 pub const DATA_DIR: &str = ".hitpoints";
 /// The embedded DynamoDB's file in the data directory.
@@ -83,9 +86,9 @@ pub struct Running {
 
 /// Starts the embedded DynamoDB, creates the tables if missing, and only then serves the API.
 pub async fn start(options: &Options) -> Result<Running, StartError> {
-    let position_file = match &options.storage {
+    let position_file = |name: &str| match &options.storage {
         Storage::InMemory => None,
-        Storage::Directory(dir) => Some(dir.join("stream-position.json")),
+        Storage::Directory(dir) => Some(dir.join(name)),
     };
     let database = Database::open(&options.storage, options.dynamodb_port).await?;
     let dynamodb_endpoint = database.endpoint.clone();
@@ -95,21 +98,33 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let client = local_client(&dynamodb_endpoint);
     dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
     dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
+    dynamodb::create_feed_table(&client, FEED_TABLE).await?;
     let store = EventStore::new(client.clone(), EVENTS_TABLE);
-    let snapshots = SnapshotStore::new(client, SNAPSHOTS_TABLE);
+    let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);
+    let feed = FeedStore::new(client, FEED_TABLE);
 
-    let follower = streams::Follower {
+    // The projector and the feed indexer each follow the stream on their own, as two event
+    // source mappings do: one that fails holds back only itself.
+    let projector = streams::Follower {
         client: streams_client(&dynamodb_endpoint),
         table: EVENTS_TABLE.to_owned(),
-        projector: Projector::new(store.clone(), snapshots.clone()),
-        position_file,
+        consumer: Projector::new(store.clone(), snapshots.clone()),
+        position_file: position_file("stream-position.json"),
     };
-    let projector = tokio::spawn(follower.run(stopped.clone()));
+    let projector = tokio::spawn(projector.run(stopped.clone()));
+    let indexer = streams::Follower {
+        client: streams_client(&dynamodb_endpoint),
+        table: EVENTS_TABLE.to_owned(),
+        consumer: Indexer::new(store.clone(), feed.clone()),
+        position_file: position_file("feed-position.json"),
+    };
+    let indexer = tokio::spawn(indexer.run(stopped.clone()));
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
     let router = Api::new(store)
         .with_snapshots(snapshots)
+        .with_feed(feed)
         .router(Function::All);
     let http = tokio::spawn(server::serve(
         api_listener,
@@ -122,7 +137,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         api_addr,
         dynamodb_endpoint,
         stop,
-        tasks: vec![http, projector],
+        tasks: vec![http, projector, indexer],
         database,
     })
 }

@@ -40,6 +40,11 @@ enum Command {
     /// projector runs, and to run again. Exit status 0: all agree now; 1: some do not; 2: it
     /// failed.
     Rebuild(AuditArgs),
+    /// Bring into the global feed every event it lacks (events from before the feed, written
+    /// by other code, or whose stream records were lost), exactly once, beside the live
+    /// indexer; safe to run again and on a schedule. Exit status 0: every event is in the
+    /// feed; 1: some characters failed; 2: it failed.
+    RepairFeed(AuditArgs),
 }
 
 impl Args {
@@ -63,11 +68,12 @@ async fn main() -> ExitCode {
     let mut args = Args::parse();
     init_logging();
     if let Some(command) = args.command.take() {
-        let (mode, audit) = match command {
-            Command::Verify(audit) => (Mode::Verify, audit),
-            Command::Rebuild(audit) => (Mode::Rebuild, audit),
+        let result = match command {
+            Command::Verify(audit) => local::audit::run(Mode::Verify, &audit).await,
+            Command::Rebuild(audit) => local::audit::run(Mode::Rebuild, &audit).await,
+            Command::RepairFeed(audit) => local::audit::repair_feed(&audit).await,
         };
-        return match local::audit::run(mode, &audit).await {
+        return match result {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
@@ -170,6 +176,7 @@ mod tests {
         match Args::try_parse_from(argv)?.command {
             Some(Command::Verify(a)) => Ok((Mode::Verify, a)),
             Some(Command::Rebuild(a)) => Ok((Mode::Rebuild, a)),
+            Some(Command::RepairFeed(a)) => Ok((Mode::Rebuild, a)),
             None => panic!("a command"),
         }
     }
@@ -221,7 +228,7 @@ mod tests {
     #[test]
     fn help_lists_every_flag() {
         let help = Args::command().render_long_help().to_string();
-        for command in ["verify", "rebuild"] {
+        for command in ["verify", "rebuild", "repair-feed"] {
             assert!(
                 help.contains(command),
                 "{command} missing from --help:\n{help}"
@@ -236,6 +243,7 @@ mod tests {
         for flag in [
             "--events-table",
             "--snapshots-table",
+            "--feed-table",
             "--segments",
             "--aws",
             "--profile",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
-use hitpoints::projector::Projector;
+use hitpoints_streams::Consumer;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -32,16 +32,19 @@ pub struct Position {
     pub sequence_number: Option<String>,
 }
 
+/// Follows the stream for one consumer (the projector, or the feed indexer), with a position of
+/// its own: a consumer that fails holds back only itself, as with Lambda's event source
+/// mappings.
 #[derive(Debug)]
-pub struct Follower {
+pub struct Follower<C> {
     pub client: Client,
     pub table: String,
-    pub projector: Projector,
+    pub consumer: C,
     /// `None`: keep the position in memory only.
     pub position_file: Option<PathBuf>,
 }
 
-impl Follower {
+impl<C: Consumer + Sync> Follower<C> {
     /// Follows the stream until `stop` turns true. Errors are logged and retried: the local run
     /// keeps serving the API whatever happens here.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
@@ -138,7 +141,7 @@ impl Follower {
         Ok(())
     }
 
-    /// Hands one batch to the projector; on batch item failures, delivers again from the
+    /// Hands one batch to the consumer; on batch item failures, delivers again from the
     /// lowest failed record, as Lambda does.
     async fn deliver(
         &self,
@@ -159,7 +162,7 @@ impl Follower {
                     return;
                 }
             };
-            let response = hitpoints_streams::handle(&self.projector, event).await;
+            let response = hitpoints_streams::handle(&self.consumer, event).await;
             let failed: Vec<String> = response
                 .batch_item_failures
                 .into_iter()

@@ -316,6 +316,7 @@ async fn the_command_reports_and_exits_by_what_it_found() {
     let args = |snapshots: &SnapshotStore| local::audit::AuditArgs {
         events_table: t.store.table().to_owned(),
         snapshots_table: snapshots.table().to_owned(),
+        feed_table: "unused".to_owned(),
         segments: 2,
         aws: false,
         profile: None,

@@ -152,10 +152,10 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
 
 /// A stream as the Scan saw it, folded in whatever order its events came.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Summary {
-    hp: i64,
-    events: u64,
-    last: RecordedEvent,
+pub(crate) struct Summary {
+    pub(crate) hp: i64,
+    pub(crate) events: u64,
+    pub(crate) last: RecordedEvent,
 }
 
 impl Summary {
@@ -288,44 +288,14 @@ impl Audit<'_> {
         Ok(report)
     }
 
-    /// Every segment of the events table at once, each folding the streams it meets.
     async fn scan_events(&self) -> Result<HashMap<Uuid, Summary>, Error> {
-        let segments = (0..self.segments.max(1)).map(|index| async move {
-            let segment = Segment {
-                index,
-                total: self.segments.max(1),
-            };
-            let mut streams: HashMap<Uuid, Summary> = HashMap::new();
-            let mut start = None;
-            loop {
-                let page = self.events.scan_events(segment, start).await?;
-                self.progress
-                    .events
-                    .fetch_add(page.items.len() as u64, Ordering::Relaxed);
-                for (stream, event) in page.items {
-                    let summary = streams.remove(&stream);
-                    if summary.is_none() {
-                        self.progress.characters.fetch_add(1, Ordering::Relaxed);
-                    }
-                    streams.insert(stream, Summary::add(summary, event));
-                }
-                match page.next {
-                    Some(next) => start = Some(next),
-                    None => return Ok::<_, Error>(streams),
-                }
-            }
-        });
-        let mut all: HashMap<Uuid, Summary> = HashMap::new();
-        for segment in futures_util::future::try_join_all(segments).await? {
-            for (stream, summary) in segment {
-                let merged = match all.remove(&stream) {
-                    Some(seen) => Summary::merge(seen, summary),
-                    None => summary,
-                };
-                all.insert(stream, merged);
-            }
-        }
-        Ok(all)
+        scan_streams(
+            self.events,
+            self.segments,
+            &self.progress.events,
+            &self.progress.characters,
+        )
+        .await
     }
 
     /// Every snapshot by id, and the ids of items that cannot be read as snapshots.
@@ -420,6 +390,48 @@ impl Audit<'_> {
         }
         Ok(CharacterState::fold(&events).map(|state| Truth { state, holes }))
     }
+}
+
+/// Every segment of the events table at once (parallel Scan), each folding the streams it
+/// meets; counts events and characters as it goes.
+pub(crate) async fn scan_streams(
+    store: &EventStore,
+    segments: u32,
+    events: &AtomicU64,
+    characters: &AtomicU64,
+) -> Result<HashMap<Uuid, Summary>, Error> {
+    let total = segments.max(1);
+    let scans = (0..total).map(|index| async move {
+        let segment = Segment { index, total };
+        let mut streams: HashMap<Uuid, Summary> = HashMap::new();
+        let mut start = None;
+        loop {
+            let page = store.scan_events(segment, start).await?;
+            events.fetch_add(page.items.len() as u64, Ordering::Relaxed);
+            for (stream, event) in page.items {
+                let summary = streams.remove(&stream);
+                if summary.is_none() {
+                    characters.fetch_add(1, Ordering::Relaxed);
+                }
+                streams.insert(stream, Summary::add(summary, event));
+            }
+            match page.next {
+                Some(next) => start = Some(next),
+                None => return Ok::<_, Error>(streams),
+            }
+        }
+    });
+    let mut all: HashMap<Uuid, Summary> = HashMap::new();
+    for segment in futures_util::future::try_join_all(scans).await? {
+        for (stream, summary) in segment {
+            let merged = match all.remove(&stream) {
+                Some(seen) => Summary::merge(seen, summary),
+                None => summary,
+            };
+            all.insert(stream, merged);
+        }
+    }
+    Ok(all)
 }
 
 enum Settled {

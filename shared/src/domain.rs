@@ -399,6 +399,8 @@ pub enum InvalidInput {
     BadLimit { value: usize, max: usize },
     #[error("not an RFC 3339 time such as 2026-11-29T20:15:00Z or 2026-11-29T21:15:00+01:00")]
     BadInstant,
+    #[error("not a position of the feed: use a position or a next the feed handed out")]
+    BadPosition,
 }
 
 /// A character's state: the fold of its stream.

@@ -14,6 +14,8 @@ pub mod audit;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod feed;
+pub mod indexer;
 pub mod projection;
 pub mod projector;
 pub mod store;

@@ -1,17 +1,38 @@
 //! The DynamoDB Streams adapter: a batch as Lambda delivers it (`aws_lambda_events`) into the
-//! core's [`StreamRecord`]s, through the [`Projector`], and back as `ReportBatchItemFailures`.
-//! The `hp-projector` Lambda and the local run's stream follower both go through [`handle`].
+//! core's [`StreamRecord`]s, through a [`Consumer`] (the HP [`Projector`] or the feed
+//! [`Indexer`]), and back as `ReportBatchItemFailures`. The `hp-projector` and `feed-indexer`
+//! Lambdas and the local run's stream followers all go through [`handle`].
+
+use std::future::Future;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use hitpoints::indexer::Indexer;
 use hitpoints::projection::{BatchOutcome, Change, StreamRecord};
 use hitpoints::projector::Projector;
 use hitpoints::store::item::event_from_image;
 
+/// What consumes the events table's stream: a batch of records in, what it came to out.
+pub trait Consumer {
+    fn consume(&self, records: &[StreamRecord]) -> impl Future<Output = BatchOutcome> + Send;
+}
+
+impl Consumer for Projector {
+    async fn consume(&self, records: &[StreamRecord]) -> BatchOutcome {
+        self.project(records).await
+    }
+}
+
+impl Consumer for Indexer {
+    async fn consume(&self, records: &[StreamRecord]) -> BatchOutcome {
+        self.index(records).await
+    }
+}
+
 /// Handles one batch as Lambda delivers it, with `ReportBatchItemFailures`: the sequence
 /// numbers of records to retry come back as batch item failures.
-pub async fn handle(projector: &Projector, event: Event) -> DynamoDbEventResponse {
-    let outcome = project(projector, &event).await;
+pub async fn handle<C: Consumer + Sync>(consumer: &C, event: Event) -> DynamoDbEventResponse {
+    let outcome = consume(consumer, &event).await;
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = outcome
         .failures
@@ -25,10 +46,10 @@ pub async fn handle(projector: &Projector, event: Event) -> DynamoDbEventRespons
     response
 }
 
-/// Projects one batch as Lambda delivers it and says what it came to.
-pub async fn project(projector: &Projector, event: &Event) -> BatchOutcome {
+/// Consumes one batch as Lambda delivers it and says what it came to.
+pub async fn consume<C: Consumer + Sync>(consumer: &C, event: &Event) -> BatchOutcome {
     let records: Vec<StreamRecord> = event.records.iter().filter_map(decode_record).collect();
-    projector.project(&records).await
+    consumer.consume(&records).await
 }
 
 /// A Lambda stream record as the projection sees it. A record without a sequence number cannot

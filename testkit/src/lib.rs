@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 use hitpoints::{NewEvent, RecordedEvent};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -85,6 +85,15 @@ impl TestDb {
             .await
             .expect("create the snapshot table");
         SnapshotStore::new(self.client.clone(), table)
+    }
+
+    /// A new feed table with a unique name, and a store on it.
+    pub async fn feed(&self) -> FeedStore {
+        let table = format!("feed-{}", Uuid::new_v4().simple());
+        local::dynamodb::create_feed_table(&self.client, &table)
+            .await
+            .expect("create the feed table");
+        FeedStore::new(self.client.clone(), table)
     }
 
     /// Writes an event item as the source material's code writes it: its attributes only (no

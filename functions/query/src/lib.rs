@@ -1,16 +1,17 @@
 //! The `query` Lambda: the GET routes of the hitpoints HTTP API.
 
-use hitpoints::config::{EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::config::{EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
-pub const REQUIRED_VARS: [&str; 2] = [EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR];
+pub const REQUIRED_VARS: [&str; 3] = [EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR, FEED_TABLE_VAR];
 
 /// The function's handler: the API's router with this function's routes.
-pub fn app(store: EventStore, snapshots: SnapshotStore) -> Router {
+pub fn app(store: EventStore, snapshots: SnapshotStore, feed: FeedStore) -> Router {
     Api::new(store)
         .with_snapshots(snapshots)
+        .with_feed(feed)
         .router(Function::Query)
 }
 
@@ -27,7 +28,8 @@ mod tests {
         let client = unreachable_client();
         let app = app(
             EventStore::new(client.clone(), "events"),
-            SnapshotStore::new(client, "snapshots"),
+            SnapshotStore::new(client.clone(), "snapshots"),
+            FeedStore::new(client, "feed"),
         );
         for (sample, status) in [
             // POST /characters: the path is this function's (GET lists the party).

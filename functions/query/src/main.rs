@@ -1,18 +1,19 @@
 //! The `query` Lambda's entry point: read the configuration, build the client once, serve.
 
 use hitpoints::config::{dynamodb_client, read};
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
 use query::{app, REQUIRED_VARS};
 
 // One thread: a function has a fraction of one core, and one request at a time.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     hitpoints::config::init_logging();
-    let [events_table, snapshots_table] = read(REQUIRED_VARS)?;
+    let [events_table, snapshots_table, feed_table] = read(REQUIRED_VARS)?;
     let client = dynamodb_client()?;
     let app = app(
         EventStore::new(client.clone(), events_table),
-        SnapshotStore::new(client, snapshots_table),
+        SnapshotStore::new(client.clone(), snapshots_table),
+        FeedStore::new(client, feed_table),
     );
     lambda_http::run(app).await
 }

@@ -2,6 +2,7 @@
 
 mod cursor;
 mod errors;
+pub mod feed;
 mod history;
 pub mod item;
 mod scan;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 pub use cursor::{Cursor, ListCursor};
 use errors::Cancelled;
 pub(crate) use errors::{decode_item, infra};
+pub use feed::{FeedEntry, FeedPage, FeedRead, FeedStore};
 pub use scan::{ScanKey, ScanPage, Segment, SnapshotList};
 pub use snapshots::{Snapshot, SnapshotStore};
 
