@@ -514,6 +514,8 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-get-character-at-version.json", 200),
         ("apigw-get-character-as-of.json", 200),
         ("apigw-list-characters.json", 200),
+        ("apigw-read-feed.json", 200),
+        ("apigw-read-feed-backward.json", 200),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),
@@ -525,6 +527,8 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-bad-as-of.json", 400),
         ("apigw-bad-list-cursor.json", 400),
         ("apigw-bad-conflicting-parameters.json", 400),
+        ("apigw-bad-feed-position.json", 400),
+        ("apigw-bad-feed-wait.json", 400),
         ("apigw-bad-version-not-found.json", 404),
         ("apigw-bad-no-event-as-of.json", 404),
         ("apigw-bad-version-conflict.json", 409),
@@ -553,13 +557,18 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let append = Api::new(store.clone()).router(Function::Append);
+    let feed = db.feed().await;
     let query = Api::new(store.clone())
         .with_snapshots(snapshots.clone())
+        .with_feed(feed.clone())
         .router(Function::Query);
     let all = Api::new(store.clone()).router(Function::All);
     for (name, status) in in_order {
         if *name == "apigw-list-characters.json" {
-            // The projector has caught up with what the samples wrote: the party shows it.
+            // The projector and the indexer have caught up with what the samples wrote: the
+            // party and the feed show it.
+            let samples = SAMPLES_CHARACTER.parse().expect("uuid");
+            hitpoints_testkit::index_stream(&store, &feed, samples).await;
             hitpoints_testkit::project_stream(
                 &store,
                 &snapshots,
@@ -593,6 +602,26 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
             assert_eq!(member["hp"], json!(state.hp));
             assert_eq!(member["version"], json!(state.version));
             assert_eq!(member["last_note"], json!(state.latest.note));
+        }
+        if name.starts_with("apigw-read-feed") {
+            let events = body["events"].as_array().expect("events");
+            let stored = store
+                .read_all(SAMPLES_CHARACTER.parse().expect("uuid"))
+                .await
+                .expect("the samples' events");
+            // Forward: the first ten; backward: the newest five, newest first.
+            let want: Vec<u64> = if name.contains("backward") {
+                stored.iter().rev().take(5).map(|e| e.version).collect()
+            } else {
+                stored.iter().take(10).map(|e| e.version).collect()
+            };
+            let got: Vec<u64> = events
+                .iter()
+                .filter_map(|e| e["version"].as_u64())
+                .collect();
+            assert_eq!(got, want, "{name}: {body}");
+            assert_eq!(body["next"], events.last().expect("events")["position"]);
+            assert!(events.iter().all(|e| e["id"] == SAMPLES_CHARACTER));
         }
     }
 }

@@ -395,3 +395,22 @@ pub async fn project_stream(store: &EventStore, snapshots: &SnapshotStore, strea
     let events = store.read_all(stream).await.expect("the stream's events");
     project(store, snapshots, stream, &events).await;
 }
+
+/// Feeds every event of `stream` to the feed indexer as its stream would deliver them, and
+/// asserts that no record failed.
+pub async fn index_stream(store: &EventStore, feed: &FeedStore, stream: Uuid) {
+    use hitpoints::projection::{Change, StreamRecord};
+    let records: Vec<StreamRecord> = store
+        .read_all(stream)
+        .await
+        .expect("the stream's events")
+        .into_iter()
+        .map(|event| StreamRecord {
+            sequence_number: format!("{stream}-{}", event.version),
+            change: Change::Insert { stream, event },
+        })
+        .collect();
+    let indexer = hitpoints::indexer::Indexer::new(store.clone(), feed.clone());
+    let outcome = indexer.index(&records).await;
+    assert!(outcome.failures.is_empty(), "{outcome:?}");
+}

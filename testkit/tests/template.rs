@@ -29,10 +29,12 @@ const PERMISSIONS: &[(&str, Grants)] = &[
     ),
     (
         "query",
-        // Query: stream reads and the folds; GetItem: the snapshot; Scan: the party.
+        // Query: stream reads and the folds; GetItem: the snapshot; Scan: the party;
+        // GetItem + Query on the feed: its head, then its entries.
         &[
             ("EventsTable", &["dynamodb:Query"]),
             ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:Scan"]),
+            ("FeedTable", &["dynamodb:GetItem", "dynamodb:Query"]),
         ],
     ),
     (
@@ -56,6 +58,32 @@ const PERMISSIONS: &[(&str, Grants)] = &[
             ),
             // ...and sending what it gives up on to the on-failure destination.
             ("ProjectorFailureQueue", &["sqs:SendMessage"]),
+        ],
+    ),
+    (
+        "feed-indexer",
+        &[
+            // Query: filling gaps; GetItem: the head and the markers; PutItem + UpdateItem:
+            // the transaction's entries, markers and head.
+            ("EventsTable", &["dynamodb:Query"]),
+            (
+                "FeedTable",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+            ),
+            (
+                "EventsTable.StreamArn",
+                &[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+            ),
+            ("IndexerFailureQueue", &["sqs:SendMessage"]),
         ],
     ),
 ];
@@ -142,6 +170,7 @@ const REQUIRED_VARS: &[(&str, &[&str])] = &[
     ("append", &append::REQUIRED_VARS),
     ("query", &query::REQUIRED_VARS),
     ("hp-projector", &hp_projector::REQUIRED_VARS),
+    ("feed-indexer", &feed_indexer::REQUIRED_VARS),
 ];
 
 #[test]
@@ -243,10 +272,42 @@ fn no_policy_grants_more_than_the_code_uses() {
 }
 
 #[test]
-fn the_stream_source_has_values_lambda_accepts() {
+fn the_stream_sources_have_values_lambda_accepts() {
     let template = template();
-    let projector = &functions(&template)["hp-projector"];
-    let source = &projector["Events"]["EventsStream"];
+    for (binary, queue) in [
+        ("hp-projector", "ProjectorFailureQueue.Arn"),
+        ("feed-indexer", "IndexerFailureQueue.Arn"),
+    ] {
+        stream_source(&functions(&template)[binary], queue);
+    }
+    // Two readers of the stream, as AWS advises at most per shard.
+    let readers = functions(&template)
+        .values()
+        .filter(|f| f["Events"]["EventsStream"]["Type"] == "DynamoDB")
+        .count();
+    assert_eq!(readers, 2);
+    let feed = &template["Resources"]["FeedTable"]["Properties"];
+    let keys: Vec<(String, String)> = feed["KeySchema"]
+        .as_sequence()
+        .expect("keys")
+        .iter()
+        .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("Key".into(), "HASH".into()),
+            ("Position".into(), "RANGE".into())
+        ]
+    );
+    // The query function waits up to 10 s on GET /events?wait=: its timeout covers that.
+    let query = &functions(&template)["query"];
+    assert!(query["Timeout"].as_u64().expect("timeout") > 10);
+    events_table(&template);
+}
+
+fn stream_source(function: &Value, failure_queue: &str) {
+    let source = &function["Events"]["EventsStream"];
     assert_eq!(source["Type"], "DynamoDB");
     let p = &source["Properties"];
     assert!(["TRIM_HORIZON", "LATEST"].contains(&text(&p["StartingPosition"]).as_str()));
@@ -272,9 +333,11 @@ fn the_stream_source_has_values_lambda_accepts() {
     assert_eq!(text(&p["Stream"]), "EventsTable.StreamArn");
     assert_eq!(
         text(&p["DestinationConfig"]["OnFailure"]["Destination"]),
-        "ProjectorFailureQueue.Arn"
+        failure_queue
     );
+}
 
+fn events_table(template: &Value) {
     let events = &template["Resources"]["EventsTable"];
     assert_eq!(events["DeletionPolicy"], "Retain");
     let table = &events["Properties"];
