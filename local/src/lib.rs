@@ -9,6 +9,7 @@ pub mod streams;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use dynamodb::local_client;
 use hitpoints::indexer::Indexer;
@@ -101,7 +102,8 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     dynamodb::create_feed_table(&client, FEED_TABLE).await?;
     let store = EventStore::new(client.clone(), EVENTS_TABLE);
     let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);
-    let feed = FeedStore::new(client, FEED_TABLE);
+    // A waiting GET /events reads the feed's head every 10 ms here: reads cost nothing locally.
+    let feed = FeedStore::new(client, FEED_TABLE).with_poll_interval(Duration::from_millis(10));
 
     // The projector and the feed indexer each follow the stream on their own, as two event
     // source mappings do: one that fails holds back only itself.

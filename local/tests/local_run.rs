@@ -192,3 +192,128 @@ fn a_stop_ends_within_5_s_while_a_client_is_stuck_mid_request() {
     );
     drop((headers, body));
 }
+
+/// The whole feed from `after`, `limit` at a time, following `next` until a page is empty.
+fn read_feed(run: &LocalRun, after: Option<&str>, limit: usize) -> Vec<Value> {
+    let mut entries = Vec::new();
+    let mut after = after.map(str::to_owned);
+    loop {
+        let path = match &after {
+            Some(a) => format!("/events?after={a}&limit={limit}"),
+            None => format!("/events?limit={limit}"),
+        };
+        let (status, page) = run.call("GET", &path, None);
+        assert_eq!(status, 200, "{page}");
+        let events = page["events"].as_array().expect("events").clone();
+        if events.is_empty() {
+            return entries;
+        }
+        after = Some(page["next"].as_str().expect("next").to_owned());
+        entries.extend(events);
+    }
+}
+
+#[test]
+fn concurrent_appends_reach_the_feed_exactly_once_in_order() {
+    let run = LocalRun::start(&["--in-memory"]);
+    let ids: Vec<String> = (0..12)
+        .map(|i| {
+            let (status, body) = run.call(
+                "POST",
+                "/characters",
+                Some(
+                    json!({"character_name": format!("Hero {i}"), "hp_change": 20, "note": "Init"}),
+                ),
+            );
+            assert_eq!(status, 201, "{body}");
+            body["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    // Eight players at once, single events and batches of up to three, on every character.
+    std::thread::scope(|scope| {
+        for player in 0..8 {
+            let (run, ids) = (&run, &ids);
+            scope.spawn(move || {
+                for turn in 0..12 {
+                    let id = &ids[(player * 5 + turn) % ids.len()];
+                    let events: Vec<Value> = (0..=(turn % 3))
+                        .map(|i| json!({"character_name": "Hero", "hp_change": -1 - i as i64, "note": format!("p{player} t{turn}")}))
+                        .collect();
+                    let (status, body) = run.call(
+                        "POST",
+                        &format!("/characters/{id}/events"),
+                        Some(json!({"events": events})),
+                    );
+                    assert_eq!(status, 201, "{body}");
+                }
+            });
+        }
+    });
+    // Every event as stored, per character.
+    let mut stored: std::collections::HashMap<(String, u64), Value> = Default::default();
+    for id in &ids {
+        let (_, page) = run.call("GET", &format!("/characters/{id}/events?limit=1000"), None);
+        for event in page["events"].as_array().expect("events") {
+            let version = event["version"].as_u64().expect("version");
+            stored.insert((id.clone(), version), event.clone());
+        }
+    }
+    // The feed catches up: wait on the newest position until it holds every event.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, newest) = run.call("GET", "/events?direction=backward&limit=1", None);
+        let head: u64 = newest["next"]
+            .as_str()
+            .expect("next")
+            .parse()
+            .expect("digits");
+        if head as usize >= stored.len() {
+            assert_eq!(head as usize, stored.len(), "no event twice");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "feed at {head} of {}",
+            stored.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let feed = read_feed(&run, None, 17);
+    assert_eq!(feed.len(), stored.len());
+    let mut last_version: std::collections::HashMap<String, u64> = Default::default();
+    for (i, entry) in feed.iter().enumerate() {
+        let position: u64 = entry["position"]
+            .as_str()
+            .expect("position")
+            .parse()
+            .expect("digits");
+        assert_eq!(position, i as u64 + 1, "positions 1, 2, 3, …");
+        let id = entry["id"].as_str().expect("id").to_owned();
+        let version = entry["version"].as_u64().expect("version");
+        if let Some(previous) = last_version.insert(id.clone(), version) {
+            assert_eq!(version, previous + 1, "{id}: version order");
+        } else {
+            assert_eq!(version, 0, "{id}: from its first event");
+        }
+        let mut event = entry.clone();
+        let object = event.as_object_mut().expect("an object");
+        object.remove("position");
+        object.remove("id");
+        assert_eq!(
+            Some(&event),
+            stored.get(&(id, version)),
+            "the event as stored"
+        );
+    }
+    // Resuming from any next sees every later event exactly once.
+    for cut in [1, feed.len() / 2, feed.len() - 1] {
+        let after = feed[cut - 1]["position"].as_str().expect("position");
+        assert_eq!(
+            read_feed(&run, Some(after), 50),
+            feed[cut..].to_vec(),
+            "after {after}"
+        );
+    }
+    run.stop();
+}

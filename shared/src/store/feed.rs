@@ -22,7 +22,8 @@ use crate::feed::{Marker, Position};
 
 /// Positions per entry partition key: the entries of one bucket are one item collection.
 pub const BUCKET: u64 = 65_536;
-/// How often a waiting read (long poll) reads the head again.
+/// How often a waiting read (long poll) reads the head again, unless told otherwise: on
+/// DynamoDB each read is a consistent GetItem (1 read unit), so a 10 s wait costs 50.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Most seconds a read may wait for a new event.
 pub const MAX_WAIT_SECONDS: u64 = 10;
@@ -72,6 +73,7 @@ pub struct FeedRead {
 pub struct FeedStore {
     client: Client,
     table: String,
+    poll_interval: Duration,
 }
 
 impl FeedStore {
@@ -79,7 +81,15 @@ impl FeedStore {
         FeedStore {
             client,
             table: table.into(),
+            poll_interval: POLL_INTERVAL,
         }
+    }
+
+    /// Reads the head this often while a read waits (the local run, whose reads cost nothing,
+    /// polls far more often than a Lambda should).
+    pub fn with_poll_interval(mut self, interval: Duration) -> FeedStore {
+        self.poll_interval = interval;
+        self
     }
 
     pub fn table(&self) -> &str {
