@@ -76,7 +76,7 @@ impl Indexer {
         }
         outcome.characters = groups.len();
         match self.index_groups(&mut groups).await {
-            Ok(written) => outcome.writes = written,
+            Ok(indexed) => outcome.writes = indexed.values().sum(),
             Err(error) => {
                 tracing::error!(error = %error, characters = groups.len(),
                     "batch not indexed: reported as failed");
@@ -95,8 +95,8 @@ impl Indexer {
         outcome
     }
 
-    /// Appends the groups' new events to the feed; returns how many.
-    async fn index_groups(&self, groups: &mut [Group]) -> Result<usize, Error> {
+    /// Appends the groups' new events to the feed; returns how many, per character that had any.
+    async fn index_groups(&self, groups: &mut [Group]) -> Result<HashMap<Uuid, usize>, Error> {
         let mut holes: HashMap<Uuid, BTreeSet<Version>> = HashMap::new();
         for attempt in 0..MAX_INDEX_ATTEMPTS {
             // The head first: markers read after it are at least as new as it.
@@ -113,10 +113,14 @@ impl Indexer {
                 );
             }
             if entries.is_empty() {
-                return Ok(0);
+                return Ok(HashMap::new());
             }
             if self.feed.append(head, &entries).await? {
-                return Ok(entries.len());
+                let mut indexed = HashMap::new();
+                for (stream, _, _) in &entries {
+                    *indexed.entry(*stream).or_default() += 1;
+                }
+                return Ok(indexed);
             }
             let ceiling = Duration::from_millis(5 << attempt.min(6));
             tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
@@ -188,38 +192,52 @@ impl Indexer {
             .into_iter()
             .map(|(stream, summary)| (stream, summary.events, summary.last.version))
             .collect();
+        // Characters are checked and read concurrently, and each chunk of them is indexed
+        // together (one writer: chunks of one repair do not race each other for the head).
         for chunk in streams.chunks(CONCURRENT_REPAIRS) {
-            let done = join_all(chunk.iter().map(|&(stream, count, last)| async move {
+            let read = join_all(chunk.iter().map(|&(stream, count, last)| async move {
                 let marker = self.feed.marker(stream).await?;
                 let indexed = marker.version == Some(last)
                     && count == (last + 1).saturating_sub(marker.holes.len() as u64);
                 if indexed {
-                    return Ok(0);
+                    return Ok(None);
                 }
                 let events = self.events.read_all(stream).await?;
-                let mut group = vec![(
+                Ok::<_, Error>(Some((
                     stream,
                     String::new(),
                     events.into_iter().map(|e| (e.version, e)).collect(),
-                )];
-                self.index_groups(&mut group).await
+                )))
             }))
             .await;
-            for (&(stream, _, _), result) in chunk.iter().zip(done) {
-                progress.checked.fetch_add(1, Ordering::Relaxed);
+            progress
+                .checked
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            let mut groups: Vec<Group> = Vec::new();
+            for (&(stream, _, _), result) in chunk.iter().zip(read) {
                 match result {
-                    Ok(0) => {}
-                    Ok(indexed) => {
-                        report.repaired.push(stream);
-                        report.indexed += indexed as u64;
-                        progress
-                            .indexed
-                            .fetch_add(indexed as u64, Ordering::Relaxed);
-                    }
+                    Ok(Some(group)) => groups.push(group),
+                    Ok(None) => {}
                     Err(error) => {
                         tracing::error!(%stream, %error, "character not repaired");
                         report.failed.push(stream);
                     }
+                }
+            }
+            if groups.is_empty() {
+                continue;
+            }
+            match self.index_groups(&mut groups).await {
+                Ok(indexed) => {
+                    for (stream, count) in indexed {
+                        report.indexed += count as u64;
+                        progress.indexed.fetch_add(count as u64, Ordering::Relaxed);
+                        report.repaired.push(stream);
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, characters = groups.len(), "characters not repaired");
+                    report.failed.extend(groups.iter().map(|(s, _, _)| *s));
                 }
             }
         }
