@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dynamodb;
 pub mod server;
 pub mod streams;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -128,6 +129,8 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         .with_snapshots(snapshots)
         .with_feed(feed)
         .router(Function::All);
+    // The Dungeon Master's screen at `/`, beside the API.
+    let router = web::router().merge(router);
     let http = tokio::spawn(server::serve(
         api_listener,
         router,

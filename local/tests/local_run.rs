@@ -317,3 +317,39 @@ fn concurrent_appends_reach_the_feed_exactly_once_in_order() {
     }
     run.stop();
 }
+
+#[test]
+fn the_screen_is_served_beside_the_api() {
+    let run = LocalRun::start(&["--in-memory"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for (path, content_type, needle) in [
+        ("/", "text/html", "<script type=\"module\" src=\"/app.js\">"),
+        ("/app.js", "text/javascript", "/events?after="),
+        ("/app.css", "text/css", "prefers-contrast"),
+    ] {
+        let mut response = agent
+            .get(format!("{}{path}", run.url))
+            .call()
+            .expect("a response");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let header = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(header.starts_with(content_type), "{path}: {header}");
+        let body = response.body_mut().read_to_string().expect("text");
+        assert!(body.contains(needle), "{path}");
+    }
+    // The API is unchanged beside it: an unknown path is still the API's JSON 404.
+    let (status, body) = run.call("GET", "/nothing-here", None);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (404, json!("route_not_found"))
+    );
+    run.stop();
+}

@@ -1,0 +1,35 @@
+//! The Dungeon Master's screen: a page of plain HTML, CSS and JavaScript, built into the local
+//! run's binary and served beside the API. It uses the documented API only.
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+const INDEX: &str = include_str!("../web/index.html");
+const SCRIPT: &str = include_str!("../web/app.js");
+const STYLE: &str = include_str!("../web/app.css");
+
+/// `/`, `/app.js` and `/app.css`. Everything else is the API's.
+pub fn router() -> Router {
+    Router::new()
+        .route("/", get(|| file("text/html; charset=utf-8", INDEX)))
+        .route(
+            "/app.js",
+            get(|| file("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route("/app.css", get(|| file("text/css; charset=utf-8", STYLE)))
+}
+
+async fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    // Built into the binary: a new build is a new page, so no cache outlives the process.
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        body,
+    )
+}
+
+/// The page's weight: its three files, in bytes, as served (uncompressed).
+pub fn weight() -> usize {
+    INDEX.len() + SCRIPT.len() + STYLE.len()
+}
