@@ -6,27 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::report;
 use local::{start, Options, Storage};
 use serde_json::{json, Value};
 
 const APPENDS: usize = 200;
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index]
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) {
-    let median = percentile(&mut samples, 0.5);
-    let p99 = percentile(&mut samples, 0.99);
-    println!(
-        "{name:<52} n={:<5} median {:>7.1} ms   p99 {:>7.1} ms",
-        samples.len(),
-        median.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3
-    );
-}
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");

@@ -1,30 +1,16 @@
 //! Latency of the local run over HTTP: `cargo bench -p local --bench latency`.
 //! Prints median and p99 of appends and reads; asserts nothing about time.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+mod common;
+
+use common::report;
 use local::{start, Options, Storage};
 use serde_json::{json, Value};
 
 const APPENDS: usize = 500;
 const READS: usize = 500;
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index]
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) {
-    let median = percentile(&mut samples, 0.5);
-    let p99 = percentile(&mut samples, 0.99);
-    println!(
-        "{name:<48} n={:<5} median {:>7.3} ms   p99 {:>7.3} ms",
-        samples.len(),
-        median.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3
-    );
-}
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");

@@ -57,7 +57,20 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
     let events = EventStore::new(client.clone(), &args.events_table);
     let snapshots = SnapshotStore::new(client, &args.snapshots_table);
     let progress = Arc::new(Progress::default());
-    let ticker = tokio::spawn(print_progress(Arc::clone(&progress)));
+    let ticker = {
+        let progress = Arc::clone(&progress);
+        tokio::spawn(print_every_second(move |seconds| {
+            use std::sync::atomic::Ordering::Relaxed;
+            let events = progress.events.load(Relaxed);
+            format!(
+                "{events} events of {} characters read ({:.0} events/s); {} characters checked, {} snapshots written",
+                progress.characters.load(Relaxed),
+                events as f64 / seconds,
+                progress.checked.load(Relaxed),
+                progress.written.load(Relaxed),
+            )
+        }))
+    };
     let audit = Audit {
         events: &events,
         snapshots: &snapshots,
@@ -83,26 +96,20 @@ pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
         FeedStore::new(client, &args.feed_table),
     );
     let progress = Arc::new(RepairProgress::default());
-    let ticker = tokio::spawn({
+    let ticker = {
         let progress = Arc::clone(&progress);
-        async move {
+        tokio::spawn(print_every_second(move |seconds| {
             use std::sync::atomic::Ordering::Relaxed;
-            let started = Instant::now();
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let events = progress.events.load(Relaxed);
-                let rate = events as f64 / started.elapsed().as_secs_f64();
-                eprintln!(
-                    "{events} events of {} characters read ({rate:.0} events/s); {} characters checked, {} events indexed",
-                    progress.characters.load(Relaxed),
-                    progress.checked.load(Relaxed),
-                    progress.indexed.load(Relaxed),
-                );
-            }
-        }
-    });
+            let events = progress.events.load(Relaxed);
+            format!(
+                "{events} events of {} characters read ({:.0} events/s); {} characters checked, {} events indexed",
+                progress.characters.load(Relaxed),
+                events as f64 / seconds,
+                progress.checked.load(Relaxed),
+                progress.indexed.load(Relaxed),
+            )
+        }))
+    };
     let result = indexer.repair(args.segments, &progress).await;
     ticker.abort();
     if let Some(database) = database {
@@ -172,22 +179,14 @@ async fn connect(args: &AuditArgs) -> Result<(Client, Option<Database>), AuditEr
     Ok((dynamodb::local_client(&database.endpoint), Some(database)))
 }
 
-/// A line a second: what the Scans and the checks have done, and the rate.
-async fn print_progress(progress: Arc<Progress>) {
-    use std::sync::atomic::Ordering::Relaxed;
+/// A line on stderr every second, from the seconds since the start: progress.
+async fn print_every_second(line: impl Fn(f64) -> String) {
     let started = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
     loop {
         tick.tick().await;
-        let events = progress.events.load(Relaxed);
-        let rate = events as f64 / started.elapsed().as_secs_f64();
-        eprintln!(
-            "{events} events of {} characters read ({rate:.0} events/s); {} characters checked, {} snapshots written",
-            progress.characters.load(Relaxed),
-            progress.checked.load(Relaxed),
-            progress.written.load(Relaxed),
-        );
+        eprintln!("{}", line(started.elapsed().as_secs_f64()));
     }
 }
 

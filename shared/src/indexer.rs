@@ -20,7 +20,7 @@ use crate::audit::scan_streams;
 use crate::domain::{RecordedEvent, Version};
 use crate::error::{Error, InfraError, SdkFailure};
 use crate::feed::{plan, IndexPlan, Marker};
-use crate::projection::{BatchOutcome, Change, StreamRecord};
+use crate::projection::{group_by_character, BatchOutcome, StreamRecord};
 use crate::store::{EventStore, FeedStore};
 
 /// Attempts at one batch when other writers keep moving the head, before the batch is
@@ -47,33 +47,7 @@ impl Indexer {
     /// is reported, so the batch is delivered again from the earliest of them.
     pub async fn index(&self, records: &[StreamRecord]) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
-        let mut groups: Vec<Group> = Vec::new();
-        for record in records {
-            match &record.change {
-                Change::Insert { stream, event } => {
-                    let index = match groups.iter().position(|(s, _, _)| s == stream) {
-                        Some(index) => index,
-                        None => {
-                            groups.push((*stream, record.sequence_number.clone(), BTreeMap::new()));
-                            groups.len() - 1
-                        }
-                    };
-                    groups[index]
-                        .2
-                        .entry(event.version)
-                        .or_insert_with(|| event.clone());
-                }
-                Change::Ignored { event_name, keys } => {
-                    tracing::warn!(%event_name, %keys, sequence_number = %record.sequence_number,
-                        "events are immutable: record not indexed");
-                }
-                Change::Undecodable { keys, reason } => {
-                    tracing::error!(%keys, %reason, sequence_number = %record.sequence_number,
-                        "stream record cannot be read as an event: reported as failed");
-                    outcome.failures.push(record.sequence_number.clone());
-                }
-            }
-        }
+        let mut groups: Vec<Group> = group_by_character(records, &mut outcome.failures);
         outcome.characters = groups.len();
         match self.index_groups(&mut groups).await {
             Ok(indexed) => outcome.writes = indexed.values().sum(),

@@ -190,34 +190,7 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     records: &[StreamRecord],
 ) -> BatchOutcome {
     let mut outcome = BatchOutcome::default();
-    // Characters in order of first appearance, each with its first record and its events.
-    let mut groups: Vec<(Uuid, &str, BTreeMap<Version, RecordedEvent>)> = Vec::new();
-    for record in records {
-        match &record.change {
-            Change::Insert { stream, event } => {
-                let index = match groups.iter().position(|(s, _, _)| s == stream) {
-                    Some(index) => index,
-                    None => {
-                        groups.push((*stream, &record.sequence_number, BTreeMap::new()));
-                        groups.len() - 1
-                    }
-                };
-                groups[index]
-                    .2
-                    .entry(event.version)
-                    .or_insert_with(|| event.clone());
-            }
-            Change::Ignored { event_name, keys } => {
-                tracing::warn!(%event_name, %keys, sequence_number = %record.sequence_number,
-                    "events are immutable: record not applied");
-            }
-            Change::Undecodable { keys, reason } => {
-                tracing::error!(%keys, %reason, sequence_number = %record.sequence_number,
-                    "stream record cannot be read as an event: reported as failed");
-                outcome.failures.push(record.sequence_number.clone());
-            }
-        }
-    }
+    let groups = group_by_character(records, &mut outcome.failures);
     outcome.characters = groups.len();
     // Characters are independent: their snapshots are written concurrently.
     let results = join_all(
@@ -237,11 +210,49 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
             Ok(writes) => outcome.writes += writes,
             Err(error) => {
                 tracing::error!(%stream, error = %error, "snapshot not updated: reported as failed");
-                outcome.failures.push(first_sequence_number.to_owned());
+                outcome.failures.push(first_sequence_number);
             }
         }
     }
     outcome
+}
+
+/// A batch's events by character, in order of first appearance, each with the sequence number
+/// of its first record (the one to report if the character fails), duplicates folded. MODIFY
+/// and REMOVE records are logged and left out; undecodable ones are logged and added to
+/// `failures`.
+pub fn group_by_character(
+    records: &[StreamRecord],
+    failures: &mut Vec<String>,
+) -> Vec<(Uuid, String, BTreeMap<Version, RecordedEvent>)> {
+    let mut groups: Vec<(Uuid, String, BTreeMap<Version, RecordedEvent>)> = Vec::new();
+    for record in records {
+        match &record.change {
+            Change::Insert { stream, event } => {
+                let index = match groups.iter().position(|(s, _, _)| s == stream) {
+                    Some(index) => index,
+                    None => {
+                        groups.push((*stream, record.sequence_number.clone(), BTreeMap::new()));
+                        groups.len() - 1
+                    }
+                };
+                groups[index]
+                    .2
+                    .entry(event.version)
+                    .or_insert_with(|| event.clone());
+            }
+            Change::Ignored { event_name, keys } => {
+                tracing::warn!(%event_name, %keys, sequence_number = %record.sequence_number,
+                    "events are immutable: record skipped");
+            }
+            Change::Undecodable { keys, reason } => {
+                tracing::error!(%keys, %reason, sequence_number = %record.sequence_number,
+                    "stream record cannot be read as an event: reported as failed");
+                failures.push(record.sequence_number.clone());
+            }
+        }
+    }
+    groups
 }
 
 /// Brings one character's snapshot up to the events in hand; returns the writes it made.
