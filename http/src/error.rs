@@ -129,7 +129,7 @@ fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
     use InvalidInput::{
         BadCursor, BadInstant, BadLimit, BadPosition, BatchTooLarge, DuplicateEventId, EmptyName,
         EmptyNote, EventTooLarge, ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong,
-        NoEvents, NoteTooLong, ReservedNote, TooManyEvents,
+        NoEvents, NoteTooLong, PositionBeyondHead, ReservedNote, TooManyEvents,
     };
     match invalid {
         TooManyEvents { .. } => ErrorCode::TooManyEvents,
@@ -137,7 +137,7 @@ fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
         BatchTooLarge { .. } => ErrorCode::EventsTooLarge,
         BadCursor { .. } => ErrorCode::InvalidCursor,
         BadInstant => ErrorCode::InvalidAsOf,
-        BadPosition => ErrorCode::InvalidPosition,
+        BadPosition | PositionBeyondHead { .. } => ErrorCode::InvalidPosition,
         BadLimit { .. } => ErrorCode::InvalidLimit,
         ExpectedVersionOutOfRange { .. } => ErrorCode::InvalidExpectedVersion,
         NoEvents

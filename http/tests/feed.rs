@@ -131,6 +131,12 @@ async fn bad_positions_limits_and_waits_are_400s() {
     assert_error(&got, "invalid_direction");
     let got = f.get("/events?from=1").await;
     assert_error(&got, "unknown_parameter");
+    // A position past the end was not handed out by this feed (another feed's, or made up).
+    let got = f.get("/events?after=00000000000000000099").await;
+    assert_error(&got, "invalid_position");
+    assert!(got.1["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("beyond the end")));
 }
 
 #[tokio::test]

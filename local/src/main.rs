@@ -176,7 +176,7 @@ mod tests {
         match Args::try_parse_from(argv)?.command {
             Some(Command::Verify(a)) => Ok((Mode::Verify, a)),
             Some(Command::Rebuild(a)) => Ok((Mode::Rebuild, a)),
-            Some(Command::RepairFeed(a)) => Ok((Mode::Rebuild, a)),
+            Some(Command::RepairFeed(_)) => panic!("repair-feed is not an audit"),
             None => panic!("a command"),
         }
     }
@@ -223,6 +223,20 @@ mod tests {
         );
         assert!(audit(&["verify", "--aws", "--endpoint-url", "http://x"]).is_err());
         assert!(audit(&["repair"]).is_err());
+        let argv = [
+            "local",
+            "repair-feed",
+            "--feed-table",
+            "fd",
+            "--segments",
+            "2",
+        ];
+        match Args::try_parse_from(argv).expect("valid").command {
+            Some(Command::RepairFeed(args)) => {
+                assert_eq!((args.feed_table.as_str(), args.segments), ("fd", 2));
+            }
+            other => panic!("repair-feed: {other:?}"),
+        }
     }
 
     #[test]

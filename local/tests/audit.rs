@@ -487,18 +487,32 @@ async fn repair_feed_brings_every_event_into_an_empty_feed_once() {
         (CHARACTERS * EVENTS_EACH) as u64,
         "every event once"
     );
-    let page = feed
-        .read(hitpoints::store::FeedRead {
-            after: None,
-            direction: hitpoints::Direction::Backward,
-            limit: 1000,
-            wait: Duration::ZERO,
-        })
-        .await
-        .expect("read");
+    // The whole feed, page by page: every event of every character, once, at 1..n.
     let mut seen = std::collections::HashSet::new();
-    for entry in &page.entries {
-        assert!(seen.insert((entry.stream, entry.event.version)));
+    let mut after = None;
+    loop {
+        let page = feed
+            .read(hitpoints::store::FeedRead {
+                after,
+                direction: hitpoints::Direction::Forward,
+                limit: 700,
+                wait: Duration::ZERO,
+            })
+            .await
+            .expect("read");
+        if page.entries.is_empty() {
+            break;
+        }
+        for entry in &page.entries {
+            assert_eq!(entry.position.0, seen.len() as u64 + 1);
+            assert!(seen.insert((entry.stream, entry.event.version)), "twice");
+        }
+        after = Some(page.next);
     }
-    assert_eq!(page.entries.len(), 1000);
+    assert_eq!(seen.len(), CHARACTERS * EVENTS_EACH);
+    for &stream in &t.streams {
+        for version in 0..EVENTS_EACH as u64 {
+            assert!(seen.contains(&(stream, version)));
+        }
+    }
 }

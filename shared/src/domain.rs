@@ -401,6 +401,8 @@ pub enum InvalidInput {
     BadInstant,
     #[error("not a position of the feed: use a position or a next the feed handed out")]
     BadPosition,
+    #[error("the position is beyond the end of the feed (its last is {last}): it was not handed out by this feed")]
+    PositionBeyondHead { last: u64 },
 }
 
 /// A character's state: the fold of its stream.

@@ -55,6 +55,9 @@ pub struct Marker {
     /// Versions below `version` the events table did not have when the feed went past them
     /// (written by other code with a version missing). One written later is indexed then.
     pub holes: BTreeSet<Version>,
+    /// How many times the marker was written (0: never): each write is conditional on the
+    /// revision it read, so two writers that read the same marker cannot both write after it.
+    pub revision: u64,
 }
 
 /// What to do next for one character.
@@ -169,6 +172,7 @@ mod tests {
         let at_2 = Marker {
             version: Some(2),
             holes: BTreeSet::new(),
+            revision: 1,
         };
         assert_eq!(plan(&at_2, &events(&[0, 1, 2]), &none), IndexPlan::UpToDate);
         assert_eq!(versions(&plan(&at_2, &events(&[1, 2, 3]), &none)), vec![3]);

@@ -72,6 +72,9 @@ impl Indexer {
     /// Appends the groups' new events to the feed; returns how many, per character that had any.
     async fn index_groups(&self, groups: &mut [Group]) -> Result<HashMap<Uuid, usize>, Error> {
         let mut holes: HashMap<Uuid, BTreeSet<Version>> = HashMap::new();
+        // What this call wrote, across attempts (an attempt may write some transactions and
+        // lose the next to another writer).
+        let mut indexed: HashMap<Uuid, usize> = HashMap::new();
         for attempt in 0..MAX_INDEX_ATTEMPTS {
             // The head first: markers read after it are at least as new as it.
             let head = self.feed.head().await?;
@@ -87,13 +90,13 @@ impl Indexer {
                 );
             }
             if entries.is_empty() {
-                return Ok(HashMap::new());
+                return Ok(indexed);
             }
-            if self.feed.append(head, &entries).await? {
-                let mut indexed = HashMap::new();
-                for (stream, _, _) in &entries {
-                    *indexed.entry(*stream).or_default() += 1;
-                }
+            let written = self.feed.append(head, &entries).await?;
+            for (stream, _, _) in &entries[..written] {
+                *indexed.entry(*stream).or_default() += 1;
+            }
+            if written == entries.len() {
                 return Ok(indexed);
             }
             let ceiling = Duration::from_millis(5 << attempt.min(6));

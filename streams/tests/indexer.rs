@@ -308,6 +308,12 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
         *events = indexer.events.read_all(*stream).await.expect("events");
     }
     let entries = whole_feed(&indexer.feed, 50).await;
+    // The feed itself first: positions 1..n, no event twice.
+    let mut once = HashSet::new();
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.position, Position(i as u64 + 1));
+        assert!(once.insert((entry.stream, entry.event.version)), "twice");
+    }
     let (foreign_entries, ours): (Vec<FeedEntry>, Vec<FeedEntry>) =
         entries.iter().cloned().partition(|e| e.stream == foreign);
     let foreign_versions: Vec<u64> = foreign_entries.iter().map(|e| e.event.version).collect();
@@ -347,4 +353,51 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
         m
     });
     assert_eq!(by_character[&foreign], 3);
+}
+
+#[tokio::test]
+async fn batches_larger_than_a_transaction_are_indexed_in_order_by_writers_racing_for_the_head() {
+    let db = test_db().await;
+    let indexer = indexer(&db).await;
+    // Two characters of 150 events each (two appends of 75): each batch needs two
+    // transactions, and two indexers write them at once, so some transactions lose the head
+    // to the other and are planned again.
+    let mut expected = HashMap::new();
+    for c in 0..2 {
+        let stream = Uuid::new_v4();
+        let mut stored = Vec::new();
+        for half in 0..2 {
+            let batch = (0..75)
+                .map(|i| event(&format!("Hero {c}"), -1, &format!("hit {half}-{i}")))
+                .collect();
+            let appended = indexer
+                .events
+                .append(stream, ExpectedVersion::Any, batch)
+                .await
+                .expect("append");
+            stored.extend(appended.events);
+        }
+        expected.insert(stream, stored);
+    }
+    let second = Indexer::new(indexer.events.clone(), indexer.feed.clone());
+    let batches: Vec<(Indexer, Vec<StreamRecord>)> = expected
+        .iter()
+        .zip([indexer.clone(), second])
+        .map(|((stream, events), indexer)| (indexer, records(*stream, events, "big")))
+        .collect();
+    let outcomes = join_all(
+        batches
+            .iter()
+            .map(|(indexer, records)| indexer.index(records)),
+    )
+    .await;
+    for outcome in outcomes {
+        assert!(outcome.failures.is_empty(), "{outcome:?}");
+        assert_eq!(outcome.writes, 150, "every event written, counted once");
+    }
+    let entries = whole_feed(&indexer.feed, 1000).await;
+    assert_feed_guarantees(&entries, &expected);
+    // Delivered again: nothing new.
+    let again = indexer.index(&batches[0].1).await;
+    assert_eq!((again.writes, again.failures.len()), (0, 0));
 }

@@ -37,6 +37,7 @@ const POSITION: &str = "Position";
 const HEAD_KEY: &str = "head";
 const LAST: &str = "Last";
 const MARKER_VERSION: &str = "Version";
+const REVISION: &str = "Rev";
 const HOLES: &str = "Holes";
 
 /// A feed entry: the event, its character and its position.
@@ -144,20 +145,28 @@ impl FeedStore {
         Ok(Marker {
             version: Some(version),
             holes,
+            revision: number(&item, REVISION)
+                .ok_or_else(|| corrupt(&marker_key(stream), "Rev is not a number"))?,
         })
     }
 
     /// Appends `entries` after position `head`, in order, with each character's marker after
     /// its last entry, in transactions of at most 100 actions and 3.5 MB, each conditional on
-    /// the head being where the previous one left it. `Ok(false)`: the head had moved (another
-    /// writer got there first), and nothing more was written: read again and plan again.
+    /// the head being where the previous one left it, on each marker's revision being the one
+    /// read (or the one the previous transaction wrote), and on each entry's position being
+    /// free. Returns how many entries were written: fewer than all when another writer got
+    /// there first, and the rest must be read and planned again.
     pub async fn append(
         &self,
         head: Position,
         entries: &[(Uuid, RecordedEvent, Marker)],
-    ) -> Result<bool, Error> {
+    ) -> Result<usize, Error> {
         let mut head = head;
         let mut rest = entries;
+        let mut revisions: HashMap<Uuid, u64> = HashMap::new();
+        for (stream, _, marker) in entries {
+            revisions.entry(*stream).or_insert(marker.revision);
+        }
         while !rest.is_empty() {
             // As many entries as fit, with the head and a marker per character among them.
             let (mut actions, mut bytes, mut take) = (1, 0, 0);
@@ -178,19 +187,25 @@ impl FeedStore {
                 take += 1;
             }
             let (chunk, later) = rest.split_at(take);
-            if !self.append_chunk(head, chunk).await? {
-                return Ok(false);
+            if !self.append_chunk(head, chunk, &revisions).await? {
+                return Ok(entries.len() - rest.len());
+            }
+            for stream in characters {
+                if let Some(revision) = revisions.get_mut(&stream) {
+                    *revision += 1;
+                }
             }
             head = Position(head.0 + chunk.len() as u64);
             rest = later;
         }
-        Ok(true)
+        Ok(entries.len())
     }
 
     async fn append_chunk(
         &self,
         head: Position,
         chunk: &[(Uuid, RecordedEvent, Marker)],
+        revisions: &HashMap<Uuid, u64>,
     ) -> Result<bool, Error> {
         let mut actions = Vec::with_capacity(MAX_ACTIONS);
         let last = head.0 + chunk.len() as u64;
@@ -218,9 +233,12 @@ impl FeedStore {
                 .map_err(|e| errors::corrupt(*stream, &e))?;
             item.insert(KEY.to_owned(), AttributeValue::S(entry_key(position)));
             item.insert(POSITION.to_owned(), AttributeValue::N(position.to_string()));
+            // A position, once written, is never written again.
             let put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#k)")
+                .expression_attribute_names("#k", KEY)
                 .build()
                 .map_err(|e| errors::build("TransactWriteItems", e))?;
             actions.push(TransactWriteItem::builder().put(put).build());
@@ -230,6 +248,7 @@ impl FeedStore {
             let Some(version) = marker.version else {
                 continue;
             };
+            let revision = revisions.get(&stream).copied().unwrap_or(marker.revision);
             let mut item: Item = HashMap::from([
                 (KEY.to_owned(), AttributeValue::S(marker_key(stream))),
                 (POSITION.to_owned(), AttributeValue::N("0".to_owned())),
@@ -237,14 +256,26 @@ impl FeedStore {
                     MARKER_VERSION.to_owned(),
                     AttributeValue::N(version.to_string()),
                 ),
+                (
+                    REVISION.to_owned(),
+                    AttributeValue::N((revision + 1).to_string()),
+                ),
             ]);
             if !marker.holes.is_empty() {
                 let holes = marker.holes.iter().map(Version::to_string).collect();
                 item.insert(HOLES.to_owned(), AttributeValue::Ns(holes));
             }
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
+            // Written after the marker this writer read, or not at all.
+            let put = Put::builder().table_name(&self.table).set_item(Some(item));
+            let put = if revision == 0 {
+                put.condition_expression("attribute_not_exists(#k)")
+                    .expression_attribute_names("#k", KEY)
+            } else {
+                put.condition_expression("#rev = :rev")
+                    .expression_attribute_names("#rev", REVISION)
+                    .expression_attribute_values(":rev", AttributeValue::N(revision.to_string()))
+            };
+            let put = put
                 .build()
                 .map_err(|e| errors::build("TransactWriteItems", e))?;
             actions.push(TransactWriteItem::builder().put(put).build());
@@ -289,10 +320,15 @@ impl FeedStore {
         let (first, last) = match read.direction {
             Direction::Forward => {
                 let after = read.after.unwrap_or_default();
+                // The head only grows: a position past it was not handed out by this feed.
+                if after > head {
+                    return Err(InvalidInput::PositionBeyondHead { last: head.0 }.into());
+                }
                 let started = Instant::now();
                 while head <= after && started.elapsed() < read.wait {
                     tokio::time::sleep(
-                        POLL_INTERVAL.min(read.wait.saturating_sub(started.elapsed())),
+                        self.poll_interval
+                            .min(read.wait.saturating_sub(started.elapsed())),
                     )
                     .await;
                     head = self.head().await?;
@@ -367,6 +403,16 @@ impl FeedStore {
                     .map_err(|e| infra("Query", e))?;
                 for item in output.items.unwrap_or_default() {
                     let entry = decode_entry(item)?;
+                    // Positions have no gaps: one not visible yet (a Query may see part of a
+                    // transaction just committed) ends the page, so `next` never passes it.
+                    let expected = if forward {
+                        first + entries.len() as u64
+                    } else {
+                        last - entries.len() as u64
+                    };
+                    if entry.position.0 != expected {
+                        return Ok(entries);
+                    }
                     let size = entry.event.json_size();
                     // A page stops before the entry that would take it over its bytes (never
                     // before its first).
