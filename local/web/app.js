@@ -103,52 +103,73 @@ function when(text) {
 
 // --- The feed ---------------------------------------------------------------------------------
 
-async function startFeed() {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let feedFailing = false;
+
+// Tonight's latest events, and where the feed ends now.
+async function readLatest() {
   const page = await api("GET", `/events?direction=backward&limit=${FEED_SHOWN}`);
   state.feed = page.events;
   state.head = page.events.length ? page.events[0].position : ZERO;
-  followFeed();
 }
 
+// Follows the feed for ever: a long poll after the last position read. A failure is shown and
+// retried; a position the feed does not know (the server started afresh) starts it again.
 async function followFeed() {
   for (;;) {
     try {
+      if (state.head === null) {
+        await readLatest();
+        renderFeed();
+      }
       const page = await api("GET", `/events?after=${state.head}&wait=10`);
       if (page.events.length) {
-        state.head = page.next;
         await onFeedEvents(page.events);
+        state.head = page.next;
+      }
+      if (feedFailing) {
+        feedFailing = false;
+        clearError();
       }
     } catch (error) {
+      if (error.code === "invalid_position") state.head = null;
+      feedFailing = true;
       showError(error, "follow the feed");
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await sleep(2000);
     }
   }
 }
 
 async function onFeedEvents(events) {
-  state.feed = [...events.slice().reverse(), ...state.feed].slice(0, FEED_SHOWN);
   const touched = [...new Set(events.map((e) => e.id))];
-  // The snapshot table may lag the feed: read each touched character consistently.
-  await Promise.all(
-    touched.map(async (id) => {
-      const character = await api("GET", `/characters/${id}?consistent=true`);
-      const last = events.filter((e) => e.id === id).at(-1);
-      state.party.set(id, {
-        ...(state.party.get(id) ?? {}),
-        id,
-        character_name: character.character_name,
-        hp: character.hp,
-        version: character.version,
-        last_hp_change: last.hp_change,
-        last_note: last.note,
-        last_recorded_at: last.recorded_at,
-      });
-    }),
-  );
-  if (state.view?.kind === "party") renderParty();
-  if (state.view?.kind === "character" && touched.includes(state.view.id)) {
-    await refreshCharacter(false);
-  }
+  // The snapshot table may lag the feed: read each touched character consistently. All of
+  // them first: if one read fails, nothing is applied and the same events come again.
+  const characters = await Promise.all(touched.map((id) => api("GET", `/characters/${id}?consistent=true`)));
+  const known = new Set(state.feed.map((e) => e.position));
+  state.feed = [...events.filter((e) => !known.has(e.position)).reverse(), ...state.feed].slice(0, FEED_SHOWN);
+  touched.forEach((id, i) => {
+    const character = characters[i];
+    const last = events.filter((e) => e.id === id).at(-1);
+    state.party.set(id, {
+      ...(state.party.get(id) ?? {}),
+      id,
+      character_name: character.character_name,
+      hp: character.hp,
+      version: character.version,
+      last_hp_change: last.hp_change,
+      last_note: last.note,
+      last_recorded_at: last.recorded_at,
+    });
+  });
+  const view = state.view;
+  if (view?.kind === "party") renderParty();
+  else if (view?.kind === "character" && touched.includes(view.id)) await refreshCharacter(view, false);
+  else renderFeed();
+}
+
+// Only the feed's list, where the view shows it.
+function renderFeed() {
+  $("#feed")?.replaceWith(feedList());
 }
 
 // --- The party view ---------------------------------------------------------------------------
@@ -231,7 +252,12 @@ function feedSection() {
     "section",
     { "aria-labelledby": "feed-heading" },
     el("h2", { id: "feed-heading" }, "Tonight's feed"),
-    el(
+    feedList(),
+  );
+}
+
+function feedList() {
+  return el(
       "ol",
       { class: "feed", id: "feed", "aria-live": "polite" },
       state.feed.length
@@ -249,11 +275,12 @@ function feedSection() {
             ),
           )
         : el("li", {}, "Nothing has happened yet."),
-    ),
   );
 }
 
-let createEventId = null;
+// One event id per character the DM means to create (same name, HP and note): a retry after a
+// lost answer finds the character it created instead of making a second.
+let createAttempt = null;
 
 function createForm(draft) {
   const form = el(
@@ -273,20 +300,21 @@ function createForm(draft) {
     if (button.disabled) return;
     button.disabled = true;
     clearError();
-    // One id per character the DM means to create: a retry after a lost answer finds it.
-    createEventId ??= crypto.randomUUID();
+    const wanted = { name: form.name.value, hp: Number(form.hp.value), note: form.note.value };
+    const same = createAttempt && ["name", "hp", "note"].every((k) => createAttempt[k] === wanted[k]);
+    if (!same) createAttempt = { ...wanted, id: crypto.randomUUID() };
     try {
       const created = await api("POST", "/characters", {
-        character_name: form.name.value,
-        hp_change: Number(form.hp.value),
-        note: form.note.value,
-        event_id: createEventId,
+        character_name: wanted.name,
+        hp_change: wanted.hp,
+        note: wanted.note,
+        event_id: createAttempt.id,
       });
-      createEventId = null;
+      createAttempt = null;
       say(`${form.name.value} joined the party.`);
       location.hash = `#/characters/${created.id}`;
     } catch (error) {
-      if (error.status && error.status < 500) createEventId = null;
+      if (error.status && error.status < 500) createAttempt = null;
       showError(error, "create the character");
       button.disabled = false;
     }
@@ -308,13 +336,14 @@ async function loadAllEvents(id) {
 }
 
 async function showCharacter(id) {
-  state.view = { kind: "character", id, known: null, cursors: [null], pending: null, travel: null };
-  await refreshCharacter(true);
+  const view = { kind: "character", id, known: null, cursors: [null], pending: null, travel: null };
+  state.view = view;
+  await refreshCharacter(view, true);
 }
 
-// Reads the character consistently. `initial`: also the version the page knows for appends.
-async function refreshCharacter(initial) {
-  const view = state.view;
+// Reads the character consistently, for `view` if it is still the one on screen. `initial`:
+// also the version the page knows for appends.
+async function refreshCharacter(view, initial) {
   const [character, events] = await Promise.all([
     api("GET", `/characters/${view.id}?consistent=true`),
     loadAllEvents(view.id),
@@ -323,12 +352,12 @@ async function refreshCharacter(initial) {
   view.character = character;
   view.events = events;
   if (initial || view.known === null) view.known = character.version;
-  await loadEventsPage();
+  await loadEventsPage(view);
+  if (state.view !== view) return;
   renderCharacter(initial);
 }
 
-async function loadEventsPage() {
-  const view = state.view;
+async function loadEventsPage(view) {
   const cursor = view.cursors.at(-1);
   view.page = await api(
     "GET",
@@ -485,13 +514,15 @@ function eventsTable() {
   const newer = el("button", { type: "button", class: "secondary", id: "newer", disabled: view.cursors.length < 2 }, "Newer events");
   older.addEventListener("click", async () => {
     view.cursors.push(view.page.next_cursor);
-    await loadEventsPage();
+    await loadEventsPage(view);
+    if (state.view !== view) return;
     renderCharacter(false);
     $("#older")?.focus();
   });
   newer.addEventListener("click", async () => {
     view.cursors.pop();
-    await loadEventsPage();
+    await loadEventsPage(view);
+    if (state.view !== view) return;
     renderCharacter(false);
     $("#newer")?.focus();
   });
@@ -527,7 +558,7 @@ function recordForm() {
     el("input", { id: "amount", name: "amount", type: "number", required: true, min: 1, step: 1, value: pending?.amount ?? "" }),
     el("label", { for: "note" }, "Note: what caused it"),
     el("input", { id: "note", name: "note", required: true, maxlength: 2000, value: pending?.note ?? "" }),
-    el("button", { type: "submit", id: "record-button" }, "Record"),
+    el("button", { type: "submit", id: "record-button", disabled: view.sending === true }, "Record"),
     view.conflict
       ? el(
           "div",
@@ -539,6 +570,8 @@ function recordForm() {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    // One record at a time: the one being sent is not replaced under it.
+    if (view.sending) return;
     const kind = form.kind.value;
     const amount = Number(form.amount.value);
     // The same record until it is written: a double click or a retry reuses its event id.
@@ -548,6 +581,7 @@ function recordForm() {
     record();
   });
   $("#record-again", form)?.addEventListener("click", () => {
+    if (view.sending || !view.pending) return;
     view.pending.eventId = crypto.randomUUID();
     view.conflict = null;
     record();
@@ -557,14 +591,15 @@ function recordForm() {
 
 async function record() {
   const view = state.view;
-  const button = $("#record-button");
   if (view.sending) return;
   view.sending = true;
+  const button = $("#record-button");
   if (button) button.disabled = true;
   clearError();
   const p = view.pending;
+  let answer;
   try {
-    const answer = await api("POST", `/characters/${view.id}/events`, {
+    answer = await api("POST", `/characters/${view.id}/events`, {
       expected_version: view.known,
       events: [{
         character_name: view.character.character_name,
@@ -573,34 +608,48 @@ async function record() {
         event_id: p.eventId,
       }],
     });
-    // The version the page knows comes from the append's own answer.
-    view.known = answer.events.at(-1).version;
-    view.pending = null;
-    view.draft = null;
-    view.conflict = null;
-    $("#record")?.reset();
-    say(`Recorded ${p.kind} ${p.amount} for ${view.character.character_name} at version ${view.known}.`);
-    await refreshCharacter(false);
   } catch (error) {
-    if (error.status === 409) {
-      const now = await api("GET", `/characters/${view.id}?consistent=true`);
-      view.known = now.version;
-      view.conflict = `Another player recorded first: ${now.character_name} is now at HP ${now.hp} (version ${now.version}). Your ${p.kind} of ${p.amount} was not recorded.`;
-      await refreshCharacter(false);
-      $("#record-again")?.focus();
-    } else {
-      if (error.status && error.status < 500) view.pending = null;
-      showError(error, "record it");
-      if (button) button.disabled = false;
-    }
-  } finally {
     view.sending = false;
+    if (error.status === 409) {
+      try {
+        const now = await api("GET", `/characters/${view.id}?consistent=true`);
+        view.known = now.version;
+        view.conflict = `Another player recorded first: ${now.character_name} is now at HP ${now.hp} (version ${now.version}). Your ${p.kind} of ${p.amount} was not recorded.`;
+        await refreshCharacter(view, false);
+        $("#record-again")?.focus();
+      } catch (readError) {
+        showError(readError, "read the character after another player's record");
+        if (state.view === view) renderCharacter(false);
+      }
+      return;
+    }
+    // A request the server refused is done with; one that may not have arrived (no answer,
+    // 5xx) keeps its event id, so sending it again cannot record it twice.
+    if (error.status && error.status < 500) view.pending = null;
+    showError(error, "record it");
+    if (state.view === view) $("#record-button")?.removeAttribute("disabled");
+    return;
+  }
+  // Recorded. The version the page knows comes from the append's own answer.
+  view.sending = false;
+  view.known = answer.events.at(-1).version;
+  view.pending = null;
+  view.draft = null;
+  view.conflict = null;
+  if (state.view === view) $("#record")?.reset();
+  say(`Recorded ${p.kind} ${p.amount} for ${view.character.character_name} at version ${view.known}.`);
+  try {
+    await refreshCharacter(view, false);
+  } catch (error) {
+    showError(error, "show the character again (the record was saved)");
   }
 }
 
 // --- Routing ------------------------------------------------------------------------------------
 
 async function route() {
+  // Only "#/…" is a view; another fragment (the skip link's #main) is a place on the page.
+  if (location.hash && !location.hash.startsWith("#/")) return;
   const match = location.hash.match(/^#\/characters\/([0-9a-fA-F-]{36})$/);
   try {
     if (match) {
@@ -623,10 +672,13 @@ window.addEventListener("hashchange", () => {
 
 (async () => {
   try {
-    await startFeed();
+    await readLatest();
   } catch (error) {
+    state.head = null;
+    feedFailing = true;
     showError(error, "read the feed");
   }
   await route();
   document.body.dataset.ready = "true";
+  followFeed();
 })();
