@@ -4,7 +4,7 @@
 //! | --- | --- | --- | --- |
 //! | head | `head` | 0 | `Last`: the last position written |
 //! | entry | `e#<position / 65536>` | the position | the event item's own attributes (`Id`, `Version`, …) |
-//! | marker | `c#<character id>` | 0 | `Version`: the character's last version in the feed; `Holes` (NS) |
+//! | marker | `c#<character id>` | 0 | `Version`: the character's last version in the feed; `Holes` (NS); `Rev`: its writes |
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
