@@ -34,7 +34,9 @@ use axum::Router;
 use hitpoints::store::EventStore;
 use hitpoints::ExpectedVersion;
 use hitpoints_testkit::{event, insert_record};
-use local::dynamodb::{create_events_table, create_snapshots_table, local_client};
+use local::dynamodb::{
+    create_events_table, create_feed_table, create_snapshots_table, local_client,
+};
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Mutex};
@@ -42,6 +44,7 @@ use uuid::Uuid;
 
 const EVENTS_TABLE: &str = "bench-events";
 const SNAPSHOTS_TABLE: &str = "bench-snapshots";
+const FEED_TABLE: &str = "bench-feed";
 const CGROUP: &str = "/sys/fs/cgroup/cpu/hitpoints-bench";
 
 struct Settings {
@@ -312,6 +315,7 @@ fn spawn(binary: &Path, api: SocketAddr, dynamodb: &Dynamo, quota: Option<&Quota
         .env("SSL_CERT_FILE", &dynamodb.ca_bundle)
         .env("HITPOINTS_EVENTS_TABLE", EVENTS_TABLE)
         .env("HITPOINTS_SNAPSHOTS_TABLE", SNAPSHOTS_TABLE)
+        .env("HITPOINTS_FEED_TABLE", FEED_TABLE)
         .env("PATH", "/usr/bin:/bin")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -399,6 +403,8 @@ impl Dynamo {
         create_snapshots_table(&client, SNAPSHOTS_TABLE)
             .await
             .expect("table");
+        // The query function's third table: named at start-up, not read by the page it serves.
+        create_feed_table(&client, FEED_TABLE).await.expect("table");
         let store = EventStore::new(client, EVENTS_TABLE);
         // The character appended to, and one with a page of 50 events to read.
         let append_to = Uuid::new_v4();

@@ -636,7 +636,12 @@ async function record() {
   view.pending = null;
   view.draft = null;
   view.conflict = null;
-  if (state.view === view) $("#record")?.reset();
+  // Ready for the next record (its inputs' defaults may hold an earlier draft: clear them).
+  const done = state.view === view ? $("#record") : null;
+  if (done) {
+    done.amount.value = "";
+    done.note.value = "";
+  }
   say(`Recorded ${p.kind} ${p.amount} for ${view.character.character_name} at version ${view.known}.`);
   try {
     await refreshCharacter(view, false);

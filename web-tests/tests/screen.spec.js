@@ -89,6 +89,9 @@ test("the party, a character's history, the live feed, recording and time travel
   await page.click("#record-button");
   await expect(page.locator("#status")).toContainText("Recorded damage 2");
   await page.unroute("**/characters/*/events");
+  // Recorded: the form is ready for the next one.
+  await expect(page.locator("#amount")).toHaveValue("");
+  await expect(page.locator("#note")).toHaveValue("");
   state = await consistent(vex);
   expect([state.hp, state.version]).toEqual([9 - 4 + 2 - 1 - 2, 4]);
   await expect(page.locator("#hp")).toHaveText(String(state.hp));
