@@ -8,28 +8,13 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::report;
-use local::{start, Options, Storage};
+use common::{local_run, report};
 use serde_json::{json, Value};
 
 const APPENDS: usize = 200;
 
 fn main() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let options = Options {
-        port: 0,
-        dynamodb_port: 0,
-        storage: Storage::InMemory,
-        ..Options::default()
-    };
-    let running = runtime
-        .block_on(start(&options))
-        .expect("start the local run");
-    let base = format!("http://{}", running.api_addr);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let (runtime, running, base, agent) = local_run();
     let call = |method: &str, path: &str, body: Option<Value>| -> Value {
         let url = format!("{base}{path}");
         let mut response = match body {

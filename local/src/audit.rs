@@ -57,9 +57,9 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
     let events = EventStore::new(client.clone(), &args.events_table);
     let snapshots = SnapshotStore::new(client, &args.snapshots_table);
     let progress = Arc::new(Progress::default());
-    let ticker = {
+    let line = {
         let progress = Arc::clone(&progress);
-        tokio::spawn(print_every_second(move |seconds| {
+        move |seconds: f64| {
             use std::sync::atomic::Ordering::Relaxed;
             let events = progress.events.load(Relaxed);
             format!(
@@ -69,7 +69,7 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
                 progress.checked.load(Relaxed),
                 progress.written.load(Relaxed),
             )
-        }))
+        }
     };
     let audit = Audit {
         events: &events,
@@ -77,12 +77,7 @@ pub async fn run(mode: Mode, args: &AuditArgs) -> Result<bool, AuditError> {
         segments: args.segments,
         progress: &progress,
     };
-    let result = audit.run(mode).await;
-    ticker.abort();
-    if let Some(database) = database {
-        database.close().await;
-    }
-    let report = result?;
+    let report = with_progress(database, line, audit.run(mode)).await?;
     print!("{}", summary(mode, &report));
     Ok(report.all_agree(mode))
 }
@@ -96,9 +91,9 @@ pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
         FeedStore::new(client, &args.feed_table),
     );
     let progress = Arc::new(RepairProgress::default());
-    let ticker = {
+    let line = {
         let progress = Arc::clone(&progress);
-        tokio::spawn(print_every_second(move |seconds| {
+        move |seconds: f64| {
             use std::sync::atomic::Ordering::Relaxed;
             let events = progress.events.load(Relaxed);
             format!(
@@ -108,16 +103,27 @@ pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
                 progress.checked.load(Relaxed),
                 progress.indexed.load(Relaxed),
             )
-        }))
+        }
     };
-    let result = indexer.repair(args.segments, &progress).await;
+    let report = with_progress(database, line, indexer.repair(args.segments, &progress)).await?;
+    print!("{}", repair_summary(&report));
+    Ok(report.failed.is_empty())
+}
+
+/// Runs `work` with a progress line on stderr every second, then closes the local run's data
+/// if it was opened for it.
+async fn with_progress<T>(
+    database: Option<Database>,
+    line: impl Fn(f64) -> String + Send + 'static,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let ticker = tokio::spawn(print_every_second(line));
+    let result = work.await;
     ticker.abort();
     if let Some(database) = database {
         database.close().await;
     }
-    let report = result?;
-    print!("{}", repair_summary(&report));
-    Ok(report.failed.is_empty())
+    result
 }
 
 /// The repair's report, for people.

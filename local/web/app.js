@@ -336,7 +336,7 @@ async function loadAllEvents(id) {
 }
 
 async function showCharacter(id) {
-  const view = { kind: "character", id, known: null, cursors: [null], pending: null, travel: null };
+  const view = { kind: "character", id, known: null, pageIndex: 0, pending: null, travel: null };
   state.view = view;
   await refreshCharacter(view, true);
 }
@@ -352,17 +352,7 @@ async function refreshCharacter(view, initial) {
   view.character = character;
   view.events = events;
   if (initial || view.known === null) view.known = character.version;
-  await loadEventsPage(view);
-  if (state.view !== view) return;
   renderCharacter(initial);
-}
-
-async function loadEventsPage(view) {
-  const cursor = view.cursors.at(-1);
-  view.page = await api(
-    "GET",
-    `/characters/${view.id}/events?direction=backward&limit=${PAGE}${cursor ? `&cursor=${cursor}` : ""}`,
-  );
 }
 
 function renderCharacter(focusHeading) {
@@ -500,7 +490,12 @@ async function travelTo(version) {
 
 function eventsTable() {
   const view = state.view;
-  const rows = view.page.events.map((e) =>
+  // Pages of the events the chart already read, newest first.
+  const pages = Math.max(1, Math.ceil(view.events.length / PAGE));
+  view.pageIndex = Math.min(view.pageIndex, pages - 1);
+  const start = view.events.length - view.pageIndex * PAGE;
+  const page = view.events.slice(Math.max(0, start - PAGE), start).reverse();
+  const rows = page.map((e) =>
     el(
       "tr",
       { "data-version": e.version },
@@ -510,29 +505,22 @@ function eventsTable() {
       el("td", {}, when(e.recorded_at)),
     ),
   );
-  const older = el("button", { type: "button", class: "secondary", id: "older", disabled: !view.page.next_cursor }, "Older events");
-  const newer = el("button", { type: "button", class: "secondary", id: "newer", disabled: view.cursors.length < 2 }, "Newer events");
-  older.addEventListener("click", async () => {
-    view.cursors.push(view.page.next_cursor);
-    await loadEventsPage(view);
-    if (state.view !== view) return;
+  const older = el("button", { type: "button", class: "secondary", id: "older", disabled: view.pageIndex >= pages - 1 }, "Older events");
+  const newer = el("button", { type: "button", class: "secondary", id: "newer", disabled: view.pageIndex === 0 }, "Newer events");
+  const turn = (by, id) => () => {
+    view.pageIndex += by;
     renderCharacter(false);
-    $("#older")?.focus();
-  });
-  newer.addEventListener("click", async () => {
-    view.cursors.pop();
-    await loadEventsPage(view);
-    if (state.view !== view) return;
-    renderCharacter(false);
-    $("#newer")?.focus();
-  });
+    $(`#${id}`)?.focus();
+  };
+  older.addEventListener("click", turn(1, "older"));
+  newer.addEventListener("click", turn(-1, "newer"));
   return el(
     "div",
     {},
     el(
       "table",
       { id: "events" },
-      el("caption", {}, `Page ${view.cursors.length}`),
+      el("caption", {}, `Page ${view.pageIndex + 1} of ${pages}`),
       el("thead", {}, el("tr", {}, el("th", { scope: "col", class: "num" }, "Version"), el("th", { scope: "col" }, "Change"),
         el("th", { scope: "col" }, "Note"), el("th", { scope: "col" }, "Recorded"))),
       el("tbody", {}, rows),
