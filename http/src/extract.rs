@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use hitpoints::domain::parse_hyphenated_uuid;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -24,7 +25,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CharacterId {
             Ok(Path(id)) if !id.is_empty() => id,
             _ => return Err(ApiError::RouteNotFound(parts.uri.path().to_owned())),
         };
-        Uuid::try_parse(&id).map(CharacterId).map_err(|_| {
+        parse_hyphenated_uuid(&id).map(CharacterId).ok_or_else(|| {
             ApiError::bad_request(
                 ErrorCode::InvalidId,
                 format!(

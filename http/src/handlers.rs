@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header::{HeaderValue, LOCATION};
+use axum::http::header::{HeaderValue, CONTENT_TYPE, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -194,6 +194,15 @@ pub(crate) async fn read_feed(
             .collect(),
         next: page.next.encode(),
     }))
+}
+
+/// `GET /openapi.json`: the API's contract, as checked in.
+pub(crate) async fn openapi(Params(NoParams {}): Params<NoParams>) -> Response {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        crate::openapi::OPENAPI_JSON,
+    )
+        .into_response()
 }
 
 /// A read's parameters as the store takes them: a cursor continues a read, so it excludes

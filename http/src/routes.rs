@@ -33,13 +33,14 @@ impl Function {
 
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     CreateCharacter,
     AppendEvents,
     ReadEvents,
     GetCharacter,
     ListCharacters,
     ReadFeed,
+    OpenApi,
 }
 
 /// One row of the route table.
@@ -50,11 +51,11 @@ pub struct Route {
     pub path: &'static str,
     /// The Lambda that serves it.
     pub function: Function,
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 6] = [
+pub const ROUTES: [Route; 7] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -91,6 +92,12 @@ pub const ROUTES: [Route; 6] = [
         function: Function::Query,
         endpoint: Endpoint::ReadFeed,
     },
+    Route {
+        method: Method::GET,
+        path: "/openapi.json",
+        function: Function::Query,
+        endpoint: Endpoint::OpenApi,
+    },
 ];
 
 impl Route {
@@ -107,6 +114,7 @@ impl Route {
             Endpoint::GetCharacter => on(filter, handlers::character),
             Endpoint::ListCharacters => on(filter, handlers::list_characters),
             Endpoint::ReadFeed => on(filter, handlers::read_feed),
+            Endpoint::OpenApi => on(filter, handlers::openapi),
         }
     }
 }

@@ -1,9 +1,12 @@
 //! The API's wire types, each defined once: request bodies and query parameters as they are
 //! read, response bodies as they are written, and the error codes.
 
-use hitpoints::domain::{Direction, ExpectedVersion, Instant, NewEvent, RecordedEvent, Version};
+use hitpoints::domain::{
+    Direction, ExpectedVersion, Instant, NewEvent, RecordedEvent, Version, MAX_EXPECTED_VERSION,
+};
 use hitpoints::feed::Position;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Largest request body accepted, in bytes.
@@ -12,56 +15,117 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// The body of `POST /characters/{id}/events`. (`POST /characters` takes one [`NewEvent`].)
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"expected_version": 0, "events": [
+    {"character_name": "Nuru", "hp_change": -2, "note": "Slashing damage from goblin"},
+    {"character_name": "Nuru", "hp_change": -3, "note": "bludgeoning damage from bugbear"}]}))]
 pub struct AppendRequest {
     /// Absent or `null`: `"any"`.
     #[serde(default)]
+    #[schema(nullable)]
     pub expected_version: Option<ExpectedVersion>,
+    /// 1 to 100 events, written all or nothing (413 past 100; 422 for none).
+    #[schema(min_items = 1, max_items = 100)]
     pub events: Vec<NewEvent>,
 }
 
 /// The query of `GET /characters/{id}/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReadParams {
+    /// The first version to read (forward) or the last (backward). Digits only.
+    #[serde(default, deserialize_with = "version_digits")]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     pub from_version: Option<Version>,
+    /// Events per page, 1 to 1000 (default 100). Digits only.
+    #[serde(default, deserialize_with = "digits")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
+    #[param(inline)]
     pub direction: Option<Direction>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page of the same character; it keeps its direction.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
 /// The query of `GET /characters/{id}`: at most one of the three.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CharacterParams {
+    /// `true`: the fold of the events, read consistently, instead of the snapshot.
     pub consistent: Option<bool>,
-    /// The character as of this version: the fold of versions 0..=n.
+    /// The character as of this version: the fold of versions 0..=n. Digits only.
+    #[serde(default, deserialize_with = "version_digits")]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     pub at_version: Option<Version>,
-    /// The character as of this instant (RFC 3339).
+    /// The character as of this instant: RFC 3339, any offset (a `+` URL-encoded as `%2B`).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-29T20:15:00Z")]
     pub as_of: Option<Instant>,
 }
 
 /// The query of `GET /characters`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Characters per page, 1 to 1000 (default 100). Digits only.
+    #[serde(default, deserialize_with = "digits")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
 /// The query of `GET /events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FeedParams {
-    /// Forward: the events after this position; backward: the events before it.
+    /// Forward: the events after this position; backward: the events before it. A position or
+    /// `next` this feed handed out (one past its end is a 400).
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,20}$", example = "00000000000000000042")]
     pub after: Option<Position>,
+    /// Events per page, 1 to 1000 (default 100). Digits only.
+    #[serde(default, deserialize_with = "digits")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
-    /// Seconds to wait for an event when nothing is newer than `after` (forward only).
+    /// Seconds to wait for an event when nothing is newer than `after`, 0 to 10 (forward
+    /// only). Digits only.
+    #[serde(default, deserialize_with = "digits")]
+    #[param(minimum = 0, maximum = 10)]
     pub wait: Option<u64>,
+    #[param(inline)]
     pub direction: Option<Direction>,
+}
+
+/// A whole number in a query parameter: digits only (no sign, no point, no spaces), as the
+/// document's `integer` query parameters promise.
+fn digits<'de, D: Deserializer<'de>, T: std::str::FromStr>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(serde::de::Error::custom(format_args!(
+            "{text:?} is not a whole number written in digits"
+        )));
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format_args!("{text:?} is too large")))
+}
+
+/// A version in a query parameter: digits only, at most the highest version a stream can have.
+fn version_digits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Version>, D::Error> {
+    match digits::<D, Version>(deserializer)? {
+        Some(v) if v > MAX_EXPECTED_VERSION => Err(serde::de::Error::custom(format_args!(
+            "{v} is beyond the highest version a stream can have ({MAX_EXPECTED_VERSION})"
+        ))),
+        v => Ok(v),
+    }
 }
 
 /// The query of a route that takes none.
@@ -70,14 +134,14 @@ pub struct FeedParams {
 pub struct NoParams {}
 
 /// An append's answer: 201 written now, 200 a replay of events written before.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppendedBody {
     pub id: Uuid,
     pub events: Vec<RecordedEvent>,
 }
 
 /// One page of a stream.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PageBody {
     pub id: Uuid,
     pub events: Vec<RecordedEvent>,
@@ -86,7 +150,7 @@ pub struct PageBody {
 }
 
 /// Where a character's state came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The snapshot table: one read, possibly behind the events by the projector's delay.
@@ -96,21 +160,25 @@ pub enum Source {
 }
 
 /// A character's state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "eb3cefea-4c14-53d1-92ec-d92459133c76", "character_name": "Nuru",
+    "hp": 3, "version": 2, "source": "snapshot"}))]
 pub struct CharacterBody {
     pub id: Uuid,
     pub character_name: String,
     pub hp: i64,
+    #[schema(value_type = u64)]
     pub version: Version,
     pub source: Source,
     /// The version asked for with `at_version` (`version` is lower only where the stream,
     /// written by other code, is missing that version).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
     pub at_version: Option<Version>,
 }
 
 /// One page of the party: `GET /characters`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PartyBody {
     pub characters: Vec<PartyMember>,
     /// Where the next page starts; `null` when this page reached the end.
@@ -118,12 +186,16 @@ pub struct PartyBody {
 }
 
 /// A character in the party, as its snapshot has it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "eb3cefea-4c14-53d1-92ec-d92459133c76", "character_name": "Nuru",
+    "hp": 3, "version": 2, "last_hp_change": -3, "last_note": "bludgeoning damage from bugbear",
+    "last_recorded_at": "2026-11-29T20:15:04.25Z"}))]
 pub struct PartyMember {
     /// The character's id (a uuid for every character hitpoints wrote).
     pub id: String,
     pub character_name: String,
     pub hp: i64,
+    #[schema(value_type = u64)]
     pub version: Version,
     /// The latest event's HP change, note and time; `null` on a snapshot written before they
     /// were kept, until a rebuild.
@@ -133,7 +205,7 @@ pub struct PartyMember {
 }
 
 /// One page of the global feed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FeedBody {
     pub events: Vec<FeedEvent>,
     /// What to pass as `after` to continue: the last event's position, or `after` itself when
@@ -142,8 +214,10 @@ pub struct FeedBody {
 }
 
 /// An event in the feed: its position, its character, and the event as a stream has it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FeedEvent {
+    /// Opaque; today 20 digits, so positions also sort as text.
+    #[schema(example = "00000000000000000042")]
     pub position: String,
     /// The character's id.
     pub id: Uuid,
@@ -151,23 +225,26 @@ pub struct FeedEvent {
     pub event: RecordedEvent,
 }
 
-/// Every error: `{"error", "message"}`, plus what the kind adds.
+/// Every error: `{"error", "message"}`, plus what the kind adds. (Its schema is written out in
+/// `openapi.rs`: the flattened, optional 409 fields are beyond the derive.)
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
     pub error: ErrorCode,
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<ConflictBody>,
+    /// On a 503: seconds to wait before a retry (also in `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
 }
 
 /// What a 409 adds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConflictBody {
     /// The request's `expected_version` (`"any"` when it gave none).
     pub expected_version: ExpectedVersion,
     /// The stream's last version when the conflict was seen; `null`: the stream has no events.
+    #[schema(value_type = Option<u64>)]
     pub current_version: Option<Version>,
     /// Some of the request's event ids are stored already where it would write, some not.
     pub partial_replay: bool,
@@ -177,7 +254,7 @@ pub struct ConflictBody {
 }
 
 /// The `error` of an error body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // 400
@@ -254,6 +331,7 @@ impl ErrorCode {
             ErrorCode::InvalidConsistent => "consistent must be true or false",
             ErrorCode::InvalidAtVersion => "at_version must be a version number (0 or more)",
             ErrorCode::InvalidAsOf => "as_of must be an RFC 3339 time such as 2026-11-29T20:15:00Z",
+            ErrorCode::InvalidWait => "wait must be a whole number of seconds from 0 to 10",
             _ => "the request is not valid",
         }
     }

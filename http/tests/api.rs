@@ -516,6 +516,7 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-list-characters.json", 200),
         ("apigw-read-feed.json", 200),
         ("apigw-read-feed-backward.json", 200),
+        ("apigw-openapi.json", 200),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),

@@ -33,19 +33,61 @@ pub const MAX_EXPECTED_VERSION: Version = i64::MAX as Version;
 pub const SNAPSHOT_NOTE: &str = "SNAPSHOT";
 
 /// An event a caller wants appended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"character_name": "Nuru", "hp_change": -2, "note": "Slashing damage from goblin"}))]
 pub struct NewEvent {
+    /// The character's name as of this event: not blank, at most 256 characters.
+    #[schema(min_length = 1, max_length = 256, pattern = r"\S", example = "Nuru")]
     pub character_name: String,
     /// The signed change of hit points; must fit in an `i32`. Read from JSON as any whole
     /// number (`5`, `-0`, `5.0`, `1e3`); one beyond `i64` is kept as `i64`'s bound, so it is
     /// refused as out of range rather than unreadable.
     #[serde(deserialize_with = "whole_number")]
+    #[schema(value_type = i32, example = -2)]
     pub hp_change: i64,
+    /// What caused the change: not blank, at most 200,000 characters, not exactly `SNAPSHOT`
+    /// (422), and name and note together within DynamoDB's 400 KB item (413).
+    #[schema(
+        min_length = 1,
+        max_length = 200_000,
+        pattern = r"\S",
+        example = "Slashing damage from goblin"
+    )]
     pub note: String,
     /// A caller-chosen id that makes a retried append idempotent; made by the store when absent.
-    #[serde(default)]
+    /// A uuid in its hyphenated form.
+    #[serde(default, deserialize_with = "hyphenated_uuid")]
+    #[schema(nullable, example = "6d0e3b1a-7c2f-4e59-a8b4-1f2e3d4c5b6a")]
     pub event_id: Option<Uuid>,
+}
+
+/// Whether `text` is a uuid in the hyphenated form JSON Schema's `uuid` format names
+/// (`6d0e3b1a-7c2f-4e59-a8b4-1f2e3d4c5b6a`, any case). `Uuid::parse_str` also takes the
+/// simple, braced and URN forms, which the API's contract does not offer.
+pub fn parse_hyphenated_uuid(text: &str) -> Option<Uuid> {
+    let hyphens_at = [8, 13, 18, 23];
+    let shaped = text.len() == 36
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| (b == b'-') == hyphens_at.contains(&i));
+    shaped.then(|| Uuid::try_parse(text).ok()).flatten()
+}
+
+/// An optional uuid read from JSON in its hyphenated form only.
+fn hyphenated_uuid<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Uuid>, D::Error> {
+    let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    parse_hyphenated_uuid(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::invalid_value(
+            serde::de::Unexpected::Str(&text),
+            &"a uuid such as 6d0e3b1a-7c2f-4e59-a8b4-1f2e3d4c5b6a",
+        )
+    })
 }
 
 /// The bytes `text` takes as a JSON string, at most (quotes excluded).
@@ -60,10 +102,16 @@ pub fn json_escaped_len(text: &str) -> usize {
 }
 
 /// An event as stored in a stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"version": 1, "character_name": "Nuru", "hp_change": -2,
+    "note": "Slashing damage from goblin", "event_id": "0f8b2c4e-5d6a-4b7c-8e9f-a0b1c2d3e4f5",
+    "recorded_at": "2026-11-29T20:15:04.25Z", "snapshot": false}))]
 pub struct RecordedEvent {
+    /// The event's place in its stream: 0 is the first.
+    #[schema(value_type = u64)]
     pub version: Version,
     pub character_name: String,
+    /// The signed change of hit points (on a snapshot item, the total).
     pub hp_change: i64,
     pub note: String,
     /// `None` only for events written without one (by the source material's code).
@@ -165,10 +213,41 @@ impl<'de> Deserialize<'de> for ExpectedVersion {
                     .map(ExpectedVersion::Exact)
                     .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(value), &self))
             }
+            // Any whole JSON number, as `hp_change` reads it: `437.0` is 437 and `-0` is 0. One
+            // beyond `u64` is kept as `u64`'s bound, out of range rather than unreadable.
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<ExpectedVersion, E> {
+                if value.is_finite() && value.fract() == 0.0 && value > -1.0 {
+                    // `as` saturates at u64's bound, which is out of range anyway.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Ok(ExpectedVersion::Exact(value as u64))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(value), &self))
+                }
+            }
         }
         deserializer.deserialize_any(Visitor)
     }
 }
+
+/// `"any"`, `"no_stream"`, or the stream's last version (any whole JSON number from 0).
+impl utoipa::PartialSchema for ExpectedVersion {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::gen::serde_json::{from_value, json};
+        from_value(json!({
+            "description": "What the stream's last version must be. Absent or null: \"any\".",
+            "oneOf": [
+                {"type": "string", "enum": ["any", "no_stream"],
+                 "description": "any: after whatever is last; no_stream: the stream must not exist"},
+                {"type": "integer", "minimum": 0, "maximum": MAX_EXPECTED_VERSION,
+                 "description": "the stream's last version must be exactly this"}
+            ],
+            "example": 0
+        }))
+        .unwrap_or_default()
+    }
+}
+
+impl utoipa::ToSchema for ExpectedVersion {}
 
 impl std::fmt::Display for ExpectedVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -476,7 +555,7 @@ impl std::str::FromStr for Instant {
 
     fn from_str(text: &str) -> Result<Instant, InvalidInput> {
         use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-        DateTime::from_str(text.trim(), DateTimeFormat::DateTimeWithOffset)
+        DateTime::from_str(text, DateTimeFormat::DateTimeWithOffset)
             .map(|t| Instant {
                 nanos: t.as_nanos(),
             })
@@ -503,7 +582,7 @@ impl RecordedEvent {
 }
 
 /// Which way a stream is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     #[default]

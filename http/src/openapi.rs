@@ -1,0 +1,602 @@
+//! The API's contract as an OpenAPI 3.1 document, generated from the route table and the wire
+//! types. The document is checked in as `openapi.json` at the repository's root (a test fails
+//! when it is stale) and served as it is at `GET /openapi.json`, so a Lambda carries its bytes,
+//! not the code that builds it.
+
+use axum::http::{Method, StatusCode};
+use hitpoints::domain::{Direction, ExpectedVersion, NewEvent, RecordedEvent};
+use serde_json::{json, Value};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, Paths,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::schema::{
+    AllOfBuilder, Components, ComponentsBuilder, Object, ObjectBuilder, Schema, Type,
+};
+use utoipa::openapi::{OpenApi, OpenApiBuilder, Ref, RefOr, Required};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::routes::{Endpoint, ROUTES};
+use crate::wire::{
+    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ConflictBody, ErrorCode, FeedBody,
+    FeedEvent, FeedParams, ListParams, PageBody, PartyBody, PartyMember, ReadParams, Source,
+};
+
+/// The document as checked in and served: pretty JSON with a final newline.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+/// The document, generated from the route table and the wire types.
+pub fn document() -> OpenApi {
+    let mut paths = Paths::new();
+    for route in &ROUTES {
+        let method = if route.method == Method::POST {
+            HttpMethod::Post
+        } else {
+            HttpMethod::Get
+        };
+        paths.add_path_operation(route.path, vec![method], operation(route.endpoint));
+    }
+    let info = InfoBuilder::new()
+        .title("hitpoints")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "An event store for a Dungeons & Dragons character's hit points. Every change is an \
+             event in the character's stream; current HP is the fold of the stream. JSON in and \
+             out; a JSON body is read whatever its Content-Type says, and a trailing slash \
+             reaches the same route. Errors are {\"error\", \"message\"}; the statuses 408, 414, \
+             431 and 503 server_busy come from the local run's HTTP server only.",
+        ))
+        .license(Some(LicenseBuilder::new().name("MIT").build()))
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .paths(paths)
+        .components(Some(components()))
+        .build()
+}
+
+/// The document as served: what `openapi.json` must hold.
+pub fn to_json() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+fn components() -> Components {
+    let mut components = ComponentsBuilder::new();
+    for (name, schema) in [
+        (NewEvent::name(), NewEvent::schema()),
+        (RecordedEvent::name(), RecordedEvent::schema()),
+        (ExpectedVersion::name(), ExpectedVersion::schema()),
+        (Direction::name(), Direction::schema()),
+        (AppendRequest::name(), AppendRequest::schema()),
+        (AppendedBody::name(), AppendedBody::schema()),
+        (PageBody::name(), PageBody::schema()),
+        (Source::name(), Source::schema()),
+        (CharacterBody::name(), CharacterBody::schema()),
+        (PartyBody::name(), PartyBody::schema()),
+        (PartyMember::name(), PartyMember::schema()),
+        (FeedBody::name(), FeedBody::schema()),
+        (FeedEvent::name(), FeedEvent::schema()),
+        ("ErrorBody".into(), error_body_schema()),
+        (ConflictBody::name(), ConflictBody::schema()),
+        (ErrorCode::name(), ErrorCode::schema()),
+    ] {
+        components = components.schema(name, schema);
+    }
+    components.build()
+}
+
+/// What the route table does not say about an operation.
+struct Doc {
+    id: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    /// Whether the path has a character `{id}`.
+    character_id: bool,
+    params: Vec<Parameter>,
+    body: Option<RefOr<Schema>>,
+    /// Success statuses: status, description, body schema.
+    success: Vec<(StatusCode, &'static str, RefOr<Schema>)>,
+    /// The error codes of this operation besides those of every operation.
+    errors: &'static [ErrorCode],
+}
+
+/// Codes any operation can answer: its query, and the local run's HTTP server.
+const EVERY_OPERATION: &[ErrorCode] = &[
+    ErrorCode::InvalidParameter,
+    ErrorCode::UnknownParameter,
+    ErrorCode::RequestTimeout,
+    ErrorCode::BodyTooLarge,
+    ErrorCode::ServerBusy,
+];
+
+/// Codes of any operation that reaches DynamoDB.
+const STORE: &[ErrorCode] = &[
+    ErrorCode::StoreError,
+    ErrorCode::CorruptItem,
+    ErrorCode::Throttled,
+    ErrorCode::StoreUnreachable,
+    ErrorCode::TransactionConflict,
+];
+
+fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(T::name()))
+}
+
+fn doc(endpoint: Endpoint) -> Doc {
+    use ErrorCode as E;
+    match endpoint {
+        Endpoint::CreateCharacter => Doc {
+            id: "createCharacter",
+            summary: "Create a character: a new stream whose first event is the body",
+            description: "201 with Location: /characters/{id}. With an event_id, the character's \
+                          id is derived from it, so a retry returns the same character with 200 \
+                          instead of creating a second one.",
+            character_id: false,
+            params: Vec::new(),
+            body: Some(schema_ref::<NewEvent>()),
+            success: vec![
+                (
+                    StatusCode::CREATED,
+                    "Created: the character and its first event",
+                    schema_ref::<AppendedBody>(),
+                ),
+                (
+                    StatusCode::OK,
+                    "A replay: this event_id created the character before; nothing written",
+                    schema_ref::<AppendedBody>(),
+                ),
+            ],
+            errors: &[
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::VersionConflict,
+                E::EventTooLarge,
+                E::InvalidEvent,
+            ],
+        },
+        Endpoint::AppendEvents => Doc {
+            id: "appendEvents",
+            summary: "Append 1 to 100 events to a character's stream, all or nothing",
+            description: "expected_version: \"any\" (default), \"no_stream\", or n (the stream's \
+                          last version must be n). 201 written; 200 a replay of events already \
+                          stored (same event_ids); 409 a conflict.",
+            character_id: true,
+            params: Vec::new(),
+            body: Some(schema_ref::<AppendRequest>()),
+            success: vec![
+                (
+                    StatusCode::CREATED,
+                    "Written: the events as stored",
+                    schema_ref::<AppendedBody>(),
+                ),
+                (
+                    StatusCode::OK,
+                    "A replay of events already stored; nothing written",
+                    schema_ref::<AppendedBody>(),
+                ),
+            ],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::InvalidExpectedVersion,
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::VersionConflict,
+                E::TooManyEvents,
+                E::EventTooLarge,
+                E::EventsTooLarge,
+                E::InvalidEvent,
+            ],
+        },
+        Endpoint::ReadEvents => Doc {
+            id: "readEvents",
+            summary: "A page of a character's stream",
+            description: "Consistent reads in version order (or backward). A page also stops at \
+                          2.5 MB of events, with a next_cursor. A stream with no events is 404.",
+            character_id: true,
+            params: ReadParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(StatusCode::OK, "A page of events", schema_ref::<PageBody>())],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::InvalidFromVersion,
+                E::InvalidLimit,
+                E::InvalidDirection,
+                E::InvalidCursor,
+                E::StreamNotFound,
+            ],
+        },
+        Endpoint::GetCharacter => Doc {
+            id: "getCharacter",
+            summary: "A character's state: name, HP, last version",
+            description: "From the snapshot table (one read, possibly behind by the projector's \
+                          delay), or the fold of the events when there is no snapshot yet or \
+                          with consistent=true; at_version and as_of fold a prefix of the \
+                          stream. At most one of consistent, at_version and as_of.",
+            character_id: true,
+            params: CharacterParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "The character's state",
+                schema_ref::<CharacterBody>(),
+            )],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::InvalidConsistent,
+                E::InvalidAtVersion,
+                E::InvalidAsOf,
+                E::ConflictingParameters,
+                E::StreamNotFound,
+                E::VersionNotFound,
+                E::NoEventAsOf,
+            ],
+        },
+        Endpoint::ListCharacters => Doc {
+            id: "listCharacters",
+            summary: "The party: every character with its current state and latest event",
+            description: "From the snapshot table, in its Scan order (stable from page to page, \
+                          meaningless: sort by last_recorded_at to show who changed last).",
+            character_id: false,
+            params: ListParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "A page of the party",
+                schema_ref::<PartyBody>(),
+            )],
+            errors: &[E::InvalidLimit, E::InvalidCursor],
+        },
+        Endpoint::ReadFeed => Doc {
+            id: "readFeed",
+            summary: "The global feed: every event of every character, in one order",
+            description: "next is what to pass as after to continue. wait (forward only) holds \
+                          the request until an event newer than after arrives, up to that many \
+                          seconds.",
+            character_id: false,
+            params: FeedParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "A page of the feed",
+                schema_ref::<FeedBody>(),
+            )],
+            errors: &[
+                E::InvalidPosition,
+                E::InvalidLimit,
+                E::InvalidWait,
+                E::InvalidDirection,
+            ],
+        },
+        Endpoint::OpenApi => Doc {
+            id: "openApi",
+            summary: "This document",
+            description: "The API's contract as OpenAPI 3.1.",
+            character_id: false,
+            params: Vec::new(),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "The OpenAPI document",
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .build()
+                    .into(),
+            )],
+            errors: &[],
+        },
+    }
+}
+
+fn operation(endpoint: Endpoint) -> Operation {
+    let doc = doc(endpoint);
+    let mut parameters = Vec::new();
+    if doc.character_id {
+        parameters.push(
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("The character's id: a uuid"))
+                .schema(Some(uuid_schema()))
+                .example(Some(json!("eb3cefea-4c14-53d1-92ec-d92459133c76")))
+                .build(),
+        );
+    }
+    parameters.extend(doc.params);
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some(doc.id))
+        .summary(Some(doc.summary))
+        .description(Some(doc.description))
+        .parameters(Some(parameters));
+    if let Some(body) = doc.body {
+        operation = operation.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body)).build(),
+                )
+                .build(),
+        ));
+    }
+    let mut responses = ResponsesBuilder::new();
+    for (status, description, schema) in doc.success {
+        let mut response = ResponseBuilder::new().description(description).content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(schema))
+                .example(success_example(endpoint, status))
+                .build(),
+        );
+        if endpoint == Endpoint::CreateCharacter {
+            response = with_links(response);
+            if status == StatusCode::CREATED {
+                response = response.header(
+                    "Location",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                        .description(Some("/characters/{id}: the new character"))
+                        .build(),
+                );
+            }
+        }
+        responses = responses.response(status.as_str(), response.build());
+    }
+    let store = endpoint != Endpoint::OpenApi;
+    let codes: Vec<ErrorCode> = doc
+        .errors
+        .iter()
+        .chain(EVERY_OPERATION)
+        .chain(if store { STORE } else { &[] })
+        .copied()
+        .collect();
+    let mut statuses: Vec<StatusCode> = codes.iter().map(|c| c.status()).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    for status in statuses {
+        let here: Vec<ErrorCode> = codes
+            .iter()
+            .copied()
+            .filter(|c| c.status() == status)
+            .collect();
+        responses = responses.response(status.as_str(), error_response(status, &here));
+    }
+    for (status, why) in [
+        ("414", "The local run only: a URL too long for its HTTP server (hyper's own answer, no body)"),
+        ("431", "The local run only: headers too large for its HTTP server (hyper's own answer, no body)"),
+    ] {
+        responses = responses.response(status, ResponseBuilder::new().description(why).build());
+    }
+    operation.responses(responses.build()).build()
+}
+
+/// The error body: `error` and `message`, and what a 409 and a 503 add. Each response narrows
+/// `error` to the codes it can carry.
+fn error_body_schema() -> RefOr<Schema> {
+    let conflict = ConflictBody::schema();
+    let mut body = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Every error: {\"error\", \"message\"}; a 409 adds the conflict's fields, a 503 \
+             retry_after_seconds.",
+        ))
+        .property("error", schema_ref::<ErrorCode>())
+        .property(
+            "message",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("What is wrong, in words")),
+        )
+        .property(
+            "retry_after_seconds",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some(
+                    "On a 503: seconds to wait before a retry (also in Retry-After)",
+                )),
+        )
+        .required("error")
+        .required("message");
+    if let RefOr::T(Schema::Object(conflict)) = conflict {
+        for (name, property) in conflict.properties {
+            body = body.property(name, property);
+        }
+    }
+    body.into()
+}
+
+/// A uuid in its hyphenated form, the only one the API takes.
+fn uuid_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Uuid,
+        )))
+        .pattern(Some(
+            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        ))
+        .build()
+}
+
+/// The routes that take the id a create answers with, so a client (or a fuzzer) can follow it.
+fn with_links(response: ResponseBuilder) -> ResponseBuilder {
+    [
+        ("GetCharacter", "getCharacter"),
+        ("ReadEvents", "readEvents"),
+        ("AppendEvents", "appendEvents"),
+    ]
+    .into_iter()
+    .fold(response, |response, (name, operation_id)| {
+        response.link(
+            name,
+            LinkBuilder::new()
+                .operation_id(operation_id)
+                .parameter("id", "$response.body#/id")
+                .build(),
+        )
+    })
+}
+
+/// An error response: the error body with `error` one of `codes`, an example of each.
+fn error_response(status: StatusCode, codes: &[ErrorCode]) -> Response {
+    let names: Vec<Value> = codes.iter().map(|c| json!(c)).collect();
+    let mut required = vec!["error", "message"];
+    if status == StatusCode::CONFLICT {
+        required.extend([
+            "expected_version",
+            "current_version",
+            "partial_replay",
+            "event_ids_reused",
+        ]);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        required.push("retry_after_seconds");
+    }
+    let mut narrowed = ObjectBuilder::new().schema_type(Type::Object).property(
+        "error",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names)),
+    );
+    for field in required {
+        narrowed = narrowed.required(field);
+    }
+    let schema: RefOr<Schema> = AllOfBuilder::new()
+        .item(RefOr::Ref(Ref::from_schema_name("ErrorBody")))
+        .item(narrowed)
+        .into();
+    let content = ContentBuilder::new()
+        .schema(Some(schema))
+        .examples_from_iter(codes.iter().map(|code| {
+            (
+                format!("{code:?}"),
+                ExampleBuilder::new()
+                    .value(Some(error_example(*code)))
+                    .build(),
+            )
+        }))
+        .build();
+    let mut description = status.canonical_reason().unwrap_or("Error").to_owned();
+    if status == StatusCode::BAD_REQUEST {
+        description.push_str(
+            " (the local run's HTTP server also answers a malformed HTTP request with a 400 of \
+             its own, without a body)",
+        );
+    }
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(Type::Integer).build(),
+                ))
+                .description(Some("Seconds to wait before a retry"))
+                .build(),
+        );
+    }
+    response.build()
+}
+
+/// The example body of an error with `code`.
+fn error_example(code: ErrorCode) -> Value {
+    let mut body = json!({"error": code, "message": sample_message(code)});
+    if code == ErrorCode::VersionConflict {
+        body["expected_version"] = json!(1);
+        body["current_version"] = json!(2);
+        body["partial_replay"] = json!(false);
+        body["event_ids_reused"] = json!(false);
+    }
+    if code.status() == StatusCode::SERVICE_UNAVAILABLE {
+        body["retry_after_seconds"] = json!(1);
+    }
+    body
+}
+
+fn sample_message(code: ErrorCode) -> &'static str {
+    use ErrorCode as E;
+    match code {
+        E::MissingBody => "the request needs a JSON body",
+        E::MalformedJson => "the JSON body cannot be read: EOF while parsing an object at line 1 column 20",
+        E::InvalidBody => "the JSON body cannot be read: hp_change: invalid type: string \"5\", expected a whole number",
+        E::InvalidId => "\"abc\" is not a character id: ids are uuids such as 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10",
+        E::InvalidExpectedVersion => "expected_version must be \"any\", \"no_stream\" or a version number (0 or more)",
+        E::InvalidLimit => "limit must be a whole number from 1 to 1000",
+        E::InvalidDirection => "direction must be forward or backward",
+        E::InvalidFromVersion => "from_version must be a version number (0 or more)",
+        E::InvalidCursor => "the cursor is not valid for this stream: it was made for another character",
+        E::InvalidConsistent => "consistent must be true or false",
+        E::InvalidAtVersion => "at_version must be a version number (0 or more)",
+        E::InvalidAsOf => "as_of must be an RFC 3339 time such as 2026-11-29T20:15:00Z",
+        E::InvalidPosition => "not a position of the feed: use a position or a next the feed handed out",
+        E::InvalidWait => "wait must be a whole number of seconds from 0 to 10",
+        E::ConflictingParameters => "give at most one of consistent, at_version and as_of",
+        E::InvalidParameter => "a query parameter is given more than once or is not valid: duplicate field `limit`",
+        E::UnknownParameter => "query parameter not known here: unknown field `colour`",
+        E::RouteNotFound => "no route for /characters//events",
+        E::StreamNotFound => "no events for character eb3cefea-4c14-53d1-92ec-d92459133c76",
+        E::VersionNotFound => "version 7 is past the last version of the stream",
+        E::NoEventAsOf => "no event of the stream was recorded by then",
+        E::MethodNotAllowed => "DELETE is not allowed here; use GET",
+        E::RequestTimeout => "the request body did not arrive in time",
+        E::VersionConflict => "the stream is not at the expected version",
+        E::BodyTooLarge => "the request body is over 1048576 bytes, the most accepted",
+        E::TooManyEvents => "101 events in one append; at most 100 are allowed",
+        E::EventTooLarge => "event 0: the stored item would take 409856 bytes; DynamoDB allows 409600",
+        E::EventsTooLarge => "the events would take 4194560 bytes; one DynamoDB transaction allows 4194304",
+        E::InvalidEvent => "event 0: character_name is empty",
+        E::StoreError => "DynamoDB refused the request",
+        E::CorruptItem => "a stored item does not decode",
+        E::Throttled => "DynamoDB throttled the request; retry after 1 s",
+        E::StoreUnreachable => "DynamoDB could not be reached; retry after 1 s",
+        E::TransactionConflict => "other transactions are writing the same items; retry after 1 s",
+        E::ServerBusy => "the server has as many connections as it takes; retry after 1 s",
+    }
+}
+
+/// The example body of a success.
+fn success_example(endpoint: Endpoint, status: StatusCode) -> Option<Value> {
+    let id = "eb3cefea-4c14-53d1-92ec-d92459133c76";
+    let event = |version: u64, hp: i64, note: &str| {
+        json!({"version": version, "character_name": "Nuru", "hp_change": hp, "note": note,
+               "event_id": "0f8b2c4e-5d6a-4b7c-8e9f-a0b1c2d3e4f5",
+               "recorded_at": "2026-11-29T20:15:04.25Z", "snapshot": false})
+    };
+    Some(match endpoint {
+        Endpoint::CreateCharacter => json!({"id": id, "events": [event(0, 8, "Init")]}),
+        Endpoint::AppendEvents => json!({"id": id, "events": [
+            event(1, -2, "Slashing damage from goblin"), event(2, -3, "bludgeoning damage from bugbear")]}),
+        Endpoint::ReadEvents => json!({"id": id, "events": [event(0, 8, "Init"),
+            event(1, -2, "Slashing damage from goblin")], "next_cursor": null}),
+        Endpoint::GetCharacter => json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2, "source": "snapshot"}),
+        Endpoint::ListCharacters => json!({"characters": [{"id": id, "character_name": "Nuru", "hp": 3,
+            "version": 2, "last_hp_change": -3, "last_note": "bludgeoning damage from bugbear",
+            "last_recorded_at": "2026-11-29T20:15:04.25Z"}], "next_cursor": null}),
+        Endpoint::ReadFeed => {
+            let mut entry = event(0, 8, "Init");
+            entry["position"] = json!("00000000000000000001");
+            entry["id"] = json!(id);
+            json!({"events": [entry], "next": "00000000000000000001"})
+        }
+        Endpoint::OpenApi => return None,
+    })
+    .filter(|_| status.is_success())
+}
