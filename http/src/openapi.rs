@@ -343,6 +343,16 @@ fn operation(endpoint: Endpoint) -> Operation {
                 .example(success_example(endpoint, status))
                 .build(),
         );
+        if endpoint == Endpoint::ReadFeed {
+            // Where a reader goes on from: `next` is the `after` of the next page.
+            response = response.link(
+                "NextPage",
+                LinkBuilder::new()
+                    .operation_id("readFeed")
+                    .parameter("after", "$response.body#/next")
+                    .build(),
+            );
+        }
         if endpoint == Endpoint::CreateCharacter {
             response = with_links(response);
             if status == StatusCode::CREATED {

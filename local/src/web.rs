@@ -9,8 +9,13 @@ use axum::Router;
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/app.css");
+const DOCS: &str = include_str!("../web/docs.html");
+const DOCS_SCRIPT: &str = include_str!("../web/docs.js");
+const DOCS_STYLE: &str = include_str!("../web/docs.css");
 
-/// `/`, `/app.js` and `/app.css`. Everything else is the API's.
+/// The screen at `/`, `/app.js` and `/app.css`; the API's document rendered at `/docs`,
+/// `/docs.js` and `/docs.css` (it reads the API's own `/openapi.json`). Everything else is the
+/// API's.
 pub fn router() -> Router {
     Router::new()
         .route("/", get(|| file("text/html; charset=utf-8", INDEX)))
@@ -19,6 +24,15 @@ pub fn router() -> Router {
             get(|| file("text/javascript; charset=utf-8", SCRIPT)),
         )
         .route("/app.css", get(|| file("text/css; charset=utf-8", STYLE)))
+        .route("/docs", get(|| file("text/html; charset=utf-8", DOCS)))
+        .route(
+            "/docs.js",
+            get(|| file("text/javascript; charset=utf-8", DOCS_SCRIPT)),
+        )
+        .route(
+            "/docs.css",
+            get(|| file("text/css; charset=utf-8", DOCS_STYLE)),
+        )
 }
 
 async fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -319,7 +319,7 @@ fn concurrent_appends_reach_the_feed_exactly_once_in_order() {
 }
 
 #[test]
-fn the_screen_is_served_beside_the_api() {
+fn the_screen_and_the_api_document_are_served_beside_the_api() {
     let run = LocalRun::start(&["--in-memory"]);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -329,6 +329,14 @@ fn the_screen_is_served_beside_the_api() {
         ("/", "text/html", "<script type=\"module\" src=\"/app.js\">"),
         ("/app.js", "text/javascript", "/events?after="),
         ("/app.css", "text/css", "prefers-contrast"),
+        ("/docs", "text/html", "src=\"/docs.js\""),
+        ("/docs.js", "text/javascript", "/openapi.json"),
+        ("/docs.css", "text/css", "prefers-contrast"),
+        (
+            "/openapi.json",
+            "application/json",
+            "\"openapi\": \"3.1.0\"",
+        ),
     ] {
         let mut response = agent
             .get(format!("{}{path}", run.url))
