@@ -110,6 +110,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             let inner = e.into_inner();
             let code = if !inner.is_data() {
                 ErrorCode::MalformedJson
+            } else if inner.to_string().starts_with("unknown field") {
+                // The path then names the unknown key, which may share a parameter's name.
+                ErrorCode::InvalidBody
             } else {
                 ErrorCode::for_field(&field).unwrap_or(ErrorCode::InvalidBody)
             };

@@ -50,7 +50,9 @@ pub fn document() -> OpenApi {
              event in the character's stream; current HP is the fold of the stream. JSON in and \
              out; a JSON body is read whatever its Content-Type says, and a trailing slash \
              reaches the same route. Errors are {\"error\", \"message\"}; the statuses 408, 414, \
-             431 and 503 server_busy come from the local run's HTTP server only.",
+             431 and 503 server_busy come from the local run's HTTP server only. Deployed on \
+             AWS, every route requires IAM (SigV4-signed) authorization: API Gateway answers a \
+             request it does not let through itself, e.g. 403 {\"message\"}.",
         ))
         .license(Some(LicenseBuilder::new().name("MIT").build()))
         .build();
@@ -65,7 +67,7 @@ pub fn document() -> OpenApi {
 pub fn to_json() -> String {
     let mut text = document()
         .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        .expect("the document serializes as JSON");
     text.push('\n');
     text
 }
@@ -92,7 +94,86 @@ fn components() -> Components {
     ] {
         components = components.schema(name, schema);
     }
+    // Each error code's example once, and the error responses operations share, referred to
+    // from the operations: the document stays small enough to serve from a Lambda's binary.
+    for code in all_error_codes() {
+        components = components.example(
+            example_name(code),
+            ExampleBuilder::new()
+                .value(Some(error_example(code)))
+                .build(),
+        );
+    }
+    for (name, status, codes) in SHARED_ERRORS {
+        components = components.response(*name, error_response(*status, codes));
+    }
+    for (name, why) in BODILESS {
+        components = components.response(*name, ResponseBuilder::new().description(*why).build());
+    }
     components.build()
+}
+
+/// Error responses more than one operation gives, each under its name in the components.
+const SHARED_ERRORS: &[(&str, StatusCode, &[ErrorCode])] = &[
+    (
+        "RequestTimeout",
+        StatusCode::REQUEST_TIMEOUT,
+        &[ErrorCode::RequestTimeout],
+    ),
+    (
+        "StoreFailure",
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &[ErrorCode::StoreError, ErrorCode::CorruptItem],
+    ),
+    (
+        "Unavailable",
+        StatusCode::SERVICE_UNAVAILABLE,
+        &[
+            ErrorCode::ServerBusy,
+            ErrorCode::Throttled,
+            ErrorCode::StoreUnreachable,
+            ErrorCode::TransactionConflict,
+        ],
+    ),
+    (
+        "ServerBusy",
+        StatusCode::SERVICE_UNAVAILABLE,
+        &[ErrorCode::ServerBusy],
+    ),
+];
+
+/// The local run's HTTP server's own answers, without a body: `(name, status, why)`.
+const BODILESS: &[(&str, &str)] = &[
+    (
+        "UriTooLong",
+        "The local run only: a URL too long for its HTTP server (hyper's own answer, no body)",
+    ),
+    (
+        "HeadersTooLarge",
+        "The local run only: headers too large for its HTTP server (hyper's own answer, no body)",
+    ),
+];
+
+/// Every error code, in the order the `ErrorCode` schema lists them.
+fn all_error_codes() -> Vec<ErrorCode> {
+    let RefOr::T(Schema::Object(codes)) = ErrorCode::schema() else {
+        return Vec::new();
+    };
+    codes
+        .enum_values
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect()
+}
+
+/// An error code's name among the components' examples: `InvalidLimit`.
+fn example_name(code: ErrorCode) -> String {
+    format!("{code:?}")
+}
+
+fn response_ref(name: &str) -> RefOr<Response> {
+    RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
 }
 
 /// What the route table does not say about an operation.
@@ -112,7 +193,8 @@ struct Doc {
 
 /// Codes any operation can answer: its query, and the local run's HTTP server.
 const EVERY_OPERATION: &[ErrorCode] = &[
-    ErrorCode::InvalidParameter,
+    // The local run reads every request's body before routing it: one that breaks off is a 400.
+    ErrorCode::InvalidBody,
     ErrorCode::UnknownParameter,
     ErrorCode::RequestTimeout,
     ErrorCode::BodyTooLarge,
@@ -212,6 +294,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             errors: &[
                 E::InvalidId,
                 E::RouteNotFound,
+                E::InvalidParameter,
                 E::InvalidFromVersion,
                 E::InvalidLimit,
                 E::InvalidDirection,
@@ -237,6 +320,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             errors: &[
                 E::InvalidId,
                 E::RouteNotFound,
+                E::InvalidParameter,
                 E::InvalidConsistent,
                 E::InvalidAtVersion,
                 E::InvalidAsOf,
@@ -259,7 +343,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                 "A page of the party",
                 schema_ref::<PartyBody>(),
             )],
-            errors: &[E::InvalidLimit, E::InvalidCursor],
+            errors: &[E::InvalidParameter, E::InvalidLimit, E::InvalidCursor],
         },
         Endpoint::ReadFeed => Doc {
             id: "readFeed",
@@ -276,6 +360,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                 schema_ref::<FeedBody>(),
             )],
             errors: &[
+                E::InvalidParameter,
                 E::InvalidPosition,
                 E::InvalidLimit,
                 E::InvalidWait,
@@ -354,16 +439,14 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
         }
         if endpoint == Endpoint::CreateCharacter {
-            response = with_links(response);
-            if status == StatusCode::CREATED {
-                response = response.header(
-                    "Location",
-                    HeaderBuilder::new()
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
-                        .description(Some("/characters/{id}: the new character"))
-                        .build(),
-                );
-            }
+            // 201 and a replay's 200 alike.
+            response = with_links(response).header(
+                "Location",
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                    .description(Some("/characters/{id}: the character"))
+                    .build(),
+            );
         }
         responses = responses.response(status.as_str(), response.build());
     }
@@ -373,8 +456,12 @@ fn operation(endpoint: Endpoint) -> Operation {
         .iter()
         .chain(EVERY_OPERATION)
         .chain(if store { STORE } else { &[] })
-        .copied()
-        .collect();
+        .fold(Vec::new(), |mut codes, code| {
+            if !codes.contains(code) {
+                codes.push(*code);
+            }
+            codes
+        });
     let mut statuses: Vec<StatusCode> = codes.iter().map(|c| c.status()).collect();
     statuses.sort_unstable();
     statuses.dedup();
@@ -384,13 +471,16 @@ fn operation(endpoint: Endpoint) -> Operation {
             .copied()
             .filter(|c| c.status() == status)
             .collect();
-        responses = responses.response(status.as_str(), error_response(status, &here));
+        let shared = SHARED_ERRORS.iter().find(|(_, s, codes)| {
+            *s == status && codes.len() == here.len() && codes.iter().all(|c| here.contains(c))
+        });
+        responses = match shared {
+            Some((name, _, _)) => responses.response(status.as_str(), response_ref(name)),
+            None => responses.response(status.as_str(), error_response(status, &here)),
+        };
     }
-    for (status, why) in [
-        ("414", "The local run only: a URL too long for its HTTP server (hyper's own answer, no body)"),
-        ("431", "The local run only: headers too large for its HTTP server (hyper's own answer, no body)"),
-    ] {
-        responses = responses.response(status, ResponseBuilder::new().description(why).build());
+    for (status, (name, _)) in ["414", "431"].into_iter().zip(BODILESS) {
+        responses = responses.response(status, response_ref(name));
     }
     operation.responses(responses.build()).build()
 }
@@ -494,12 +584,9 @@ fn error_response(status: StatusCode, codes: &[ErrorCode]) -> Response {
     let content = ContentBuilder::new()
         .schema(Some(schema))
         .examples_from_iter(codes.iter().map(|code| {
-            (
-                format!("{code:?}"),
-                ExampleBuilder::new()
-                    .value(Some(error_example(*code)))
-                    .build(),
-            )
+            let name = example_name(*code);
+            let reference = Ref::new(format!("#/components/examples/{name}"));
+            (name, RefOr::Ref(reference))
         }))
         .build();
     let mut description = status.canonical_reason().unwrap_or("Error").to_owned();
@@ -548,16 +635,8 @@ fn sample_message(code: ErrorCode) -> &'static str {
         E::MalformedJson => "the JSON body cannot be read: EOF while parsing an object at line 1 column 20",
         E::InvalidBody => "the JSON body cannot be read: hp_change: invalid type: string \"5\", expected a whole number",
         E::InvalidId => "\"abc\" is not a character id: ids are uuids such as 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10",
-        E::InvalidExpectedVersion => "expected_version must be \"any\", \"no_stream\" or a version number (0 or more)",
-        E::InvalidLimit => "limit must be a whole number from 1 to 1000",
-        E::InvalidDirection => "direction must be forward or backward",
-        E::InvalidFromVersion => "from_version must be a version number (0 or more)",
         E::InvalidCursor => "the cursor is not valid for this stream: it was made for another character",
-        E::InvalidConsistent => "consistent must be true or false",
-        E::InvalidAtVersion => "at_version must be a version number (0 or more)",
-        E::InvalidAsOf => "as_of must be an RFC 3339 time such as 2026-11-29T20:15:00Z",
         E::InvalidPosition => "not a position of the feed: use a position or a next the feed handed out",
-        E::InvalidWait => "wait must be a whole number of seconds from 0 to 10",
         E::ConflictingParameters => "give at most one of consistent, at_version and as_of",
         E::InvalidParameter => "a query parameter is given more than once or is not valid: duplicate field `limit`",
         E::UnknownParameter => "query parameter not known here: unknown field `colour`",
@@ -579,6 +658,8 @@ fn sample_message(code: ErrorCode) -> &'static str {
         E::StoreUnreachable => "DynamoDB could not be reached; retry after 1 s",
         E::TransactionConflict => "other transactions are writing the same items; retry after 1 s",
         E::ServerBusy => "the server has as many connections as it takes; retry after 1 s",
+        // A field that does not parse: what it must be, as the server says it.
+        other => other.expectation(),
     }
 }
 

@@ -146,6 +146,7 @@ pub struct PageBody {
     pub id: Uuid,
     pub events: Vec<RecordedEvent>,
     /// Where the next page starts; `null` when this page reached the end.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -173,7 +174,7 @@ pub struct CharacterBody {
     /// The version asked for with `at_version` (`version` is lower only where the stream,
     /// written by other code, is missing that version).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<u64>)]
+    #[schema(value_type = u64, required = false)]
     pub at_version: Option<Version>,
 }
 
@@ -182,6 +183,7 @@ pub struct CharacterBody {
 pub struct PartyBody {
     pub characters: Vec<PartyMember>,
     /// Where the next page starts; `null` when this page reached the end.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -199,8 +201,11 @@ pub struct PartyMember {
     pub version: Version,
     /// The latest event's HP change, note and time; `null` on a snapshot written before they
     /// were kept, until a rebuild.
+    #[schema(required = true)]
     pub last_hp_change: Option<i64>,
+    #[schema(required = true)]
     pub last_note: Option<String>,
+    #[schema(required = true)]
     pub last_recorded_at: Option<String>,
 }
 
@@ -244,7 +249,7 @@ pub struct ConflictBody {
     /// The request's `expected_version` (`"any"` when it gave none).
     pub expected_version: ExpectedVersion,
     /// The stream's last version when the conflict was seen; `null`: the stream has no events.
-    #[schema(value_type = Option<u64>)]
+    #[schema(value_type = Option<u64>, required = true)]
     pub current_version: Option<Version>,
     /// Some of the request's event ids are stored already where it would write, some not.
     pub partial_replay: bool,

@@ -34,6 +34,20 @@ fn document() -> Value {
     serde_json::from_str(&openapi::to_json()).expect("the document is JSON")
 }
 
+/// `value`, or what it refers to when it is a `$ref` within the document.
+#[track_caller]
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(reference) => {
+            let target = doc
+                .pointer(reference.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{reference} is not in the document"));
+            resolve(doc, target)
+        }
+        None => value,
+    }
+}
+
 #[test]
 fn every_route_of_the_table_is_an_operation_with_its_statuses() {
     let doc = document();
@@ -80,12 +94,14 @@ fn every_error_code_but_405_is_documented_on_some_operation_under_its_status() {
     for item in doc["paths"].as_object().expect("paths").values() {
         for op in item.as_object().expect("path item").values() {
             for (status, response) in op["responses"].as_object().expect("responses") {
+                let response = resolve(&doc, response);
                 let Some(examples) =
                     response["content"]["application/json"]["examples"].as_object()
                 else {
                     continue;
                 };
                 for example in examples.values() {
+                    let example = resolve(&doc, example);
                     let code = example["value"]["error"].as_str().expect("code").to_owned();
                     let parsed: ErrorCode = serde_json::from_value(json!(code)).expect("a code");
                     assert_eq!(parsed.status().as_str(), status, "{code}");
@@ -144,6 +160,75 @@ async fn the_document_is_served_as_checked_in_by_query_and_the_local_run() {
         StatusCode::NOT_FOUND,
         "the append function serves POSTs only"
     );
+}
+
+/// What the server writes in an error body is what the document's `ErrorBody` names, and the
+/// 409 and 503 responses require the fields they always carry.
+#[tokio::test]
+async fn error_bodies_are_what_the_document_describes() {
+    let doc = document();
+    let schema = &doc["components"]["schemas"]["ErrorBody"];
+    let db = test_db().await;
+    let router = Api::new(db.store().await).router(Function::All);
+    let (_, created, _) = call(
+        &router,
+        Method::POST,
+        "/characters",
+        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
+    )
+    .await;
+    let uri = format!("/characters/{}/events", created["id"].as_str().expect("id"));
+    let (status, conflict, _) = call(
+        &router,
+        Method::POST,
+        &uri,
+        Some(json!({"expected_version": 5, "events": [
+            {"character_name": "Nuru", "hp_change": 1, "note": "n"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let unreachable = Api::new(hitpoints::store::EventStore::new(
+        hitpoints_testkit::unreachable_client(),
+        "events",
+    ))
+    .router(Function::All);
+    let (status, busy, _) = call(&unreachable, Method::GET, &uri, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    for (status, body) in [("409", conflict), ("503", busy)] {
+        for field in body.as_object().expect("an object").keys() {
+            assert!(
+                schema["properties"].get(field).is_some(),
+                "{status}: {field} is not in ErrorBody"
+            );
+        }
+        let response = resolve(
+            &doc,
+            &doc["paths"]["/characters/{id}/events"]["post"]["responses"][status],
+        );
+        let narrowed = &response["content"]["application/json"]["schema"]["allOf"][1];
+        for field in narrowed["required"].as_array().expect("required") {
+            let field = field.as_str().expect("a name");
+            assert!(body.get(field).is_some(), "{status} lacks {field}: {body}");
+        }
+    }
+}
+
+/// An unknown field of a body is `invalid_body`, whatever its name (also a parameter's).
+#[tokio::test]
+async fn an_unknown_body_field_is_invalid_body_whatever_its_name() {
+    let db = test_db().await;
+    let router = Api::new(db.store().await).router(Function::All);
+    for field in ["limit", "expected_version", "cursor", "colour"] {
+        let (status, body, _) = call(
+            &router,
+            Method::POST,
+            "/characters",
+            Some(json!({"character_name": "N", "hp_change": 1, "note": "n", field: 1})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        assert_eq!(body["error"], "invalid_body", "{field}");
+    }
 }
 
 /// Integer fields of a body take any whole JSON number, as JSON Schema's `integer` does.

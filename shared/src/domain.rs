@@ -37,21 +37,20 @@ pub const SNAPSHOT_NOTE: &str = "SNAPSHOT";
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"character_name": "Nuru", "hp_change": -2, "note": "Slashing damage from goblin"}))]
 pub struct NewEvent {
-    /// The character's name as of this event: not blank, at most 256 characters.
-    #[schema(min_length = 1, max_length = 256, pattern = r"\S", example = "Nuru")]
+    /// The character's name as of this event: at most 256 characters, not blank (422).
+    #[schema(min_length = 1, max_length = 256, example = "Nuru")]
     pub character_name: String,
     /// The signed change of hit points; must fit in an `i32`. Read from JSON as any whole
     /// number (`5`, `-0`, `5.0`, `1e3`); one beyond `i64` is kept as `i64`'s bound, so it is
     /// refused as out of range rather than unreadable.
     #[serde(deserialize_with = "whole_number")]
-    #[schema(value_type = i32, example = -2)]
+    #[schema(value_type = i32, minimum = -2_147_483_648, maximum = 2_147_483_647, example = -2)]
     pub hp_change: i64,
     /// What caused the change: not blank, at most 200,000 characters, not exactly `SNAPSHOT`
     /// (422), and name and note together within DynamoDB's 400 KB item (413).
     #[schema(
         min_length = 1,
         max_length = 200_000,
-        pattern = r"\S",
         example = "Slashing damage from goblin"
     )]
     pub note: String,
@@ -115,12 +114,15 @@ pub struct RecordedEvent {
     pub hp_change: i64,
     pub note: String,
     /// `None` only for events written without one (by the source material's code).
+    #[schema(required = true)]
     pub event_id: Option<Uuid>,
     /// RFC 3339 UTC; `None` only for events written without one.
+    #[schema(required = true)]
     pub recorded_at: Option<String>,
     /// A snapshot item of the source material (no event id, note exactly `SNAPSHOT`): its
     /// `hp_change` is the total HP at that point, and it changes nothing in the fold.
     #[serde(default)]
+    #[schema(required = true)]
     pub snapshot: bool,
 }
 
@@ -243,7 +245,7 @@ impl utoipa::PartialSchema for ExpectedVersion {
             ],
             "example": 0
         }))
-        .unwrap_or_default()
+        .expect("a schema written as JSON")
     }
 }
 
@@ -576,7 +578,7 @@ impl RecordedEvent {
     pub fn recorded_by(&self, instant: Instant) -> bool {
         self.recorded_at
             .as_deref()
-            .and_then(|at| at.parse::<Instant>().ok())
+            .and_then(|at| at.trim().parse::<Instant>().ok())
             .is_none_or(|at| at <= instant)
     }
 }
