@@ -35,6 +35,9 @@ pub enum ApiError {
     /// A process built without the feed table was asked for the feed.
     #[error("this server has no feed table to read the feed from")]
     NoFeedTable,
+    /// A process built without the API's document was asked for it.
+    #[error("this server was built without the API's document")]
+    NoDocument,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -65,7 +68,9 @@ impl ApiError {
             ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
             ApiError::Store(Error::VersionNotFound { .. }) => ErrorCode::VersionNotFound,
             ApiError::Store(Error::NoEventAsOf { .. }) => ErrorCode::NoEventAsOf,
-            ApiError::NoSnapshotTable | ApiError::NoFeedTable => ErrorCode::StoreError,
+            ApiError::NoSnapshotTable | ApiError::NoFeedTable | ApiError::NoDocument => {
+                ErrorCode::StoreError
+            }
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Infrastructure(infra)) => match infra {

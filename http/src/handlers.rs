@@ -197,12 +197,12 @@ pub(crate) async fn read_feed(
 }
 
 /// `GET /openapi.json`: the API's contract, as checked in.
-pub(crate) async fn openapi(Params(NoParams {}): Params<NoParams>) -> Response {
-    (
-        [(CONTENT_TYPE, "application/json")],
-        crate::openapi::OPENAPI_JSON,
-    )
-        .into_response()
+pub(crate) async fn openapi(
+    State(api): State<Arc<Api>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
+    let document = api.document.ok_or(ApiError::NoDocument)?;
+    Ok(([(CONTENT_TYPE, "application/json")], document).into_response())
 }
 
 /// A read's parameters as the store takes them: a cursor continues a read, so it excludes

@@ -32,6 +32,7 @@ pub struct Api {
     store: EventStore,
     snapshots: Option<SnapshotStore>,
     feed: Option<FeedStore>,
+    document: Option<&'static str>,
 }
 
 impl Api {
@@ -40,6 +41,7 @@ impl Api {
             store,
             snapshots: None,
             feed: None,
+            document: None,
         }
     }
 
@@ -52,6 +54,13 @@ impl Api {
     /// Serves `GET /events` from the feed table.
     pub fn with_feed(mut self, feed: FeedStore) -> Api {
         self.feed = Some(feed);
+        self
+    }
+
+    /// Serves `GET /openapi.json`: [`openapi::OPENAPI_JSON`]. Given only where that route is
+    /// served, so the append function does not carry a document it never sends.
+    pub fn with_document(mut self, document: &'static str) -> Api {
+        self.document = Some(document);
         self
     }
 

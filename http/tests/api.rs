@@ -562,6 +562,7 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
     let query = Api::new(store.clone())
         .with_snapshots(snapshots.clone())
         .with_feed(feed.clone())
+        .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::Query);
     let all = Api::new(store.clone()).router(Function::All);
     for (name, status) in in_order {

@@ -128,6 +128,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let router = Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
+        .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::All);
     // The Dungeon Master's screen at `/`, beside the API.
     let router = web::router().merge(router);

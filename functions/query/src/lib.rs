@@ -12,6 +12,7 @@ pub fn app(store: EventStore, snapshots: SnapshotStore, feed: FeedStore) -> Rout
     Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
+        .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::Query)
 }
 
@@ -22,9 +23,9 @@ mod tests {
 
     /// The entry point's own routing, with sample events from `events/` as API Gateway sends
     /// them (the store behind it is never reached: these are routes this function does not
-    /// serve, and a request that reached the unreachable store would be a 503).
+    /// serve, or its document, and a request that reached the unreachable store would be a 503).
     #[tokio::test]
-    async fn routes_it_does_not_serve_are_404_or_405() {
+    async fn routes_it_does_not_serve_are_404_or_405_and_it_serves_its_contract() {
         let client = unreachable_client();
         let app = app(
             EventStore::new(client.clone(), "events"),
@@ -41,6 +42,8 @@ mod tests {
                 include_str!("../../../events/apigw-append-events.json"),
                 405,
             ),
+            // Its contract, which needs no table.
+            (include_str!("../../../events/apigw-openapi.json"), 200),
         ] {
             let (got, body, _) = call_lambda(&app, sample).await;
             assert_eq!(got.as_u16(), status, "{body}");
