@@ -34,6 +34,19 @@ fn document() -> Value {
     serde_json::from_str(&openapi::to_json()).expect("the document is JSON")
 }
 
+/// A new character's id: Nuru, at HP 8, version 0.
+async fn create(router: &hitpoints_http::Router) -> String {
+    let (status, created, _) = call(
+        router,
+        Method::POST,
+        "/characters",
+        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().expect("id").to_owned()
+}
+
 /// `value`, or what it refers to when it is a `$ref` within the document.
 #[track_caller]
 fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
@@ -172,14 +185,7 @@ async fn error_bodies_are_what_the_document_describes() {
     let schema = &doc["components"]["schemas"]["ErrorBody"];
     let db = test_db().await;
     let router = Api::new(db.store().await).router(Function::All);
-    let (_, created, _) = call(
-        &router,
-        Method::POST,
-        "/characters",
-        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
-    )
-    .await;
-    let uri = format!("/characters/{}/events", created["id"].as_str().expect("id"));
+    let uri = format!("/characters/{}/events", create(&router).await);
     let (status, conflict, _) = call(
         &router,
         Method::POST,
@@ -238,14 +244,7 @@ async fn an_unknown_body_field_is_invalid_body_whatever_its_name() {
 async fn body_integers_are_any_whole_json_number() {
     let db = test_db().await;
     let router = Api::new(db.store().await).router(Function::All);
-    let (_, created, _) = call(
-        &router,
-        Method::POST,
-        "/characters",
-        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
-    )
-    .await;
-    let uri = format!("/characters/{}/events", created["id"].as_str().expect("id"));
+    let uri = format!("/characters/{}/events", create(&router).await);
     let event = r#"[{"character_name": "Nuru", "hp_change": -1.0, "note": "n"}]"#;
     // The stream is at 0, then 1, then 2: each form names the version it is at.
     for (raw, at) in [("0.0", 0), ("1e0", 1), ("2", 2)] {
@@ -280,14 +279,7 @@ async fn query_integers_are_digits_only() {
         .with_snapshots(db.snapshots().await)
         .with_feed(db.feed().await)
         .router(Function::All);
-    let (_, created, _) = call(
-        &router,
-        Method::POST,
-        "/characters",
-        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
-    )
-    .await;
-    let id = created["id"].as_str().expect("id");
+    let id = create(&router).await;
     let cases = [
         (format!("/characters/{id}/events?limit="), "invalid_limit"),
         (
