@@ -107,21 +107,23 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let feed = FeedStore::new(client, FEED_TABLE).with_poll_interval(Duration::from_millis(10));
 
     // The projector and the feed indexer each follow the stream on their own, as two event
-    // source mappings do: one that fails holds back only itself.
+    // source mappings do: one that fails holds back only itself. Both are woken after every
+    // POST the API answers, so an append reaches them at once however long they idle.
+    let (wake, woken) = watch::channel(());
     let projector = streams::Follower {
         client: streams_client(&dynamodb_endpoint),
         table: EVENTS_TABLE.to_owned(),
         consumer: Projector::new(store.clone(), snapshots.clone()),
         position_file: position_file("stream-position.json"),
     };
-    let projector = tokio::spawn(projector.run(stopped.clone()));
+    let projector = tokio::spawn(projector.run(stopped.clone(), woken.clone()));
     let indexer = streams::Follower {
         client: streams_client(&dynamodb_endpoint),
         table: EVENTS_TABLE.to_owned(),
         consumer: Indexer::new(store.clone(), feed.clone()),
         position_file: position_file("feed-position.json"),
     };
-    let indexer = tokio::spawn(indexer.run(stopped.clone()));
+    let indexer = tokio::spawn(indexer.run(stopped.clone(), woken));
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
@@ -129,8 +131,11 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         .with_snapshots(snapshots)
         .with_feed(feed)
         .router(Function::All);
+    let wake_on_post = axum::middleware::from_fn(move |request, next| {
+        wake_after_post(request, next, wake.clone())
+    });
     // The Dungeon Master's screen at `/`, beside the API.
-    let router = web::router().merge(router);
+    let router = web::router().merge(router).layer(wake_on_post);
     let http = tokio::spawn(server::serve(
         api_listener,
         router,
@@ -145,6 +150,26 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         tasks: vec![http, projector, indexer],
         database,
     })
+}
+
+/// Answers `request`, then wakes the stream followers if it was a POST, the only requests that
+/// write (one that writes nothing, a 409 say, costs an extra GetRecords each).
+async fn wake_after_post(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    wake: watch::Sender<()>,
+) -> axum::response::Response {
+    // Woken on drop too: a client gone mid-request may leave a write behind.
+    let _wake = (request.method() == axum::http::Method::POST).then_some(WakeOnDrop(wake));
+    next.run(request).await
+}
+
+struct WakeOnDrop(watch::Sender<()>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(());
+    }
 }
 
 /// The embedded DynamoDB, served on 127.0.0.1 for the SDK's clients.
