@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dynamodb::local_client;
 use hitpoints::indexer::Indexer;
 use hitpoints::projector::Projector;
 use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
@@ -92,12 +91,25 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         Storage::InMemory => None,
         Storage::Directory(dir) => Some(dir.join(name)),
     };
+    let open_files = server::raise_open_files_limit();
+    let budget = server::FileBudget::new(open_files, options.limits.max_connections);
+    tracing::info!(
+        open_files,
+        connections = budget.connections,
+        dynamodb_connections = budget.dynamodb_connections,
+        "connections served at once, within the open-files limit"
+    );
     let database = Database::open(&options.storage, options.dynamodb_port).await?;
     let dynamodb_endpoint = database.endpoint.clone();
     // The API and the projector stop first, then the database they use.
     let (stop, stopped) = watch::channel(false);
 
-    let client = local_client(&dynamodb_endpoint);
+    // Every client of the run shares one bound on its connections to the embedded DynamoDB.
+    let http_client = dynamodb::bounded_http_client(budget.dynamodb_connections);
+    let client = aws_sdk_dynamodb::Client::new(&dynamodb::sdk_config(
+        &dynamodb_endpoint,
+        http_client.clone(),
+    ));
     dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
     dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
     dynamodb::create_feed_table(&client, FEED_TABLE).await?;
@@ -111,14 +123,14 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     // POST the API answers, so an append reaches them at once however long they idle.
     let (wake, woken) = watch::channel(());
     let projector = streams::Follower {
-        client: streams_client(&dynamodb_endpoint),
+        client: streams_client(&dynamodb_endpoint, &http_client),
         table: EVENTS_TABLE.to_owned(),
         consumer: Projector::new(store.clone(), snapshots.clone()),
         position_file: position_file("stream-position.json"),
     };
     let projector = tokio::spawn(projector.run(stopped.clone(), woken.clone()));
     let indexer = streams::Follower {
-        client: streams_client(&dynamodb_endpoint),
+        client: streams_client(&dynamodb_endpoint, &http_client),
         table: EVENTS_TABLE.to_owned(),
         consumer: Indexer::new(store.clone(), feed.clone()),
         position_file: position_file("feed-position.json"),
@@ -140,6 +152,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         api_listener,
         router,
         options.limits,
+        budget,
         stopped.clone(),
     ));
 
@@ -233,8 +246,11 @@ impl Running {
 }
 
 /// A DynamoDB Streams client for the embedded server.
-fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    aws_sdk_dynamodbstreams::Client::new(&dynamodb::local_sdk_config(endpoint))
+fn streams_client(
+    endpoint: &str,
+    http_client: &aws_sdk_dynamodb::config::SharedHttpClient,
+) -> aws_sdk_dynamodbstreams::Client {
+    aws_sdk_dynamodbstreams::Client::new(&dynamodb::sdk_config(endpoint, http_client.clone()))
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StartError> {
