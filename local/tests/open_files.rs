@@ -16,7 +16,7 @@ const CONCURRENT: usize = 32;
 struct Limited {
     child: Child,
     /// What it wrote on stderr: its log.
-    log: std::thread::JoinHandle<String>,
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Limited {
@@ -24,7 +24,16 @@ impl Limited {
     fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.log.join().unwrap_or_default()
+        let log = self.log.take().map(|log| log.join().unwrap_or_default());
+        log.unwrap_or_default()
+    }
+}
+
+impl Drop for Limited {
+    // Also when a check fails half-way: the run must not outlive the test.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -50,7 +59,10 @@ fn start_limited() -> Option<(Limited, String)> {
         let _ = stderr.read_to_string(&mut log);
         log
     });
-    let run = Limited { child, log };
+    let run = Limited {
+        child,
+        log: Some(log),
+    };
     let mut lines = BufReader::new(stdout).lines();
     let addr = lines
         .by_ref()
