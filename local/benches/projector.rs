@@ -51,7 +51,7 @@ fn main() {
         let base = format!("http://{}", running.api_addr);
 
         // Lag: an append through HTTP, then the snapshot at its version; while the stream is
-        // busy, and after a second of idleness (the follower's polls back off to 250 ms).
+        // busy, and after a second of idleness (the follower's polls back off, but the POST wakes it).
         for (label, samples, idle) in [
             ("busy stream", LAG_SAMPLES, Duration::ZERO),
             ("after 1 s idle", IDLE_LAG_SAMPLES, Duration::from_secs(1)),

@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dynamodb::local_client;
 use hitpoints::indexer::Indexer;
 use hitpoints::projector::Projector;
 use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
@@ -92,12 +91,25 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         Storage::InMemory => None,
         Storage::Directory(dir) => Some(dir.join(name)),
     };
+    let open_files = server::raise_open_files_limit();
+    let budget = server::FileBudget::new(open_files, options.limits.max_connections);
+    tracing::info!(
+        open_files,
+        connections = budget.connections,
+        dynamodb_connections = budget.dynamodb_connections,
+        "connections served at once, within the open-files limit"
+    );
     let database = Database::open(&options.storage, options.dynamodb_port).await?;
     let dynamodb_endpoint = database.endpoint.clone();
     // The API and the projector stop first, then the database they use.
     let (stop, stopped) = watch::channel(false);
 
-    let client = local_client(&dynamodb_endpoint);
+    // Every client of the run shares one bound on its connections to the embedded DynamoDB.
+    let http_client = dynamodb::bounded_http_client(budget.dynamodb_connections);
+    let client = aws_sdk_dynamodb::Client::new(&dynamodb::sdk_config(
+        &dynamodb_endpoint,
+        http_client.clone(),
+    ));
     dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
     dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
     dynamodb::create_feed_table(&client, FEED_TABLE).await?;
@@ -107,21 +119,23 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let feed = FeedStore::new(client, FEED_TABLE).with_poll_interval(Duration::from_millis(10));
 
     // The projector and the feed indexer each follow the stream on their own, as two event
-    // source mappings do: one that fails holds back only itself.
+    // source mappings do: one that fails holds back only itself. Both are woken after every
+    // POST the API answers, so an append reaches them at once however long they idle.
+    let (wake, woken) = watch::channel(());
     let projector = streams::Follower {
-        client: streams_client(&dynamodb_endpoint),
+        client: streams_client(&dynamodb_endpoint, &http_client),
         table: EVENTS_TABLE.to_owned(),
         consumer: Projector::new(store.clone(), snapshots.clone()),
         position_file: position_file("stream-position.json"),
     };
-    let projector = tokio::spawn(projector.run(stopped.clone()));
+    let projector = tokio::spawn(projector.run(stopped.clone(), woken.clone()));
     let indexer = streams::Follower {
-        client: streams_client(&dynamodb_endpoint),
+        client: streams_client(&dynamodb_endpoint, &http_client),
         table: EVENTS_TABLE.to_owned(),
         consumer: Indexer::new(store.clone(), feed.clone()),
         position_file: position_file("feed-position.json"),
     };
-    let indexer = tokio::spawn(indexer.run(stopped.clone()));
+    let indexer = tokio::spawn(indexer.run(stopped.clone(), woken));
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
@@ -130,12 +144,16 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         .with_feed(feed)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::All);
+    let wake_on_post = axum::middleware::from_fn(move |request, next| {
+        wake_after_post(request, next, wake.clone())
+    });
     // The Dungeon Master's screen at `/`, beside the API.
-    let router = web::router().merge(router);
+    let router = web::router().merge(router).layer(wake_on_post);
     let http = tokio::spawn(server::serve(
         api_listener,
         router,
         options.limits,
+        budget,
         stopped.clone(),
     ));
 
@@ -146,6 +164,26 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         tasks: vec![http, projector, indexer],
         database,
     })
+}
+
+/// Answers `request`, then wakes the stream followers if it was a POST, the only requests that
+/// write (one that writes nothing, a 409 say, costs an extra GetRecords each).
+async fn wake_after_post(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    wake: watch::Sender<()>,
+) -> axum::response::Response {
+    // Woken on drop too: a client gone mid-request may leave a write behind.
+    let _wake = (request.method() == axum::http::Method::POST).then_some(WakeOnDrop(wake));
+    next.run(request).await
+}
+
+struct WakeOnDrop(watch::Sender<()>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(());
+    }
 }
 
 /// The embedded DynamoDB, served on 127.0.0.1 for the SDK's clients.
@@ -209,8 +247,11 @@ impl Running {
 }
 
 /// A DynamoDB Streams client for the embedded server.
-fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    aws_sdk_dynamodbstreams::Client::new(&dynamodb::local_sdk_config(endpoint))
+fn streams_client(
+    endpoint: &str,
+    http_client: &aws_sdk_dynamodb::config::SharedHttpClient,
+) -> aws_sdk_dynamodbstreams::Client {
+    aws_sdk_dynamodbstreams::Client::new(&dynamodb::sdk_config(endpoint, http_client.clone()))
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StartError> {

@@ -4,8 +4,9 @@
 //! - headers must arrive within [`Limits::header_timeout`] (10 s) of a connection becoming
 //!   ready for a request, which also closes a keep-alive connection left idle that long;
 //! - a body must arrive within [`Limits::body_timeout`] (10 s), or the answer is 408;
-//! - at most [`Limits::max_connections`] (4,096) connections at once; past that, a connection
-//!   is answered 503 (`server_busy`, `Retry-After`) and closed;
+//! - at most [`Limits::max_connections`] (4,096) connections at once, fewer if the open-files
+//!   limit is lower (see [`FileBudget`]); past that, a connection is answered 503
+//!   (`server_busy`, `Retry-After`) and closed;
 //! - on stop, connections are asked to finish and dropped after [`Limits::shutdown_grace`]
 //!   (3 s), so the whole run stops within 5 s whatever a client does.
 
@@ -60,30 +61,60 @@ pub fn raise_open_files_limit() -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-/// Connections past the cap that are being told so at once; any more are closed unanswered.
-const REFUSALS_AT_ONCE: usize = 64;
+/// Descriptors the process holds whatever its clients do: stdin, stdout and stderr, two epolls
+/// and an eventfd, the signal handler's socket pair (three), the two listeners, the embedded
+/// DynamoDB's SQLite files (database, WAL, shared memory) and the two stream positions being
+/// saved: 17 at most in /proc/PID/fd of a run on a data directory (12 in memory), the rest
+/// room for descriptors inherited from the parent or opened by a newer library.
+const FIXED_FILES: u64 = 32;
 
-/// Serves `router` on `listener` until `stop` turns true.
+/// How the open-files limit is shared out, so that no accept, connect or open fails for want
+/// of a descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileBudget {
+    /// The limit it was made for.
+    pub open_files: u64,
+    /// Connections to the embedded DynamoDB, all of the run's SDK clients together: two
+    /// descriptors each (ours and dynoxide's). Calls past it wait for a connection.
+    pub dynamodb_connections: usize,
+    /// Connections past the cap answered 503 at once (one descriptor each, for up to 5 s).
+    pub refusals: usize,
+    /// API connections served at once: one descriptor each, whatever they do, since what a
+    /// request costs besides is the bounded DynamoDB connections.
+    pub connections: usize,
+}
+
+impl FileBudget {
+    /// The budget under a limit of `open_files`, with no more than `max_connections` API
+    /// connections. At 256 open files: 16 DynamoDB connections, 8 refusals, 184 connections.
+    pub fn new(open_files: u64, max_connections: usize) -> FileBudget {
+        let dynamodb = (open_files / 16).clamp(4, 64);
+        let refusals = (open_files / 32).clamp(1, 64);
+        let connections = open_files
+            .saturating_sub(FIXED_FILES + 2 * dynamodb + refusals)
+            .max(1);
+        FileBudget {
+            open_files,
+            dynamodb_connections: dynamodb as usize,
+            refusals: refusals as usize,
+            connections: usize::try_from(connections)
+                .unwrap_or(usize::MAX)
+                .min(max_connections.max(1)),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `stop` turns true, with at most `budget.connections`
+/// connections at once.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    budget: FileBudget,
     mut stop: watch::Receiver<bool>,
 ) {
-    let open_files = raise_open_files_limit();
-    // Leave room for the embedded DynamoDB's files and sockets.
-    let cap = usize::try_from(open_files.saturating_sub(256))
-        .unwrap_or(limits.max_connections)
-        .clamp(1, limits.max_connections.max(1));
-    if cap < limits.max_connections {
-        tracing::warn!(
-            cap,
-            open_files,
-            "fewer connections than asked: the open-files limit"
-        );
-    }
-    let slots = Arc::new(Semaphore::new(cap));
-    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let slots = Arc::new(Semaphore::new(budget.connections));
+    let refusals = Arc::new(Semaphore::new(budget.refusals));
     let body_timeout = limits.body_timeout;
     let router = router.layer(axum::middleware::from_fn(move |request, next| {
         read_body_in_time(request, next, body_timeout)
@@ -198,4 +229,29 @@ async fn read_body_in_time(
     };
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_files_limit_is_shared_out() {
+        let budget = |open_files| {
+            let b = FileBudget::new(open_files, 4096);
+            (b.dynamodb_connections, b.refusals, b.connections)
+        };
+        // 32 fixed + 2 × 16 + 8 + 184 = 256.
+        assert_eq!(budget(256), (16, 8, 184));
+        assert_eq!(budget(1024), (64, 32, 832));
+        assert_eq!(budget(1 << 20), (64, 64, 4096));
+        assert_eq!(budget(u64::MAX), (64, 64, 4096));
+        assert_eq!(budget(0), (4, 1, 1), "one connection whatever the limit");
+        assert_eq!(FileBudget::new(256, 4).connections, 4);
+        for open_files in [64, 100, 256, 300, 1024, 4096, 10_000] {
+            let b = FileBudget::new(open_files, usize::MAX);
+            let used = FIXED_FILES as usize + 2 * b.dynamodb_connections + b.refusals;
+            assert_eq!(used + b.connections, open_files as usize, "{b:?}");
+        }
+    }
 }

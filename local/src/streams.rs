@@ -20,9 +20,11 @@ pub const BATCH_SIZE: i32 = 100;
 /// the on-failure destination; here, the log).
 const MAX_RETRIES: u32 = 3;
 /// Waits between polls of an idle stream: from the first, doubling on each empty poll up to the
-/// last (Lambda's own poller reads a shard four times a second), back to the first after records.
+/// last, back to the first after records. Each GetRecords costs the process a few milliseconds
+/// of CPU (SDK and dynoxide, debug build), so an idle run sleeps long; the local run's own
+/// writes wake the followers at once (see [`Follower::run`]), other writers wait up to the last.
 const IDLE_POLL_FIRST: Duration = Duration::from_millis(10);
-const IDLE_POLL_MAX: Duration = Duration::from_millis(250);
+const IDLE_POLL_MAX: Duration = Duration::from_secs(2);
 
 /// Where the follower is in the stream: kept in a file so a restart goes on from there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,11 +48,12 @@ pub struct Follower<C> {
 
 impl<C: Consumer + Sync> Follower<C> {
     /// Follows the stream until `stop` turns true. Errors are logged and retried: the local run
-    /// keeps serving the API whatever happens here.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// keeps serving the API whatever happens here. A change sent on `wake` (after a write to
+    /// the table) ends an idle wait at once.
+    pub async fn run(self, mut stop: watch::Receiver<bool>, mut wake: watch::Receiver<()>) {
         let mut position = self.load_position();
         while !*stop.borrow() {
-            if let Err(e) = self.follow(&mut position, &mut stop).await {
+            if let Err(e) = self.follow(&mut position, &mut stop, &mut wake).await {
                 tracing::warn!(error = %e, "stream follower: retrying in 1 s");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -64,6 +67,7 @@ impl<C: Consumer + Sync> Follower<C> {
         &self,
         position: &mut Position,
         stop: &mut watch::Receiver<bool>,
+        wake: &mut watch::Receiver<()>,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let streams = self
             .client
@@ -112,6 +116,8 @@ impl<C: Consumer + Sync> Follower<C> {
                 if *stop.borrow() {
                     return Ok(());
                 }
+                // Seen before the read: a write from here on ends the wait below at once.
+                wake.borrow_and_update();
                 let page = self
                     .client
                     .get_records()
@@ -130,6 +136,8 @@ impl<C: Consumer + Sync> Follower<C> {
                     tokio::select! {
                         _ = tokio::time::sleep(idle_poll) => {}
                         _ = stop.changed() => {}
+                        // A closed sender disables this branch: the wait is the sleep's.
+                        Ok(()) = wake.changed() => {}
                     }
                     idle_poll = (idle_poll * 2).min(IDLE_POLL_MAX);
                     continue;
