@@ -1,7 +1,7 @@
 //! The API's contract as an OpenAPI 3.1 document, generated from the route table and the wire
 //! types. The document is checked in as `openapi.json` at the repository's root (a test fails
-//! when it is stale) and served as it is at `GET /openapi.json`, so a Lambda carries its bytes,
-//! not the code that builds it.
+//! when it is stale) and served from that file at `GET /openapi.json`, so a Lambda carries its
+//! bytes, not the code that builds it.
 
 use axum::http::{Method, StatusCode};
 use hitpoints::domain::{Direction, ExpectedVersion, NewEvent, RecordedEvent};
@@ -28,8 +28,8 @@ use crate::wire::{
     FeedEvent, FeedParams, ListParams, PageBody, PartyBody, PartyMember, ReadParams, Source,
 };
 
-/// The document as checked in and served: pretty JSON with a final newline.
-pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+/// The document as served: `openapi.json` as checked in, without its indentation (build.rs).
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 /// The document, generated from the route table and the wire types.
 pub fn document() -> OpenApi {

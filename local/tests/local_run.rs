@@ -332,11 +332,7 @@ fn the_screen_and_the_api_document_are_served_beside_the_api() {
         ("/docs", "text/html", "src=\"/docs.js\""),
         ("/docs.js", "text/javascript", "/openapi.json"),
         ("/docs.css", "text/css", "prefers-contrast"),
-        (
-            "/openapi.json",
-            "application/json",
-            "\"openapi\": \"3.1.0\"",
-        ),
+        ("/openapi.json", "application/json", "\"openapi\":\"3.1.0\""),
     ] {
         let mut response = agent
             .get(format!("{}{path}", run.url))
