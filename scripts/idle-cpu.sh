@@ -12,23 +12,27 @@ seconds="${1:-${IDLE_SECONDS:-60}}"
 threshold="${2:-${IDLE_THRESHOLD:-1}}"
 bin="${LOCAL_BIN:-${CARGO_TARGET_DIR:-target}/debug/local}"
 [ -x "$bin" ] || { echo "no executable at $bin: cargo build -p local first, or set LOCAL_BIN" >&2; exit 2; }
+[ -r /proc/self/stat ] || { echo "no /proc: this script reads Linux's process times" >&2; exit 2; }
 
 out=$(mktemp)
-"$bin" --in-memory --port 0 >"$out" 2>/dev/null &
+"$bin" --in-memory --port 0 >"$out" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$out"' EXIT
 
 url=""
 for _ in $(seq 1 200); do
   url=$(sed -n 's/^hitpoints is listening on //p' "$out")
-  if [ -n "$url" ] && curl -sf -o /dev/null "$url/characters?limit=1"; then break; fi
+  # python3, not curl: not every machine has curl, and no proxy may stand in between.
+  if [ -n "$url" ] && python3 -c 'import sys, urllib.request
+urllib.request.build_opener(urllib.request.ProxyHandler({})).open(sys.argv[1], timeout=1)' \
+    "$url/characters?limit=1" 2>/dev/null; then break; fi
   kill -0 "$pid" 2>/dev/null || { echo "the local run exited:" >&2; cat "$out" >&2; exit 2; }
   url=""
   sleep 0.1
 done
 [ -n "$url" ] || { echo "the local run did not answer within 20 s" >&2; exit 2; }
-# Past the start-up and the first request before counting.
-sleep 1
+# Past the start-up, the first request and the followers' back-off to its longest before counting.
+sleep 3
 
 ticks() {
   # Fields after "pid (comm) " start at field 3: utime and stime are the 12th and 13th there.

@@ -59,23 +59,19 @@ pub fn local_client(endpoint: &str) -> Client {
     Client::new(&local_sdk_config(endpoint))
 }
 
-/// A plain-HTTP client for a DynamoDB-API server on this machine that never has more than
-/// `max_connections` connections open (busy or idle in its pool), however many calls come at
-/// once: a call past the bound waits for one to come free. Every SDK client given it shares the
-/// bound. Each connection costs two file descriptors when the server is in-process (ours and
-/// its), and the SDK's own client opens one per concurrent call; this is what keeps the local
+/// A plain-HTTP client for a DynamoDB-API server on this machine with at most
+/// `max_exchanges` calls under way at once, however many come (a call past the bound waits for
+/// one to finish), and at most as many idle connections kept: so never more than twice that
+/// many connections open. Every SDK client given it shares the bound. Each connection costs two
+/// file descriptors when the server is in-process (ours and its); this is what keeps the local
 /// run within its open-files limit. A connection to 127.0.0.1 connects or is refused at once, so
 /// the SDK's connect timeout is not applied.
-pub fn bounded_http_client(max_connections: usize) -> SharedHttpClient {
-    bounded::client(max_connections)
+pub fn bounded_http_client(max_exchanges: usize) -> SharedHttpClient {
+    bounded::client(max_exchanges)
 }
 
 mod bounded {
-    use std::future::Future;
-    use std::io;
-    use std::pin::Pin;
     use std::sync::Arc;
-    use std::task::{Context, Poll};
 
     use aws_sdk_dynamodb::config::SharedHttpClient;
     use aws_smithy_runtime_api::client::http::{
@@ -85,22 +81,25 @@ mod bounded {
     use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
     use aws_smithy_types::body::SdkBody;
-    use hyper::Uri;
-    use hyper_util::client::legacy::connect::{Connected, Connection};
+    use http_body_util::BodyExt;
+    use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
     use hyper_util::client::legacy::Client;
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tokio::net::TcpStream;
-    use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
+    use tokio::sync::Semaphore;
 
-    pub(super) fn client(max_connections: usize) -> SharedHttpClient {
-        let connect = Connect {
-            permits: Arc::new(Semaphore::new(max_connections.max(1))),
-        };
+    pub(super) fn client(max_exchanges: usize) -> SharedHttpClient {
+        let bound = max_exchanges.max(1);
+        let mut tcp = TcpConnector::new();
+        tcp.set_nodelay(true);
         let hyper = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
-            .build(connect);
+            .pool_max_idle_per_host(bound)
+            .build(tcp);
         SharedHttpClient::new(Bounded {
-            connector: SharedHttpConnector::new(Adapter { hyper }),
+            connector: SharedHttpConnector::new(Adapter {
+                hyper,
+                exchanges: Arc::new(Semaphore::new(bound)),
+            }),
         })
     }
 
@@ -122,7 +121,8 @@ mod bounded {
 
     #[derive(Debug)]
     struct Adapter {
-        hyper: Client<Connect, SdkBody>,
+        hyper: Client<TcpConnector, SdkBody>,
+        exchanges: Arc<Semaphore>,
     }
 
     impl HttpConnector for Adapter {
@@ -131,98 +131,31 @@ mod bounded {
                 Ok(request) => request,
                 Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
             };
-            let sent = self.hyper.request(request);
+            let hyper = self.hyper.clone();
+            let exchanges = self.exchanges.clone();
             HttpConnectorFuture::new(async move {
+                // The bound is taken before the call and kept until its body is read, so a
+                // connection is busy only while it holds a permit: the waiting happens here,
+                // not in a connect that hyper may leave running in the background.
+                let _exchange = exchanges
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| ConnectorError::other(e.into(), None))?;
                 // A failed exchange with a local server (refused, or a pooled connection it
                 // closed) is worth the SDK's retry.
-                let response = sent.await.map_err(|e| ConnectorError::io(e.into()))?;
-                HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
-                    .map_err(|e| ConnectorError::other(e.into(), None))
+                let response = hyper
+                    .request(request)
+                    .await
+                    .map_err(|e| ConnectorError::io(e.into()))?;
+                let (parts, body) = response.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| ConnectorError::io(e.into()))?
+                    .to_bytes();
+                let response = hyper::Response::from_parts(parts, SdkBody::from(body));
+                HttpResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None))
             })
-        }
-    }
-
-    /// Opens a TCP connection once a permit is free; the connection holds it until closed.
-    #[derive(Debug, Clone)]
-    struct Connect {
-        permits: Arc<Semaphore>,
-    }
-
-    impl tower_service::Service<Uri> for Connect {
-        type Response = Permitted;
-        type Error = io::Error;
-        type Future = Pin<Box<dyn Future<Output = io::Result<Permitted>> + Send>>;
-
-        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn call(&mut self, uri: Uri) -> Self::Future {
-            let permits = self.permits.clone();
-            Box::pin(async move {
-                let permit = permits.acquire_owned().await.map_err(io::Error::other)?;
-                let host = uri
-                    .host()
-                    .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no host"))?;
-                let stream = TcpStream::connect((host, uri.port_u16().unwrap_or(80))).await?;
-                stream.set_nodelay(true)?;
-                Ok(Permitted {
-                    io: TokioIo::new(stream),
-                    _permit: permit,
-                })
-            })
-        }
-    }
-
-    struct Permitted {
-        io: TokioIo<TcpStream>,
-        _permit: OwnedSemaphorePermit,
-    }
-
-    impl Connection for Permitted {
-        fn connected(&self) -> Connected {
-            self.io.connected()
-        }
-    }
-
-    impl hyper::rt::Read for Permitted {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: hyper::rt::ReadBufCursor<'_>,
-        ) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.io).poll_read(cx, buf)
-        }
-    }
-
-    impl hyper::rt::Write for Permitted {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            Pin::new(&mut self.io).poll_write(cx, buf)
-        }
-
-        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.io).poll_flush(cx)
-        }
-
-        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.io).poll_shutdown(cx)
-        }
-
-        fn is_write_vectored(&self) -> bool {
-            self.io.is_write_vectored()
-        }
-
-        fn poll_write_vectored(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            bufs: &[io::IoSlice<'_>],
-        ) -> Poll<io::Result<usize>> {
-            Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
         }
     }
 }

@@ -96,7 +96,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     tracing::info!(
         open_files,
         connections = budget.connections,
-        dynamodb_connections = budget.dynamodb_connections,
+        dynamodb_calls = budget.dynamodb_calls,
         "connections served at once, within the open-files limit"
     );
     let database = Database::open(&options.storage, options.dynamodb_port).await?;
@@ -105,7 +105,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let (stop, stopped) = watch::channel(false);
 
     // Every client of the run shares one bound on its connections to the embedded DynamoDB.
-    let http_client = dynamodb::bounded_http_client(budget.dynamodb_connections);
+    let http_client = dynamodb::bounded_http_client(budget.dynamodb_calls);
     let client = aws_sdk_dynamodb::Client::new(&dynamodb::sdk_config(
         &dynamodb_endpoint,
         http_client.clone(),

@@ -74,9 +74,10 @@ const FIXED_FILES: u64 = 32;
 pub struct FileBudget {
     /// The limit it was made for.
     pub open_files: u64,
-    /// Connections to the embedded DynamoDB, all of the run's SDK clients together: two
-    /// descriptors each (ours and dynoxide's). Calls past it wait for a connection.
-    pub dynamodb_connections: usize,
+    /// Calls to the embedded DynamoDB under way at once, all of the run's SDK clients together
+    /// (more wait for one to finish): as many busy connections and at most as many idle ones,
+    /// two descriptors each (ours and dynoxide's), so four descriptors per call.
+    pub dynamodb_calls: usize,
     /// Connections past the cap answered 503 at once (one descriptor each, for up to 5 s).
     pub refusals: usize,
     /// API connections served at once: one descriptor each, whatever they do, since what a
@@ -86,16 +87,16 @@ pub struct FileBudget {
 
 impl FileBudget {
     /// The budget under a limit of `open_files`, with no more than `max_connections` API
-    /// connections. At 256 open files: 16 DynamoDB connections, 8 refusals, 184 connections.
+    /// connections. At 256 open files: 8 DynamoDB calls, 8 refusals, 184 connections.
     pub fn new(open_files: u64, max_connections: usize) -> FileBudget {
-        let dynamodb = (open_files / 16).clamp(4, 64);
+        let dynamodb = (open_files / 32).clamp(2, 32);
         let refusals = (open_files / 32).clamp(1, 64);
         let connections = open_files
-            .saturating_sub(FIXED_FILES + 2 * dynamodb + refusals)
+            .saturating_sub(FIXED_FILES + 4 * dynamodb + refusals)
             .max(1);
         FileBudget {
             open_files,
-            dynamodb_connections: dynamodb as usize,
+            dynamodb_calls: dynamodb as usize,
             refusals: refusals as usize,
             connections: usize::try_from(connections)
                 .unwrap_or(usize::MAX)
@@ -239,18 +240,18 @@ mod tests {
     fn the_open_files_limit_is_shared_out() {
         let budget = |open_files| {
             let b = FileBudget::new(open_files, 4096);
-            (b.dynamodb_connections, b.refusals, b.connections)
+            (b.dynamodb_calls, b.refusals, b.connections)
         };
-        // 32 fixed + 2 × 16 + 8 + 184 = 256.
-        assert_eq!(budget(256), (16, 8, 184));
-        assert_eq!(budget(1024), (64, 32, 832));
-        assert_eq!(budget(1 << 20), (64, 64, 4096));
-        assert_eq!(budget(u64::MAX), (64, 64, 4096));
-        assert_eq!(budget(0), (4, 1, 1), "one connection whatever the limit");
+        // 32 fixed + 4 × 8 + 8 + 184 = 256.
+        assert_eq!(budget(256), (8, 8, 184));
+        assert_eq!(budget(1024), (32, 32, 832));
+        assert_eq!(budget(1 << 20), (32, 64, 4096));
+        assert_eq!(budget(u64::MAX), (32, 64, 4096));
+        assert_eq!(budget(0), (2, 1, 1), "one connection whatever the limit");
         assert_eq!(FileBudget::new(256, 4).connections, 4);
         for open_files in [64, 100, 256, 300, 1024, 4096, 10_000] {
             let b = FileBudget::new(open_files, usize::MAX);
-            let used = FIXED_FILES as usize + 2 * b.dynamodb_connections + b.refusals;
+            let used = FIXED_FILES as usize + 4 * b.dynamodb_calls + b.refusals;
             assert_eq!(used + b.connections, open_files as usize, "{b:?}");
         }
     }
