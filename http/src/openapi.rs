@@ -663,7 +663,7 @@ fn sample_message(code: ErrorCode) -> &'static str {
     }
 }
 
-/// The example body of a success.
+/// The example body of a success (the one place the responses' examples are written).
 fn success_example(endpoint: Endpoint, status: StatusCode) -> Option<Value> {
     let id = "eb3cefea-4c14-53d1-92ec-d92459133c76";
     let event = |version: u64, hp: i64, note: &str| {

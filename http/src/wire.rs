@@ -37,6 +37,7 @@ pub struct AppendRequest {
 pub struct ReadParams {
     /// The first version to read (forward) or the last (backward). Digits only.
     #[serde(default, deserialize_with = "version_digits")]
+    // maximum: MAX_EXPECTED_VERSION, written out (the attribute takes a literal only).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     pub from_version: Option<Version>,
     /// Events per page, 1 to 1000 (default 100). Digits only.
@@ -59,6 +60,7 @@ pub struct CharacterParams {
     pub consistent: Option<bool>,
     /// The character as of this version: the fold of versions 0..=n. Digits only.
     #[serde(default, deserialize_with = "version_digits")]
+    // maximum: MAX_EXPECTED_VERSION, written out (the attribute takes a literal only).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     pub at_version: Option<Version>,
     /// The character as of this instant: RFC 3339, any offset (a `+` URL-encoded as `%2B`).
@@ -162,8 +164,6 @@ pub enum Source {
 
 /// A character's state.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "eb3cefea-4c14-53d1-92ec-d92459133c76", "character_name": "Nuru",
-    "hp": 3, "version": 2, "source": "snapshot"}))]
 pub struct CharacterBody {
     pub id: Uuid,
     pub character_name: String,
@@ -189,9 +189,6 @@ pub struct PartyBody {
 
 /// A character in the party, as its snapshot has it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "eb3cefea-4c14-53d1-92ec-d92459133c76", "character_name": "Nuru",
-    "hp": 3, "version": 2, "last_hp_change": -3, "last_note": "bludgeoning damage from bugbear",
-    "last_recorded_at": "2026-11-29T20:15:04.25Z"}))]
 pub struct PartyMember {
     /// The character's id (a uuid for every character hitpoints wrote).
     pub id: String,

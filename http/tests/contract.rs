@@ -337,11 +337,10 @@ async fn query_integers_are_digits_only() {
 async fn ids_are_hyphenated_uuids_only() {
     let db = test_db().await;
     let router = Api::new(db.store().await).router(Function::All);
-    let simple = "eb3cefea4c1453d192ecd92459133c76";
     for form in [
-        simple.to_owned(),
-        "{eb3cefea-4c14-53d1-92ec-d92459133c76}".to_owned(),
-        "urn:uuid:eb3cefea-4c14-53d1-92ec-d92459133c76".to_owned(),
+        "eb3cefea4c1453d192ecd92459133c76",
+        "{eb3cefea-4c14-53d1-92ec-d92459133c76}",
+        "urn:uuid:eb3cefea-4c14-53d1-92ec-d92459133c76",
     ] {
         let uri = format!("/characters/{form}/events");
         let (status, body, _) = call(&router, Method::GET, &uri, None).await;

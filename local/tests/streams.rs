@@ -7,19 +7,24 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use hitpoints::store::SnapshotStore;
 use local::dynamodb::local_client;
-use local::{start, Options, Storage, EVENTS_TABLE, SNAPSHOTS_TABLE};
+use local::{start, Options, Running, Storage, EVENTS_TABLE, SNAPSHOTS_TABLE};
 use uuid::Uuid;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_poison_record_does_not_block_the_stream() {
-    let running = start(&Options {
+/// A local run in memory, on ports of its own.
+async fn start_in_memory() -> Running {
+    start(&Options {
         port: 0,
         dynamodb_port: 0,
         storage: Storage::InMemory,
         ..Options::default()
     })
     .await
-    .expect("start");
+    .expect("start")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_does_not_block_the_stream() {
+    let running = start_in_memory().await;
     let client = local_client(&running.dynamodb_endpoint);
     // An item no event decodes from: no CharacterHitPoints.
     let poison = Uuid::new_v4();
@@ -70,14 +75,7 @@ async fn a_poison_record_does_not_block_the_stream() {
 /// of shorter waits before it), so without the wake the append would wait about 1.5 s more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_through_the_api_wakes_the_idle_followers() {
-    let running = start(&Options {
-        port: 0,
-        dynamodb_port: 0,
-        storage: Storage::InMemory,
-        ..Options::default()
-    })
-    .await
-    .expect("start");
+    let running = start_in_memory().await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let base = format!("http://{}", running.api_addr);
     let lag = tokio::task::spawn_blocking(move || {
