@@ -5,6 +5,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitpoints::error::ConflictCause;
+use hitpoints::feed::BadPosition;
+use hitpoints::store::{BadCursor, BadInstant, BadLimit};
 use hitpoints::{Error, InfraError, InvalidInput};
 
 use crate::wire::{ConflictBody, ErrorBody, ErrorCode};
@@ -42,11 +44,19 @@ pub enum ApiError {
     Store(#[from] Error),
 }
 
-impl From<InvalidInput> for ApiError {
-    fn from(invalid: InvalidInput) -> ApiError {
-        ApiError::Store(invalid.into())
-    }
+/// The caller's mistakes the core finds (an event, or a read's cursor, limit, time or
+/// position) are the store's errors too.
+macro_rules! from_core {
+    ($($mistake:ty),*) => {$(
+        impl From<$mistake> for ApiError {
+            fn from(invalid: $mistake) -> ApiError {
+                ApiError::Store(invalid.into())
+            }
+        }
+    )*};
 }
+
+from_core!(InvalidInput, BadCursor, BadLimit, BadInstant, BadPosition);
 
 impl ApiError {
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
@@ -73,6 +83,10 @@ impl ApiError {
             }
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
+            ApiError::Store(Error::Cursor(_)) => ErrorCode::InvalidCursor,
+            ApiError::Store(Error::Instant(_)) => ErrorCode::InvalidAsOf,
+            ApiError::Store(Error::Position(_)) => ErrorCode::InvalidPosition,
+            ApiError::Store(Error::Limit(_)) => ErrorCode::InvalidLimit,
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
                 InfraError::Throttled(_) => ErrorCode::Throttled,
                 InfraError::Unavailable(_) => ErrorCode::StoreUnreachable,
@@ -132,18 +146,14 @@ impl ErrorCode {
 
 fn invalid_code(invalid: &InvalidInput) -> ErrorCode {
     use InvalidInput::{
-        BadCursor, BadInstant, BadLimit, BadPosition, BatchTooLarge, DuplicateEventId, EmptyName,
-        EmptyNote, EventTooLarge, ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong,
-        NoEvents, NoteTooLong, PositionBeyondHead, ReservedNote, TooManyEvents,
+        BatchTooLarge, DuplicateEventId, EmptyName, EmptyNote, EventTooLarge,
+        ExpectedVersionOutOfRange, HpChangeOutOfRange, NameTooLong, NoEvents, NoteTooLong,
+        ReservedNote, TooManyEvents,
     };
     match invalid {
         TooManyEvents { .. } => ErrorCode::TooManyEvents,
         EventTooLarge { .. } => ErrorCode::EventTooLarge,
         BatchTooLarge { .. } => ErrorCode::EventsTooLarge,
-        BadCursor { .. } => ErrorCode::InvalidCursor,
-        BadInstant => ErrorCode::InvalidAsOf,
-        BadPosition | PositionBeyondHead { .. } => ErrorCode::InvalidPosition,
-        BadLimit { .. } => ErrorCode::InvalidLimit,
         ExpectedVersionOutOfRange { .. } => ErrorCode::InvalidExpectedVersion,
         NoEvents
         | EmptyName { .. }

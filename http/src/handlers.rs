@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitpoints::domain::{character_id, CharacterState, Direction, ExpectedVersion, NewEvent};
-use hitpoints::store::feed::MAX_WAIT_SECONDS;
-use hitpoints::store::{Appended, Cursor, FeedRead, ListCursor, ReadRequest};
+use hitpoints::feed::{FeedRead, MAX_WAIT_SECONDS};
+use hitpoints::hp::ListCursor;
+use hitpoints::store::{Appended, Cursor, ReadRequest};
 use uuid::Uuid;
 
 use crate::error::ApiError;

@@ -20,7 +20,9 @@ pub mod wire;
 use std::sync::Arc;
 
 pub use axum::Router;
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 
 pub use error::ApiError;
 pub use routes::{Function, Route, ROUTES};

@@ -2,9 +2,10 @@
 //! read, response bodies as they are written, and the error codes.
 
 use hitpoints::domain::{
-    Direction, ExpectedVersion, Instant, NewEvent, RecordedEvent, Version, MAX_EXPECTED_VERSION,
+    Direction, ExpectedVersion, NewEvent, RecordedEvent, Version, MAX_EXPECTED_VERSION,
 };
 use hitpoints::feed::Position;
+use hitpoints::store::Instant;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -633,7 +633,7 @@ const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";
 
 #[tokio::test]
 async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
-    use hitpoints::projection::SnapshotUpdate;
+    use hitpoints::hp::SnapshotUpdate;
     let db = test_db().await;
     let store = db.store().await;
     let snapshots = db.snapshots().await;
@@ -658,7 +658,7 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
         hp_delta: 6,
         character_name: "Nuru".into(),
         version: 1,
-        holes: Vec::new(),
+        holes: None,
         latest: hitpoints::domain::LatestEvent {
             hp_change: 6,
             note: "Long rest".into(),

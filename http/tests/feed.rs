@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use hitpoints::store::{EventStore, FeedStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::store::EventStore;
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
 use hitpoints_testkit::{call, event, index_stream, test_db, TestDb};

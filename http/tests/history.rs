@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::http::{Method, StatusCode};
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hitpoints::ExpectedVersion;
 use hitpoints_http::{Api, Function, Router};
 use hitpoints_testkit::{call, event, test_db, TestDb};

@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
-use hitpoints::projector::Projector;
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::hp::Projector;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hitpoints::{ExpectedVersion, NewEvent};
 use hitpoints_testkit::insert_record;
 use local::dynamodb::{create_events_table, create_snapshots_table, local_client};

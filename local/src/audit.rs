@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use hitpoints::audit::{Audit, Mode, Progress, Report};
 use hitpoints::config::{EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
-use hitpoints::indexer::{Indexer, RepairProgress, RepairReport};
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::feed::{Indexer, RepairProgress, RepairReport};
+use hitpoints::hp::SnapshotStore;
+use hitpoints::hp::{Audit, Mode, Progress, Report};
+use hitpoints::store::EventStore;
 
 use crate::{
     dynamodb, Database, StartError, Storage, DATA_DIR, EVENTS_TABLE, FEED_TABLE, SNAPSHOTS_TABLE,

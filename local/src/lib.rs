@@ -12,9 +12,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hitpoints::indexer::Indexer;
-use hitpoints::projector::Projector;
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::feed::Indexer;
+use hitpoints::hp::Projector;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hitpoints_http::{Api, Function};
 use tokio::net::TcpListener;
 use tokio::sync::watch;

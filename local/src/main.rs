@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hitpoints::audit::Mode;
+use hitpoints::hp::Mode;
 use local::audit::AuditArgs;
 use local::{start, Options, Storage, DATA_DIR, EVENTS_TABLE};
 

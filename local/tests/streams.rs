@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hitpoints::store::SnapshotStore;
+use hitpoints::hp::SnapshotStore;
 use local::dynamodb::local_client;
 use local::{start, Options, Running, Storage, EVENTS_TABLE, SNAPSHOTS_TABLE};
 use uuid::Uuid;

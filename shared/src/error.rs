@@ -1,15 +1,33 @@
-//! Errors, in the kinds a caller acts on: the caller's mistake, a missing stream, a version
-//! conflict, and infrastructure. The HTTP layer (`hitpoints-http`) maps them to statuses in one place.
+//! Errors, in the kinds a caller acts on: the caller's mistake (an event, or a read's cursor,
+//! limit, time or position), a missing stream, a version conflict, and infrastructure. The HTTP
+//! layer (`hitpoints-http`) maps them to statuses in one place.
 
 use uuid::Uuid;
 
 use crate::domain::{ExpectedVersion, InvalidInput, Version};
+use crate::feed::position::BadPosition;
+use crate::store::cursor::BadCursor;
+use crate::store::instant::BadInstant;
+use crate::store::limits::BadLimit;
 
 /// Everything the store can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An event or an expectation the caller sent.
     #[error(transparent)]
     Invalid(#[from] InvalidInput),
+    /// A read's cursor.
+    #[error(transparent)]
+    Cursor(#[from] BadCursor),
+    /// A read's page size.
+    #[error(transparent)]
+    Limit(#[from] BadLimit),
+    /// A read's time.
+    #[error(transparent)]
+    Instant(#[from] BadInstant),
+    /// A read's position in the feed.
+    #[error(transparent)]
+    Position(#[from] BadPosition),
     #[error("stream {0} has no events")]
     NotFound(Uuid),
     /// A read as of a version the stream has not reached.
@@ -87,6 +105,20 @@ pub enum InfraError {
 }
 
 impl InfraError {
+    /// A stored item that cannot be read (or written) as it should be: the one place this
+    /// kind is made, so every one names its item the same way and quotes no value.
+    pub fn corrupt(
+        key: impl std::fmt::Display,
+        version: Option<String>,
+        reason: impl Into<String>,
+    ) -> InfraError {
+        InfraError::CorruptItem {
+            stream: key.to_string(),
+            version,
+            reason: reason.into(),
+        }
+    }
+
     /// Whether retrying later can succeed.
     pub fn is_transient(&self) -> bool {
         matches!(

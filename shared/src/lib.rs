@@ -1,24 +1,26 @@
 //! hitpoints: an event store for a D&D character's hit points, on DynamoDB. The core, free of
-//! Lambda and HTTP:
+//! Lambda and HTTP, organised by what each part keeps:
 //!
-//! - [`domain`]: events, limits, expected versions, the HP fold and the pure decisions of an
-//!   append (replays, character ids), free of I/O;
+//! - [`domain`]: events, versions, the HP fold, what makes an event valid and the pure
+//!   decisions of an append, free of I/O;
+//! - [`store`]: the event store over `aws-sdk-dynamodb` (the events table's item, append,
+//!   reads, history, cursors, Scans, DynamoDB's limits and idioms); it knows no read model;
+//! - [`stream`]: the stream batch every read model receives (records grouped by character,
+//!   batch outcomes, the one gap fill and its holes);
+//! - [`hp`]: the HP read model (the plan, the snapshot table, the projector, verify/rebuild);
+//! - [`feed`]: the global feed (the plan, the feed table, the indexer, the repair);
 //! - [`error`]: the typed errors, in the kinds a caller acts on;
-//! - [`store`]: the event store and the snapshot table over `aws-sdk-dynamodb`;
-//! - [`projection`]: how stream records become snapshot writes, free of I/O, and [`projector`],
-//!   the same on DynamoDB;
-//! - [`audit`]: verifying and rebuilding the snapshots from the events table;
 //! - [`config`]: what a deployed function reads from its environment at start-up.
+//!
+//! The read models meet only in [`stream`] and [`store`]: neither imports the other.
 
-pub mod audit;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod feed;
-pub mod indexer;
-pub mod projection;
-pub mod projector;
+pub mod hp;
 pub mod store;
+pub mod stream;
 
 pub use domain::{
     CharacterState, Direction, ExpectedVersion, InvalidInput, NewEvent, RecordedEvent, Version,

@@ -2,14 +2,13 @@
 //! delivered as Lambda would at its worst (duplicates, re-ordered retries, dropped records,
 //! failed writes, concurrent writers), checked against the fold of each stream after every batch.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Mutex;
 
 use hitpoints::error::SdkFailure;
-use hitpoints::projection::{
-    project_batch, Change, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate,
-    StreamRecord,
-};
+use hitpoints::hp::{project_batch, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate};
+use hitpoints::stream::{Change, EventSource, Holes, StreamRecord};
 use hitpoints::{CharacterState, Error, InfraError, RecordedEvent, Version};
 use uuid::Uuid;
 
@@ -26,7 +25,7 @@ struct Backend {
     writes: Mutex<usize>,
 }
 
-type Snapshot = (Version, i64, String, BTreeSet<Version>);
+type Snapshot = (Version, i64, String, Holes);
 
 fn injected() -> Error {
     Error::Infrastructure(InfraError::Throttled(SdkFailure {
@@ -50,9 +49,7 @@ impl Backend {
     fn race_ahead(&self, stream: Uuid, to: Version) {
         let events = &self.truth[&stream];
         let state = fold_to(events, to);
-        let holes = (0..to)
-            .filter(|v| !events.iter().any(|e| e.version == *v))
-            .collect();
+        let holes = Holes::absent_from(0..to, events.iter().map(|e| e.version));
         let mut snapshots = self.snapshots.lock().expect("lock");
         let current = snapshots.get(&stream).map(|s| s.0);
         if current.is_none_or(|v| v < to) {
@@ -61,23 +58,24 @@ impl Backend {
     }
 }
 
-impl SnapshotBackend for Backend {
-    async fn events(
+impl EventSource for Backend {
+    async fn events_in(
         &self,
         stream: Uuid,
-        from: Version,
-        to: Version,
+        range: Range<Version>,
     ) -> Result<Vec<RecordedEvent>, Error> {
         if self.fails() {
             return Err(injected());
         }
         Ok(self.truth[&stream]
             .iter()
-            .filter(|e| (from..=to).contains(&e.version))
+            .filter(|e| range.contains(&e.version))
             .cloned()
             .collect())
     }
+}
 
+impl SnapshotBackend for Backend {
     async fn snapshot(&self, stream: Uuid) -> Result<Option<SnapshotPosition>, Error> {
         if self.fails() {
             return Err(injected());
@@ -90,6 +88,7 @@ impl SnapshotBackend for Backend {
             .map(|s| SnapshotPosition {
                 version: s.0,
                 holes: s.3.clone(),
+                legacy_holes: false,
             }))
     }
 
@@ -101,9 +100,11 @@ impl SnapshotBackend for Backend {
         let Some(snapshot) = snapshots.get_mut(&fill.stream) else {
             return Ok(false);
         };
-        if !snapshot.3.remove(&fill.version) {
+        // Conditional on the holes being what the fill read.
+        if snapshot.3 != fill.holes.read || !snapshot.3.contains(fill.version) {
             return Ok(false);
         }
+        snapshot.3 = fill.holes.after.clone();
         snapshot.1 += fill.hp_delta;
         *self.writes.lock().expect("lock") += 1;
         Ok(true)
@@ -118,9 +119,14 @@ impl SnapshotBackend for Backend {
         if current.as_ref().map(|s| s.0) != update.expected {
             return Ok(false);
         }
+        let read = current.as_ref().map(|s| s.3.clone()).unwrap_or_default();
+        let holes = match &update.holes {
+            // Conditional on the holes being what the update read.
+            Some(change) if current.is_some() && change.read != read => return Ok(false),
+            Some(change) => change.after.clone(),
+            None => read,
+        };
         let hp = current.as_ref().map_or(0, |s| s.1) + update.hp_delta;
-        let mut holes = current.map(|s| s.3).unwrap_or_default();
-        holes.extend(update.holes.iter().copied());
         snapshots.insert(
             update.stream,
             (update.version, hp, update.character_name.clone(), holes),
@@ -334,6 +340,6 @@ async fn undecodable_and_modify_records() {
     assert_eq!(outcome.writes, 1);
     assert_eq!(
         backend.snapshots.lock().expect("lock")[&stream],
-        (0, 8, "Nuru".to_owned(), BTreeSet::new())
+        (0, 8, "Nuru".to_owned(), Holes::new())
     );
 }

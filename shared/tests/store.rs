@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hitpoints::error::ConflictCause;
-use hitpoints::store::{Cursor, EventStore, ReadRequest, MAX_PAGE_BYTES};
+use hitpoints::store::{BadLimit, Cursor, EventStore, ReadRequest, MAX_PAGE_BYTES};
 use hitpoints::{
     Direction, Error, ExpectedVersion, InfraError, InvalidInput, NewEvent, VersionConflict,
 };
@@ -604,7 +604,7 @@ async fn a_stream_without_events_is_not_found() {
     };
     assert!(matches!(
         store.read(stream, zero).await,
-        Err(Error::Invalid(InvalidInput::BadLimit { .. }))
+        Err(Error::Limit(BadLimit { .. }))
     ));
 }
 

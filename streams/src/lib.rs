@@ -7,10 +7,10 @@ use std::future::Future;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use hitpoints::indexer::Indexer;
-use hitpoints::projection::{BatchOutcome, Change, StreamRecord};
-use hitpoints::projector::Projector;
+use hitpoints::feed::Indexer;
+use hitpoints::hp::Projector;
 use hitpoints::store::item::event_from_image;
+use hitpoints::stream::{BatchOutcome, Change, StreamRecord};
 
 /// What consumes the events table's stream: a batch of records in, what it came to out.
 pub trait Consumer {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::dynamodb::Event;
-use hitpoints::projector::Projector;
+use hitpoints::hp::Projector;
 use hitpoints::{CharacterState, ExpectedVersion, NewEvent, RecordedEvent};
 use hitpoints_streams::{consume as project, handle};
 use hitpoints_testkit::{insert_record, test_db, TestDb, SAMPLE_ID};

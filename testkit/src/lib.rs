@@ -10,7 +10,9 @@ use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hitpoints::{NewEvent, RecordedEvent};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -374,7 +376,7 @@ pub async fn project(
     stream: Uuid,
     events: &[RecordedEvent],
 ) {
-    use hitpoints::projection::{Change, StreamRecord};
+    use hitpoints::stream::{Change, StreamRecord};
     let records: Vec<StreamRecord> = events
         .iter()
         .map(|event| StreamRecord {
@@ -385,7 +387,7 @@ pub async fn project(
             },
         })
         .collect();
-    let projector = hitpoints::projector::Projector::new(store.clone(), snapshots.clone());
+    let projector = hitpoints::hp::Projector::new(store.clone(), snapshots.clone());
     let outcome = projector.project(&records).await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");
 }
@@ -399,7 +401,7 @@ pub async fn project_stream(store: &EventStore, snapshots: &SnapshotStore, strea
 /// Feeds every event of `stream` to the feed indexer as its stream would deliver them, and
 /// asserts that no record failed.
 pub async fn index_stream(store: &EventStore, feed: &FeedStore, stream: Uuid) {
-    use hitpoints::projection::{Change, StreamRecord};
+    use hitpoints::stream::{Change, StreamRecord};
     let records: Vec<StreamRecord> = store
         .read_all(stream)
         .await
@@ -410,7 +412,7 @@ pub async fn index_stream(store: &EventStore, feed: &FeedStore, stream: Uuid) {
             change: Change::Insert { stream, event },
         })
         .collect();
-    let indexer = hitpoints::indexer::Indexer::new(store.clone(), feed.clone());
+    let indexer = hitpoints::feed::Indexer::new(store.clone(), feed.clone());
     let outcome = indexer.index(&records).await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");
 }

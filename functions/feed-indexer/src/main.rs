@@ -4,8 +4,9 @@
 
 use feed_indexer::{handler, REQUIRED_VARS};
 use hitpoints::config::{dynamodb_client, read};
-use hitpoints::indexer::Indexer;
-use hitpoints::store::{EventStore, FeedStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::feed::Indexer;
+use hitpoints::store::EventStore;
 use lambda_runtime::{run, service_fn, Error};
 
 // One thread: a function has a fraction of one core, and one batch at a time.

@@ -4,7 +4,7 @@
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use hitpoints::config::{EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
-use hitpoints::projector::Projector;
+use hitpoints::hp::Projector;
 use lambda_runtime::{Error, LambdaEvent};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
@@ -21,7 +21,8 @@ pub async fn handler(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hitpoints::store::{EventStore, SnapshotStore};
+    use hitpoints::hp::SnapshotStore;
+    use hitpoints::store::EventStore;
     use hitpoints_testkit::unreachable_client;
     use lambda_runtime::Context;
 

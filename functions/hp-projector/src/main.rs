@@ -1,8 +1,9 @@
 //! The `hp-projector` Lambda's entry point: read the configuration, build the client once, run.
 
 use hitpoints::config::{dynamodb_client, read};
-use hitpoints::projector::Projector;
-use hitpoints::store::{EventStore, SnapshotStore};
+use hitpoints::hp::Projector;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hp_projector::{handler, REQUIRED_VARS};
 use lambda_runtime::{run, service_fn, Error};
 

@@ -1,7 +1,9 @@
 //! The `query` Lambda: the GET routes of the hitpoints HTTP API.
 
 use hitpoints::config::{EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).

@@ -1,7 +1,9 @@
 //! The `query` Lambda's entry point: read the configuration, build the client once, serve.
 
 use hitpoints::config::{dynamodb_client, read};
-use hitpoints::store::{EventStore, FeedStore, SnapshotStore};
+use hitpoints::feed::FeedStore;
+use hitpoints::hp::SnapshotStore;
+use hitpoints::store::EventStore;
 use query::{app, REQUIRED_VARS};
 
 // One thread: a function has a fraction of one core, and one request at a time.

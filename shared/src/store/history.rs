@@ -1,17 +1,21 @@
 //! A character as it was: the fold of a prefix of its stream, up to a version or a time.
 
+use std::ops::ControlFlow;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
-use super::errors::{decode_item, infra};
-use super::item::attr;
+use super::instant::Instant;
+use super::item::{attr, decode_item};
+use super::limits::MAX_PAGE_SIZE;
+use super::sdk::query_pages;
 use super::{logged, EventStore};
-use crate::domain::{CharacterState, Instant, RecordedEvent, Version};
+use crate::domain::{CharacterState, RecordedEvent, Version};
 use crate::error::Error;
 
 /// Events the first page of a fold by time asks for; each further page asks for twice as many,
-/// up to [`super::MAX_PAGE_SIZE`]: a fold that stops early reads little past where it stops.
-const FIRST_TIME_PAGE: i32 = 100;
+/// up to [`MAX_PAGE_SIZE`]: a fold that stops early reads little past where it stops.
+const FIRST_TIME_PAGE: usize = 100;
 
 impl EventStore {
     /// The character as of version `version`: the fold of versions 0..=`version`, read with
@@ -70,9 +74,7 @@ impl EventStore {
 
     async fn fold_as_of(&self, stream: Uuid, instant: Instant) -> Result<CharacterState, Error> {
         let state = self
-            .fold_forward(stream, None, Some(FIRST_TIME_PAGE), |e| {
-                e.recorded_by(instant)
-            })
+            .fold_forward(stream, None, Some(FIRST_TIME_PAGE), |e| instant.saw(e))
             .await?;
         match state {
             Some(state) => Ok(state),
@@ -88,43 +90,43 @@ impl EventStore {
         &self,
         stream: Uuid,
         upto: Option<Version>,
-        first_page: Option<i32>,
+        first_page: Option<usize>,
         keep: impl Fn(&RecordedEvent) -> bool,
     ) -> Result<Option<CharacterState>, Error> {
-        let mut state = None;
-        let mut start_key = None;
-        let mut page = first_page;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .expression_attribute_names("#id", attr::ID)
-                .expression_attribute_values(":id", AttributeValue::S(stream.to_string()))
-                .set_limit(page)
-                .set_exclusive_start_key(start_key.take());
-            query = match upto {
-                None => query.key_condition_expression("#id = :id"),
-                Some(upto) => query
-                    .key_condition_expression("#id = :id AND #v <= :v")
-                    .expression_attribute_names("#v", attr::VERSION)
-                    .expression_attribute_values(":v", AttributeValue::N(upto.to_string())),
-            };
-            let output = query.send().await.map_err(|e| infra("Query", e))?;
-            for item in output.items.unwrap_or_default() {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .expression_attribute_names("#id", attr::ID)
+            .expression_attribute_values(":id", AttributeValue::S(stream.to_string()));
+        let query = match upto {
+            None => query.key_condition_expression("#id = :id"),
+            Some(upto) => query
+                .key_condition_expression("#id = :id AND #v <= :v")
+                .expression_attribute_names("#v", attr::VERSION)
+                .expression_attribute_values(":v", AttributeValue::N(upto.to_string())),
+        };
+        // The state so far, and the size of the next page.
+        let mut fold: (Option<CharacterState>, Option<usize>) = (None, first_page);
+        query_pages(
+            query,
+            &mut fold,
+            |(_, page)| {
+                let this = *page;
+                *page = page.map(|p| p.saturating_mul(2).min(MAX_PAGE_SIZE));
+                this
+            },
+            |(state, _), item| {
                 let event = decode_item(item)?.into_event();
                 if !keep(&event) {
-                    return Ok(state);
+                    return Ok(ControlFlow::Break(()));
                 }
-                state = Some(CharacterState::apply(state, &event));
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start_key = Some(key),
-                _ => return Ok(state),
-            }
-            let max = i32::try_from(super::MAX_PAGE_SIZE).unwrap_or(i32::MAX);
-            page = page.map(|p| p.saturating_mul(2).min(max));
-        }
+                *state = Some(CharacterState::apply(state.take(), &event));
+                Ok(ControlFlow::Continue(()))
+            },
+        )
+        .await?;
+        Ok(fold.0)
     }
 }

@@ -1,10 +1,12 @@
 //! The events table's item, in the source material's attribute names, converted with serde_dynamo.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::errors::without_quotes;
+use super::sdk::{without_quotes, Item};
 use crate::domain::{RecordedEvent, Version};
+use crate::error::InfraError;
 
 /// Attribute names of the events table.
 pub mod attr {
@@ -80,4 +82,28 @@ impl EventItem {
             recorded_at: event.recorded_at.clone(),
         }
     }
+}
+
+/// Reads an events-table item, naming its keys when it cannot be read.
+pub fn decode_item(item: Item) -> Result<EventItem, InfraError> {
+    let key = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s) | AttributeValue::N(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let (stream, version) = (key(attr::ID), key(attr::VERSION));
+    serde_dynamo::from_item(item).map_err(|source: serde_dynamo::Error| {
+        InfraError::corrupt(
+            stream.unwrap_or_default(),
+            version,
+            without_quotes(&source.to_string()),
+        )
+    })
+}
+
+/// Reads an events-table item as an event of a character.
+pub fn decode_event(item: Item) -> Result<(Uuid, RecordedEvent), InfraError> {
+    let item = decode_item(item)?;
+    let stream = Uuid::try_parse(&item.id)
+        .map_err(|_| InfraError::corrupt("", Some(item.version.to_string()), "Id is not a uuid"))?;
+    Ok((stream, item.into_event()))
 }

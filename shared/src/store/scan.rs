@@ -1,17 +1,18 @@
-//! Whole-table reads: DynamoDB's (parallel) Scan over the events and snapshot tables, and the
-//! party: every snapshot, paged.
+//! Whole-table reads: DynamoDB's (parallel) Scan, and every stream of the events table folded
+//! as the Scan meets its events.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use futures_util::future::try_join_all;
 use uuid::Uuid;
 
-use super::cursor::ListCursor;
-use super::errors::{decode_item, infra};
-use super::item::attr;
-use super::{EventStore, Snapshot, SnapshotStore, MAX_PAGE_BYTES, MAX_PAGE_SIZE};
-use crate::domain::{InvalidInput, RecordedEvent};
+use super::item::decode_event;
+use super::sdk::infra;
+use super::EventStore;
+use crate::domain::RecordedEvent;
 use crate::error::{Error, InfraError};
 
 /// Where a Scan page ended: pass it back to read the next page.
@@ -31,14 +32,32 @@ pub struct ScanPage<T> {
     pub next: Option<ScanKey>,
 }
 
-/// One Scan request (eventually consistent: half the read units of a consistent one).
-async fn scan(
+/// The key of an item a Scan met that cannot be read as what it should be (written by other
+/// code); the error is logged with it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Unreadable(pub String);
+
+impl Unreadable {
+    /// Logs why the item under its key cannot be read, and keeps the key.
+    pub fn logged(error: &InfraError, what: &str) -> Unreadable {
+        let key = match error {
+            InfraError::CorruptItem { stream, .. } => stream.clone(),
+            _ => String::new(),
+        };
+        tracing::error!(%key, %error, what, "stored item cannot be read");
+        Unreadable(key)
+    }
+}
+
+/// One page (up to 1 MB, or `limit` items) of a Scan, or of one segment of a parallel Scan
+/// (eventually consistent: half the read units of a consistent one).
+pub async fn scan(
     client: &Client,
     table: &str,
     segment: Option<Segment>,
     start: Option<ScanKey>,
     limit: Option<usize>,
-) -> Result<(Vec<ScanKey>, Option<ScanKey>), Error> {
+) -> Result<ScanPage<ScanKey>, Error> {
     let mut request = client
         .scan()
         .table_name(table)
@@ -51,140 +70,120 @@ async fn scan(
     }
     let output = request.send().await.map_err(|e| infra("Scan", e))?;
     let next = output.last_evaluated_key.filter(|key| !key.is_empty());
-    Ok((output.items.unwrap_or_default(), next))
-}
-
-impl EventStore {
-    /// One page (up to 1 MB) of one segment of a Scan of the events table: events with their
-    /// character, in no particular order across characters.
-    pub async fn scan_events(
-        &self,
-        segment: Segment,
-        start: Option<ScanKey>,
-    ) -> Result<ScanPage<(Uuid, RecordedEvent)>, Error> {
-        let (items, next) = scan(&self.client, &self.table, Some(segment), start, None).await?;
-        let items = items
-            .into_iter()
-            .map(|item| {
-                let item = decode_item(item)?;
-                let stream = Uuid::try_parse(&item.id).map_err(|_| InfraError::CorruptItem {
-                    stream: String::new(),
-                    version: Some(item.version.to_string()),
-                    reason: "Id is not a uuid".to_owned(),
-                })?;
-                Ok((stream, item.into_event()))
-            })
-            .collect::<Result<Vec<_>, InfraError>>()?;
-        Ok(ScanPage { items, next })
-    }
-}
-
-/// One page of the party.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotList {
-    pub snapshots: Vec<Snapshot>,
-    /// Where the next page starts; `None` when this page reached the end.
-    pub next: Option<ListCursor>,
-}
-
-impl SnapshotStore {
-    /// One page (up to 1 MB) of one segment of a Scan of the snapshot table: each item a
-    /// snapshot, or the id of one that cannot be read as a snapshot.
-    pub async fn scan_snapshots(
-        &self,
-        segment: Segment,
-        start: Option<ScanKey>,
-    ) -> Result<ScanPage<Result<Snapshot, String>>, Error> {
-        let (items, next) = scan(&self.client, &self.table, Some(segment), start, None).await?;
-        let items = items
-            .into_iter()
-            .map(|item| {
-                decode_snapshot(item).map_err(|e| match e {
-                    InfraError::CorruptItem { stream, .. } => stream,
-                    _ => String::new(),
-                })
-            })
-            .collect();
-        Ok(ScanPage { items, next })
-    }
-
-    /// Every character's snapshot, `limit` (1 to [`MAX_PAGE_SIZE`]) at a time, in the table's
-    /// order (by a hash of the id: stable, not meaningful), from an eventually consistent Scan.
-    /// A page also stops before the snapshot that would take it over [`MAX_PAGE_BYTES`] as JSON.
-    pub async fn list(
-        &self,
-        limit: usize,
-        cursor: Option<&ListCursor>,
-    ) -> Result<SnapshotList, Error> {
-        if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(InvalidInput::BadLimit {
-                value: limit,
-                max: MAX_PAGE_SIZE,
-            }
-            .into());
-        }
-        let mut start = cursor
-            .map(|c| HashMap::from([(attr::ID.to_owned(), AttributeValue::S(c.after.clone()))]));
-        let mut snapshots = Vec::new();
-        let mut bytes = 0usize;
-        // One more than asked tells whether another page follows.
-        let more = loop {
-            let want = limit + 1 - snapshots.len();
-            let (items, next) = scan(&self.client, &self.table, None, start, Some(want)).await?;
-            for item in items {
-                // One item another writer damaged must not take the party off the screen:
-                // it is left out, and logged by its id for `verify` to find.
-                let snapshot = match decode_snapshot(item) {
-                    Ok(snapshot) => snapshot,
-                    Err(e) => {
-                        let stream = match &e {
-                            InfraError::CorruptItem { stream, .. } => stream.clone(),
-                            _ => String::new(),
-                        };
-                        tracing::error!(%stream, error = %e, "snapshot cannot be read: left out of the party");
-                        continue;
-                    }
-                };
-                bytes = bytes.saturating_add(snapshot.json_size());
-                snapshots.push(snapshot);
-            }
-            match next {
-                Some(key) if snapshots.len() <= limit && bytes <= MAX_PAGE_BYTES => {
-                    start = Some(key)
-                }
-                next => break next.is_some(),
-            }
-        };
-        let mut bytes = 0;
-        let fits = snapshots
-            .iter()
-            .take_while(|s| {
-                bytes += s.json_size();
-                bytes <= MAX_PAGE_BYTES
-            })
-            .count()
-            .max(1);
-        let keep = limit.min(fits);
-        let next = if snapshots.len() > keep || more {
-            snapshots.truncate(keep);
-            snapshots.last().map(|s| ListCursor {
-                after: s.id.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(SnapshotList { snapshots, next })
-    }
-}
-
-fn decode_snapshot(item: ScanKey) -> Result<Snapshot, InfraError> {
-    let id = match item.get(attr::ID) {
-        Some(AttributeValue::S(id)) => id.clone(),
-        _ => String::new(),
-    };
-    serde_dynamo::from_item(item).map_err(|e: serde_dynamo::Error| InfraError::CorruptItem {
-        stream: id,
-        version: None,
-        reason: super::errors::without_quotes(&e.to_string()),
+    Ok(ScanPage {
+        items: output.items.unwrap_or_default(),
+        next,
     })
+}
+
+/// Every page of every segment of a parallel Scan of `table` at once; each segment folds its
+/// items into an `A` of its own with `fold`.
+pub async fn scan_segments<A: Default>(
+    client: &Client,
+    table: &str,
+    segments: u32,
+    fold: impl Fn(&mut A, ScanKey) + Copy,
+) -> Result<Vec<A>, Error> {
+    let total = segments.max(1);
+    let scans = (0..total).map(|index| async move {
+        let segment = Segment { index, total };
+        let mut folded = A::default();
+        let mut start = None;
+        loop {
+            let page = scan(client, table, Some(segment), start, None).await?;
+            for item in page.items {
+                fold(&mut folded, item);
+            }
+            match page.next {
+                Some(next) => start = Some(next),
+                None => return Ok::<_, Error>(folded),
+            }
+        }
+    });
+    try_join_all(scans).await
+}
+
+/// A stream as the Scan saw it, folded in whatever order its events came: the sum of their HP,
+/// how many there were, and the one with the highest version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSummary {
+    pub hp: i64,
+    pub events: u64,
+    pub last: RecordedEvent,
+}
+
+impl StreamSummary {
+    pub fn add(summary: Option<StreamSummary>, event: RecordedEvent) -> StreamSummary {
+        match summary {
+            None => StreamSummary {
+                hp: event.hp_effect(),
+                events: 1,
+                last: event,
+            },
+            Some(mut s) => {
+                s.hp = s.hp.saturating_add(event.hp_effect());
+                s.events += 1;
+                if event.version > s.last.version {
+                    s.last = event;
+                }
+                s
+            }
+        }
+    }
+
+    pub fn merge(a: StreamSummary, b: StreamSummary) -> StreamSummary {
+        let (hp, events) = (a.hp.saturating_add(b.hp), a.events + b.events);
+        let last = if b.last.version > a.last.version {
+            b.last
+        } else {
+            a.last
+        };
+        StreamSummary { hp, events, last }
+    }
+
+    /// Whether the Scan saw every version from 0 to the last (so no version is missing).
+    pub fn is_whole(&self) -> bool {
+        self.events == self.last.version.saturating_add(1)
+    }
+}
+
+/// Every stream of the events table, from every segment of a parallel Scan at once, each
+/// folded as its events come; and the keys of items that cannot be read as events. Counts
+/// events and characters as it goes.
+pub async fn scan_streams(
+    store: &EventStore,
+    segments: u32,
+    events: &AtomicU64,
+    characters: &AtomicU64,
+) -> Result<(HashMap<Uuid, StreamSummary>, Vec<Unreadable>), Error> {
+    type Streams = (HashMap<Uuid, StreamSummary>, Vec<Unreadable>);
+    let fold = |(streams, unreadable): &mut Streams, item| {
+        events.fetch_add(1, Ordering::Relaxed);
+        match decode_event(item) {
+            Ok((stream, event)) => {
+                let summary = streams.remove(&stream);
+                if summary.is_none() {
+                    characters.fetch_add(1, Ordering::Relaxed);
+                }
+                streams.insert(stream, StreamSummary::add(summary, event));
+            }
+            Err(e) => unreadable.push(Unreadable::logged(&e, "event")),
+        }
+    };
+    let segments = scan_segments(&store.client, &store.table, segments, fold).await?;
+    let mut all: HashMap<Uuid, StreamSummary> = HashMap::new();
+    let mut unreadable = Vec::new();
+    for (segment, keys) in segments {
+        unreadable.extend(keys);
+        for (stream, summary) in segment {
+            let merged = match all.remove(&stream) {
+                Some(seen) => StreamSummary::merge(seen, summary),
+                None => summary,
+            };
+            all.insert(stream, merged);
+        }
+    }
+    unreadable.sort();
+    unreadable.dedup();
+    Ok((all, unreadable))
 }

@@ -2,15 +2,16 @@
 //! tables. Where the records come from (Lambda's DynamoDB Streams events, the local run's
 //! stream follower) is the caller's business: see the `hitpoints-streams` adapter.
 
+use std::ops::Range;
+
 use uuid::Uuid;
 
+use super::plan::{project_batch, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate};
+use super::table::SnapshotStore;
 use crate::domain::{RecordedEvent, Version};
 use crate::error::Error;
-use crate::projection::{
-    project_batch, BatchOutcome, HoleFill, SnapshotBackend, SnapshotPosition, SnapshotUpdate,
-    StreamRecord,
-};
-use crate::store::{EventStore, SnapshotStore};
+use crate::store::EventStore;
+use crate::stream::{BatchOutcome, EventSource, StreamRecord};
 
 /// What the projector needs: built once per process.
 #[derive(Debug, Clone)]
@@ -38,18 +39,17 @@ impl Projector {
     }
 }
 
-impl SnapshotBackend for Projector {
-    async fn events(
+impl EventSource for Projector {
+    async fn events_in(
         &self,
         stream: Uuid,
-        from: Version,
-        to: Version,
+        range: Range<Version>,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let count =
-            usize::try_from(to.saturating_sub(from).saturating_add(1)).unwrap_or(usize::MAX);
-        self.events.read_range(stream, from, count).await
+        self.events.events_in(stream, range).await
     }
+}
 
+impl SnapshotBackend for Projector {
     async fn snapshot(&self, stream: Uuid) -> Result<Option<SnapshotPosition>, Error> {
         Ok(self
             .snapshots
@@ -57,7 +57,8 @@ impl SnapshotBackend for Projector {
             .await?
             .map(|s| SnapshotPosition {
                 version: s.version,
-                holes: s.holes.into_iter().collect(),
+                holes: s.holes,
+                legacy_holes: s.legacy_holes,
             }))
     }
 

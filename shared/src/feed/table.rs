@@ -4,21 +4,23 @@
 //! | --- | --- | --- | --- |
 //! | head | `head` | 0 | `Last`: the last position written |
 //! | entry | `e#<position / 65536>` | the position | the event item's own attributes (`Id`, `Version`, …) |
-//! | marker | `c#<character id>` | 0 | `Version`: the character's last version in the feed; `Holes` (NS); `Rev`: its writes |
+//! | marker | `c#<character id>` | 0 | `Version`: the character's last version in the feed; `HoleRanges` (S, `"4..200000"`; before ranges, `Holes`, NS: still read); `Rev`: its writes |
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
-use super::errors::{self, decode_item, infra, Cancelled};
-use super::item::EventItem;
-use super::{Item, MAX_PAGE_BYTES, MAX_PAGE_SIZE};
-use crate::domain::{Direction, InvalidInput, RecordedEvent, Version};
+use super::plan::Marker;
+use super::position::Position;
+use crate::domain::{RecordedEvent, Version};
 use crate::error::{Error, InfraError};
-use crate::feed::{Marker, Position};
+use crate::store::item::EventItem;
+use crate::store::sdk::{self, infra, transacted, Item};
+use crate::store::MAX_TRANSACTION_ACTIONS;
+use crate::stream::Holes;
 
 /// Positions per entry partition key: the entries of one bucket are one item collection.
 pub const BUCKET: u64 = 65_536;
@@ -28,53 +30,25 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Most seconds a read may wait for a new event.
 pub const MAX_WAIT_SECONDS: u64 = 10;
 /// Most bytes of entries one transaction carries (DynamoDB allows 4 MB).
-const MAX_TRANSACTION_BYTES: usize = 3_500_000;
+const MAX_CHUNK_BYTES: usize = 3_500_000;
 /// Most actions in one transaction (DynamoDB: 100).
-const MAX_ACTIONS: usize = 100;
+const MAX_ACTIONS: usize = MAX_TRANSACTION_ACTIONS;
 
-const KEY: &str = "Key";
-const POSITION: &str = "Position";
+pub(super) const KEY: &str = "Key";
+pub(super) const POSITION: &str = "Position";
 const HEAD_KEY: &str = "head";
 const LAST: &str = "Last";
 const MARKER_VERSION: &str = "Version";
 const REVISION: &str = "Rev";
-const HOLES: &str = "Holes";
-
-/// A feed entry: the event, its character and its position.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedEntry {
-    pub position: Position,
-    pub stream: Uuid,
-    pub event: RecordedEvent,
-}
-
-/// One page of the feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedPage {
-    pub entries: Vec<FeedEntry>,
-    /// What to pass as `after` to continue: the last entry's position, or `after` itself when
-    /// the page is empty.
-    pub next: Position,
-}
-
-/// A read of the feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeedRead {
-    /// Forward: entries after it (`None`: from the first). Backward: entries before it
-    /// (`None`: from the newest).
-    pub after: Option<Position>,
-    pub direction: Direction,
-    pub limit: usize,
-    /// Forward only: when nothing is newer than `after`, wait up to this long for an entry.
-    pub wait: Duration,
-}
+const HOLE_RANGES: &str = "HoleRanges";
+const LEGACY_HOLES: &str = "Holes";
 
 /// The feed table.
 #[derive(Debug, Clone)]
 pub struct FeedStore {
-    client: Client,
-    table: String,
-    poll_interval: Duration,
+    pub(super) client: Client,
+    pub(super) table: String,
+    pub(super) poll_interval: Duration,
 }
 
 impl FeedStore {
@@ -134,13 +108,17 @@ impl FeedStore {
         };
         let version = number(&item, MARKER_VERSION)
             .ok_or_else(|| corrupt(&marker_key(stream), "Version is not a number"))?;
-        let holes = match item.get(HOLES) {
-            Some(AttributeValue::Ns(holes)) => holes
+        let holes: Holes = match (item.get(HOLE_RANGES), item.get(LEGACY_HOLES)) {
+            (Some(AttributeValue::S(ranges)), _) => ranges
+                .parse()
+                .map_err(|()| corrupt(&marker_key(stream), "HoleRanges are not ranges"))?,
+            // Written before holes were ranges: one number each.
+            (None, Some(AttributeValue::Ns(holes))) => holes
                 .iter()
                 .map(|h| h.parse::<Version>())
                 .collect::<Result<_, _>>()
                 .map_err(|_| corrupt(&marker_key(stream), "Holes are not versions"))?,
-            _ => Default::default(),
+            _ => Holes::new(),
         };
         Ok(Marker {
             version: Some(version),
@@ -175,7 +153,7 @@ impl FeedStore {
                 let marker = usize::from(!characters.contains(stream));
                 let size = event.json_size();
                 if take > 0
-                    && (actions + marker + 1 > MAX_ACTIONS || bytes + size > MAX_TRANSACTION_BYTES)
+                    && (actions + marker + 1 > MAX_ACTIONS || bytes + size > MAX_CHUNK_BYTES)
                 {
                     break;
                 }
@@ -225,12 +203,12 @@ impl FeedStore {
         };
         let update = update
             .build()
-            .map_err(|e| errors::build("TransactWriteItems", e))?;
+            .map_err(|e| sdk::build("TransactWriteItems", e))?;
         actions.push(TransactWriteItem::builder().update(update).build());
         let mut markers: HashMap<Uuid, &Marker> = HashMap::new();
         for (position, (stream, event, marker)) in (head.0 + 1..).zip(chunk) {
             let mut item: Item = serde_dynamo::to_item(EventItem::from_event(*stream, event))
-                .map_err(|e| errors::corrupt(*stream, &e))?;
+                .map_err(|e| sdk::corrupt(*stream, &e))?;
             item.insert(KEY.to_owned(), AttributeValue::S(entry_key(position)));
             item.insert(POSITION.to_owned(), AttributeValue::N(position.to_string()));
             // A position, once written, is never written again.
@@ -240,7 +218,7 @@ impl FeedStore {
                 .condition_expression("attribute_not_exists(#k)")
                 .expression_attribute_names("#k", KEY)
                 .build()
-                .map_err(|e| errors::build("TransactWriteItems", e))?;
+                .map_err(|e| sdk::build("TransactWriteItems", e))?;
             actions.push(TransactWriteItem::builder().put(put).build());
             markers.insert(*stream, marker);
         }
@@ -261,9 +239,12 @@ impl FeedStore {
                     AttributeValue::N((revision + 1).to_string()),
                 ),
             ]);
-            if !marker.holes.is_empty() {
-                let holes = marker.holes.iter().map(Version::to_string).collect();
-                item.insert(HOLES.to_owned(), AttributeValue::Ns(holes));
+            let holes = marker
+                .holes
+                .to_text()
+                .map_err(|e| corrupt(&marker_key(stream), &e.to_string()))?;
+            if let Some(holes) = holes {
+                item.insert(HOLE_RANGES.to_owned(), AttributeValue::S(holes));
             }
             // Written after the marker this writer read, or not at all.
             let put = Put::builder().table_name(&self.table).set_item(Some(item));
@@ -277,7 +258,7 @@ impl FeedStore {
             };
             let put = put
                 .build()
-                .map_err(|e| errors::build("TransactWriteItems", e))?;
+                .map_err(|e| sdk::build("TransactWriteItems", e))?;
             actions.push(TransactWriteItem::builder().put(put).build());
         }
         let sent = self
@@ -286,160 +267,8 @@ impl FeedStore {
             .set_transact_items(Some(actions))
             .send()
             .await;
-        let Err(e) = sent else {
-            return Ok(true);
-        };
-        match errors::cancellation(&e) {
-            // The head moved, or another transaction was writing it: read and plan again.
-            Some(Cancelled::ConditionFailed | Cancelled::TransactionConflict) => Ok(false),
-            Some(Cancelled::Throttled) => {
-                Err(InfraError::Throttled(errors::sdk_failure("TransactWriteItems", &e).0).into())
-            }
-            Some(Cancelled::Rejected) => {
-                Err(InfraError::Rejected(errors::sdk_failure("TransactWriteItems", &e).0).into())
-            }
-            None => {
-                let (failure, answered) = errors::sdk_failure("TransactWriteItems", &e);
-                Err(errors::classify(failure, answered).into())
-            }
-        }
-    }
-
-    /// One page of the feed. Reads the head first, then entries up to it only: an entry at or
-    /// below the head is committed, so a page never shows a position with an earlier one
-    /// still to come.
-    pub async fn read(&self, read: FeedRead) -> Result<FeedPage, Error> {
-        if read.limit == 0 || read.limit > MAX_PAGE_SIZE {
-            return Err(InvalidInput::BadLimit {
-                value: read.limit,
-                max: MAX_PAGE_SIZE,
-            }
-            .into());
-        }
-        let mut head = self.head().await?;
-        let (first, last) = match read.direction {
-            Direction::Forward => {
-                let after = read.after.unwrap_or_default();
-                // The head only grows: a position past it was not handed out by this feed.
-                if after > head {
-                    return Err(InvalidInput::PositionBeyondHead { last: head.0 }.into());
-                }
-                let started = Instant::now();
-                while head <= after && started.elapsed() < read.wait {
-                    tokio::time::sleep(
-                        self.poll_interval
-                            .min(read.wait.saturating_sub(started.elapsed())),
-                    )
-                    .await;
-                    head = self.head().await?;
-                }
-                if head <= after {
-                    return Ok(FeedPage {
-                        entries: Vec::new(),
-                        next: after,
-                    });
-                }
-                (after.0 + 1, head.0)
-            }
-            Direction::Backward => {
-                let before = read
-                    .after
-                    .map_or(head.0, |a| a.0.saturating_sub(1).min(head.0));
-                if before == 0 {
-                    return Ok(FeedPage {
-                        entries: Vec::new(),
-                        next: read.after.unwrap_or_default(),
-                    });
-                }
-                (1, before)
-            }
-        };
-        let entries = self.query(first, last, read.direction, read.limit).await?;
-        let next = entries
-            .last()
-            .map(|e| e.position)
-            .or(read.after)
-            .unwrap_or_default();
-        Ok(FeedPage { entries, next })
-    }
-
-    /// Entries `first..=last` in `direction`, up to `limit` and [`MAX_PAGE_BYTES`], bucket by
-    /// bucket, each a consistent Query following `LastEvaluatedKey`.
-    async fn query(
-        &self,
-        first: u64,
-        last: u64,
-        direction: Direction,
-        limit: usize,
-    ) -> Result<Vec<FeedEntry>, Error> {
-        let forward = direction == Direction::Forward;
-        let mut entries = Vec::new();
-        let mut bytes = 0usize;
-        let mut bucket = if forward {
-            first / BUCKET
-        } else {
-            last / BUCKET
-        };
-        loop {
-            let mut start_key = None;
-            loop {
-                let want = limit - entries.len();
-                let output = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .consistent_read(true)
-                    .key_condition_expression("#k = :k AND #p BETWEEN :first AND :last")
-                    .expression_attribute_names("#k", KEY)
-                    .expression_attribute_names("#p", POSITION)
-                    .expression_attribute_values(":k", AttributeValue::S(format!("e#{bucket}")))
-                    .expression_attribute_values(":first", AttributeValue::N(first.to_string()))
-                    .expression_attribute_values(":last", AttributeValue::N(last.to_string()))
-                    .scan_index_forward(forward)
-                    .limit(i32::try_from(want).unwrap_or(i32::MAX))
-                    .set_exclusive_start_key(start_key.take())
-                    .send()
-                    .await
-                    .map_err(|e| infra("Query", e))?;
-                for item in output.items.unwrap_or_default() {
-                    let entry = decode_entry(item)?;
-                    // Positions have no gaps: one not visible yet (a Query may see part of a
-                    // transaction just committed) ends the page, so `next` never passes it.
-                    let expected = if forward {
-                        first + entries.len() as u64
-                    } else {
-                        last - entries.len() as u64
-                    };
-                    if entry.position.0 != expected {
-                        return Ok(entries);
-                    }
-                    let size = entry.event.json_size();
-                    // A page stops before the entry that would take it over its bytes (never
-                    // before its first).
-                    if !entries.is_empty() && bytes + size > MAX_PAGE_BYTES {
-                        return Ok(entries);
-                    }
-                    bytes += size;
-                    entries.push(entry);
-                }
-                if entries.len() >= limit {
-                    return Ok(entries);
-                }
-                match output.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start_key = Some(key),
-                    _ => break,
-                }
-            }
-            let done = if forward {
-                (bucket + 1) * BUCKET > last
-            } else {
-                bucket * BUCKET <= first || bucket == 0
-            };
-            if done {
-                return Ok(entries);
-            }
-            bucket = if forward { bucket + 1 } else { bucket - 1 };
-        }
+        // Lost (the head moved, or another transaction was writing it): read and plan again.
+        Ok(transacted(sent)?.is_ok())
     }
 }
 
@@ -459,21 +288,5 @@ fn number(item: &Item, name: &str) -> Option<u64> {
 }
 
 fn corrupt(key: &str, reason: &str) -> Error {
-    InfraError::CorruptItem {
-        stream: key.to_owned(),
-        version: None,
-        reason: reason.to_owned(),
-    }
-    .into()
-}
-
-fn decode_entry(item: Item) -> Result<FeedEntry, Error> {
-    let position = number(&item, POSITION).ok_or_else(|| corrupt("feed", "Position"))?;
-    let event = decode_item(item)?;
-    let stream = Uuid::try_parse(&event.id).map_err(|_| corrupt("feed", "Id is not a uuid"))?;
-    Ok(FeedEntry {
-        position: Position(position),
-        stream,
-        event: event.into_event(),
-    })
+    InfraError::corrupt(key, None, reason).into()
 }

@@ -1,17 +1,121 @@
-//! SDK errors sorted into the store's kinds: whether a retry can cure them, and what can be
-//! said of them without DynamoDB's message text (which quotes the request).
+//! DynamoDB's idioms, each written once for every table: SDK errors sorted into the store's
+//! kinds (whether a retry can cure them; what can be said without DynamoDB's message text,
+//! which quotes the request), a failed condition, a cancelled transaction, and a Query followed
+//! across its pages.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::time::SystemTime;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::RequestId;
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::AttributeValue;
-use uuid::Uuid;
 
-use super::item::{attr, EventItem};
-use crate::error::{InfraError, SdkFailure};
+use crate::error::{Error, InfraError, SdkFailure};
+
+/// An item as the SDK reads and writes it.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The HTTP client of every DynamoDB client here: hyper with rustls on ring, trusting the
+/// system's roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` as OpenSSL reads them). Ring starts with
+/// no per-process entropy collection, where the SDK's default (aws-lc) spends tens of
+/// milliseconds of CPU in the first TLS handshake; ring offers no post-quantum key exchange.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// Now, in RFC 3339 UTC, as `RecordedAt` and `UpdatedAt` are written.
+pub(crate) fn now() -> Option<String> {
+    DateTime::from(SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .ok()
+}
+
+/// A conditional write's result: `Ok(true)` written, `Ok(false)` its condition failed.
+pub(crate) fn condition_held<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<bool, InfraError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(infra(operation, e)),
+    }
+}
+
+/// Why a transaction wrote nothing, when the caller can act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lost {
+    /// A condition failed.
+    Condition,
+    /// Another transaction was writing one of the items at the same moment: try again.
+    Race(SdkFailure),
+}
+
+/// A `TransactWriteItems` call's result: `Ok(Ok(()))` written, `Ok(Err(lost))` when it lost a
+/// condition or a race, and the other failures sorted into the store's kinds.
+pub(crate) fn transacted<T>(
+    result: Result<T, SdkError<TransactWriteItemsError, HttpResponse>>,
+) -> Result<Result<(), Lost>, InfraError> {
+    const OPERATION: &str = "TransactWriteItems";
+    let Err(e) = result else {
+        return Ok(Ok(()));
+    };
+    let cancelled = cancellation(&e);
+    let (failure, answered) = sdk_failure(OPERATION, &e);
+    match cancelled {
+        Some(Cancelled::ConditionFailed) => Ok(Err(Lost::Condition)),
+        Some(Cancelled::TransactionConflict) => Ok(Err(Lost::Race(failure))),
+        Some(Cancelled::Throttled) => Err(InfraError::Throttled(failure)),
+        Some(Cancelled::Rejected) => Err(InfraError::Rejected(failure)),
+        None => Err(classify(failure, answered)),
+    }
+}
+
+/// Sends `query` page by page, following `LastEvaluatedKey` across DynamoDB's 1 MB pages, and
+/// hands each item to `visit` until it breaks or the items end. `limit` says how many items the
+/// next page should ask for (`None`: a whole page), from what is kept in `state`.
+pub(crate) async fn query_pages<S>(
+    query: QueryFluentBuilder,
+    state: &mut S,
+    mut limit: impl FnMut(&mut S) -> Option<usize>,
+    mut visit: impl FnMut(&mut S, Item) -> Result<ControlFlow<()>, Error>,
+) -> Result<(), Error> {
+    let mut start_key = None;
+    loop {
+        let output = query
+            .clone()
+            .set_limit(limit(state).map(|l| i32::try_from(l.max(1)).unwrap_or(i32::MAX)))
+            .set_exclusive_start_key(start_key.take())
+            .send()
+            .await
+            .map_err(|e| infra("Query", e))?;
+        for item in output.items.unwrap_or_default() {
+            if visit(state, item)?.is_break() {
+                return Ok(());
+            }
+        }
+        match output.last_evaluated_key {
+            Some(key) if !key.is_empty() => start_key = Some(key),
+            _ => return Ok(()),
+        }
+    }
+}
 
 /// Error codes of throttling: a retry later can succeed.
 const THROTTLING_CODES: [&str; 5] = [
@@ -137,13 +241,9 @@ pub(crate) fn build(operation: &'static str, _: BuildError) -> InfraError {
     })
 }
 
-/// An item of `stream` that cannot be read (or written) as it should be.
-pub(crate) fn corrupt(stream: Uuid, err: &serde_dynamo::Error) -> InfraError {
-    InfraError::CorruptItem {
-        stream: stream.to_string(),
-        version: None,
-        reason: without_quotes(&err.to_string()),
-    }
+/// An item under `key` that cannot be converted with serde_dynamo.
+pub(crate) fn corrupt(key: impl std::fmt::Display, err: &serde_dynamo::Error) -> InfraError {
+    InfraError::corrupt(key, None, without_quotes(&err.to_string()))
 }
 
 /// serde's messages quote the values they could not read (`invalid type: string "…"`), which
@@ -168,20 +268,6 @@ pub(crate) fn without_quotes(message: &str) -> String {
         }
     }
     out
-}
-
-/// Reads an events-table item, naming its keys when it cannot be read.
-pub(crate) fn decode_item(item: HashMap<String, AttributeValue>) -> Result<EventItem, InfraError> {
-    let key = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(s) | AttributeValue::N(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let (stream, version) = (key(attr::ID), key(attr::VERSION));
-    serde_dynamo::from_item(item).map_err(|source: serde_dynamo::Error| InfraError::CorruptItem {
-        stream: stream.unwrap_or_default(),
-        version,
-        reason: without_quotes(&source.to_string()),
-    })
 }
 
 #[cfg(test)]

@@ -7,39 +7,27 @@
 //! conditional on the snapshot still being at `expected`, so no stale or concurrent writer can
 //! regress it or apply an event twice.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::ops::Range;
 
 use futures_util::future::join_all;
 use uuid::Uuid;
 
 use crate::domain::{next_version, LatestEvent, RecordedEvent, Version};
 use crate::error::Error;
+use crate::stream::{
+    fill_gap, group_by_character, run_from, BatchOutcome, CharacterRecords, EventSource, Holes,
+    StreamRecord,
+};
 
 /// Attempts at one character's snapshot write in one batch before it is reported as failed.
 pub const MAX_WRITE_ATTEMPTS: u32 = 5;
 
-/// One stream record, as the projector sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamRecord {
-    pub sequence_number: String,
-    pub change: Change,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// A new event in a character's stream.
-    Insert { stream: Uuid, event: RecordedEvent },
-    /// A MODIFY or REMOVE: events are immutable, so these are logged and not applied.
-    Ignored { event_name: String, keys: String },
-    /// An image that cannot be read as an event.
-    Undecodable { keys: String, reason: String },
-}
-
 /// A snapshot write: add `hp_delta` to the snapshot at `expected` (none: create it) and move it
-/// to `version`, only if it is still at `expected`. `holes` are versions between the two that
-/// the events table confirmed absent: folded around, and kept on the snapshot, so that an
-/// event written there later is still applied once.
+/// to `version`, only if it is still at `expected`. Versions between the two that the events
+/// table confirmed absent are folded around and added to the snapshot's holes (`holes`), so
+/// that an event written there later is still applied once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotUpdate {
     pub stream: Uuid,
@@ -47,37 +35,55 @@ pub struct SnapshotUpdate {
     pub hp_delta: i64,
     pub character_name: String,
     pub version: Version,
-    pub holes: Vec<Version>,
+    /// `None`: the holes stay as they are.
+    pub holes: Option<HolesChange>,
     /// The event at `version`: what the snapshot shows as the latest change.
     pub latest: LatestEvent,
 }
 
+/// A write of a snapshot's holes: from what was read to `after`, only if they are still what
+/// was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolesChange {
+    pub read: Holes,
+    /// Whether they were read from a snapshot written before holes were ranges.
+    pub legacy: bool,
+    pub after: Holes,
+}
+
 /// A late event in a hole of the snapshot: add its HP and take the version off the holes,
-/// only if it is still a hole there (so it is applied once).
+/// only if the holes are still what was read (so it is applied once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoleFill {
     pub stream: Uuid,
     pub version: Version,
     pub hp_delta: i64,
+    pub holes: HolesChange,
 }
 
 /// Where a character's snapshot is: its version, and the versions below it it folded around.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotPosition {
     pub version: Version,
-    pub holes: BTreeSet<Version>,
+    pub holes: Holes,
+    /// Whether the holes were read from a snapshot written before holes were ranges.
+    pub legacy_holes: bool,
 }
 
-/// What the projection reads and writes.
-pub trait SnapshotBackend {
-    /// The stream's events with versions `from..=to`, in order, read consistently from the
-    /// events table (so a version missing from the answer is missing from the table).
-    fn events(
-        &self,
-        stream: Uuid,
-        from: Version,
-        to: Version,
-    ) -> impl Future<Output = Result<Vec<RecordedEvent>, Error>> + Send;
+impl SnapshotPosition {
+    /// A change of this position's holes to `after`.
+    fn holes_to(&self, after: Holes) -> HolesChange {
+        HolesChange {
+            read: self.holes.clone(),
+            legacy: self.legacy_holes,
+            after,
+        }
+    }
+}
+
+/// What the projection reads and writes: the events table through [`EventSource`], and the
+/// snapshot table.
+pub trait SnapshotBackend: EventSource {
     /// Where the snapshot is; `None` when there is no snapshot.
     fn snapshot(
         &self,
@@ -99,18 +105,6 @@ pub enum ProjectionError {
     Contended { stream: Uuid },
 }
 
-/// What a batch came to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
-    /// Sequence numbers to report as batch item failures: the first record of each character
-    /// whose snapshot could not be written, and every undecodable record.
-    pub failures: Vec<String>,
-    /// Successful snapshot writes (at most one per character, besides filled holes).
-    pub writes: usize,
-    /// Characters in the batch.
-    pub characters: usize,
-}
-
 /// What to do next for one character, given the snapshot's position and the events in hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -118,11 +112,8 @@ pub enum Plan {
     UpToDate,
     /// An event in hand sits in a hole of the snapshot: apply it there first.
     Fill(HoleFill),
-    /// Events `from..to` are needed first.
-    Gap {
-        from: Version,
-        to: Version,
-    },
+    /// Versions in this range are needed first (read them from the events table).
+    Gap(Range<Version>),
     Write(SnapshotUpdate),
 }
 
@@ -134,53 +125,50 @@ pub fn plan(
     stream: Uuid,
     base: Option<&SnapshotPosition>,
     events: &BTreeMap<Version, RecordedEvent>,
-    holes: &BTreeSet<Version>,
+    holes: &Holes,
 ) -> Plan {
     if let Some(base) = base {
-        let late = base
-            .holes
-            .iter()
-            .find_map(|v| events.get(v).filter(|_| *v <= base.version));
-        if let Some(event) = late {
+        let late = events
+            .range(..=base.version)
+            .find(|(v, _)| base.holes.contains(**v));
+        if let Some((&version, event)) = late {
+            let mut after = base.holes.clone();
+            after.remove(version);
             return Plan::Fill(HoleFill {
                 stream,
-                version: event.version,
+                version,
                 hp_delta: event.hp_effect(),
+                holes: base.holes_to(after),
             });
         }
     }
-    let next = next_version(base.map(|b| b.version));
-    let mut hp_delta = 0;
-    let mut last = None;
-    let mut skipped = Vec::new();
-    let mut expected = next;
-    for (&version, event) in events.range(next..) {
-        while expected < version && holes.contains(&expected) {
-            skipped.push(expected);
-            expected = expected.saturating_add(1);
-        }
-        if version != expected {
-            return Plan::Gap {
-                from: expected,
-                to: version,
-            };
-        }
-        hp_delta = event.hp_effect().saturating_add(hp_delta);
-        last = Some(event);
-        expected = expected.saturating_add(1);
-    }
-    match last {
-        None => Plan::UpToDate,
-        Some(last) => Plan::Write(SnapshotUpdate {
-            stream,
-            expected: base.map(|b| b.version),
-            hp_delta,
-            character_name: last.character_name.clone(),
-            version: last.version,
-            holes: skipped,
-            latest: LatestEvent::of(last),
-        }),
-    }
+    let run = match run_from(next_version(base.map(|b| b.version)), events, holes) {
+        Ok(run) => run,
+        Err(gap) => return Plan::Gap(gap),
+    };
+    let Some(last) = run.events.last() else {
+        return Plan::UpToDate;
+    };
+    let hp_delta = run
+        .events
+        .iter()
+        .fold(0i64, |sum, e| e.hp_effect().saturating_add(sum));
+    let holes = (!run.skipped.is_empty()).then(|| {
+        let unchanged = SnapshotPosition::default();
+        let base = base.unwrap_or(&unchanged);
+        let mut after = base.holes.clone();
+        after.extend(&run.skipped);
+        base.holes_to(after)
+    });
+    Plan::Write(SnapshotUpdate {
+        stream,
+        expected: base.map(|b| b.version),
+        hp_delta,
+        character_name: last.character_name.clone(),
+        version: last.version,
+        holes,
+        latest: LatestEvent::of(last),
+    })
 }
 
 /// Applies a batch: the records of each character folded together into at most one successful
@@ -193,17 +181,15 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     let groups = group_by_character(records, &mut outcome.failures);
     outcome.characters = groups.len();
     // Characters are independent: their snapshots are written concurrently.
-    let results = join_all(
-        groups
-            .into_iter()
-            .map(|(stream, first, events)| async move {
-                (
-                    stream,
-                    first,
-                    project_character(backend, stream, events).await,
-                )
-            }),
-    )
+    let results = join_all(groups.into_iter().map(|group| async move {
+        let CharacterRecords {
+            stream,
+            first_sequence_number,
+            events,
+        } = group;
+        let result = project_character(backend, stream, events).await;
+        (stream, first_sequence_number, result)
+    }))
     .await;
     for (stream, first_sequence_number, result) in results {
         match result {
@@ -215,44 +201,6 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
         }
     }
     outcome
-}
-
-/// A batch's events by character, in order of first appearance, each with the sequence number
-/// of its first record (the one to report if the character fails), duplicates folded. MODIFY
-/// and REMOVE records are logged and left out; undecodable ones are logged and added to
-/// `failures`.
-pub fn group_by_character(
-    records: &[StreamRecord],
-    failures: &mut Vec<String>,
-) -> Vec<(Uuid, String, BTreeMap<Version, RecordedEvent>)> {
-    let mut groups: Vec<(Uuid, String, BTreeMap<Version, RecordedEvent>)> = Vec::new();
-    for record in records {
-        match &record.change {
-            Change::Insert { stream, event } => {
-                let index = match groups.iter().position(|(s, _, _)| s == stream) {
-                    Some(index) => index,
-                    None => {
-                        groups.push((*stream, record.sequence_number.clone(), BTreeMap::new()));
-                        groups.len() - 1
-                    }
-                };
-                groups[index]
-                    .2
-                    .entry(event.version)
-                    .or_insert_with(|| event.clone());
-            }
-            Change::Ignored { event_name, keys } => {
-                tracing::warn!(%event_name, %keys, sequence_number = %record.sequence_number,
-                    "events are immutable: record skipped");
-            }
-            Change::Undecodable { keys, reason } => {
-                tracing::error!(%keys, %reason, sequence_number = %record.sequence_number,
-                    "stream record cannot be read as an event: reported as failed");
-                failures.push(record.sequence_number.clone());
-            }
-        }
-    }
-    groups
 }
 
 /// Brings one character's snapshot up to the events in hand; returns the writes it made.
@@ -269,28 +217,15 @@ async fn project_character<B: SnapshotBackend + Sync>(
         .and_then(|first| first.checked_sub(1))
         .map(|version| SnapshotPosition {
             version,
-            holes: BTreeSet::new(),
+            ..SnapshotPosition::default()
         });
-    let mut holes = BTreeSet::new();
+    let mut holes = Holes::new();
     let mut attempts = 0;
     let mut writes = 0;
     loop {
         match plan(stream, base.as_ref(), &events, &holes) {
             Plan::UpToDate => return Ok(writes),
-            Plan::Gap { from, to } => {
-                for event in backend.events(stream, from, to - 1).await? {
-                    if (from..to).contains(&event.version) {
-                        events.entry(event.version).or_insert(event);
-                    }
-                }
-                // What the events table does not have is not late: it is a hole.
-                let absent: Vec<Version> = (from..to).filter(|v| !events.contains_key(v)).collect();
-                if !absent.is_empty() {
-                    tracing::warn!(%stream, holes = ?absent,
-                        "versions missing from the events table: folded around");
-                    holes.extend(absent);
-                }
-            }
+            Plan::Gap(gap) => fill_gap(backend, stream, gap, &mut events, &mut holes).await?,
             Plan::Fill(fill) => {
                 if backend.fill(&fill).await? {
                     writes += 1;
@@ -343,28 +278,26 @@ mod tests {
         Some(SnapshotPosition {
             version,
             holes: holes.iter().copied().collect(),
+            legacy_holes: false,
         })
     }
 
     #[test]
     fn plans_skip_fill_gaps_and_fold_contiguous_runs() {
         let s = Uuid::new_v4();
-        let none = BTreeSet::new();
+        let none = Holes::new();
         assert_eq!(
             plan(s, at(5, &[]).as_ref(), &events(&[3, 4, 5]), &none),
             Plan::UpToDate
         );
-        assert_eq!(
-            plan(s, None, &events(&[2, 3]), &none),
-            Plan::Gap { from: 0, to: 2 }
-        );
+        assert_eq!(plan(s, None, &events(&[2, 3]), &none), Plan::Gap(0..2));
         assert_eq!(
             plan(s, at(1, &[]).as_ref(), &events(&[4]), &none),
-            Plan::Gap { from: 2, to: 4 }
+            Plan::Gap(2..4)
         );
         assert_eq!(
             plan(s, at(1, &[]).as_ref(), &events(&[1, 2, 3, 5]), &none),
-            Plan::Gap { from: 4, to: 5 }
+            Plan::Gap(4..5)
         );
         let Plan::Write(update) = plan(s, at(1, &[]).as_ref(), &events(&[1, 2, 3, 4, 5]), &none)
         else {
@@ -375,33 +308,57 @@ mod tests {
             (Some(1), 5, 12 + 13 + 14 + 15)
         );
         assert_eq!(update.character_name, "n5");
-        assert!(update.holes.is_empty());
+        assert_eq!(update.holes, None);
     }
 
     #[test]
     fn confirmed_holes_are_folded_around_and_late_events_fill_them() {
         let s = Uuid::new_v4();
         // Versions 0 and 2, no 1: once the table confirms 1 absent, the write skips it.
-        let holes: BTreeSet<Version> = [1].into();
+        let holes = Holes::from(1..2);
         let Plan::Write(update) = plan(s, None, &events(&[0, 2]), &holes) else {
             panic!("a write")
         };
+        assert_eq!((update.version, update.hp_delta), (2, 10 + 12));
         assert_eq!(
-            (update.version, update.hp_delta, update.holes),
-            (2, 10 + 12, vec![1])
+            update.holes,
+            Some(HolesChange {
+                read: Holes::new(),
+                legacy: false,
+                after: Holes::from(1..2)
+            })
         );
         // Version 1 arrives later: it fills the snapshot's hole, once.
         assert_eq!(
-            plan(s, at(2, &[1]).as_ref(), &events(&[1]), &BTreeSet::new()),
+            plan(s, at(2, &[1]).as_ref(), &events(&[1]), &Holes::new()),
             Plan::Fill(HoleFill {
                 stream: s,
                 version: 1,
-                hp_delta: 11
+                hp_delta: 11,
+                holes: HolesChange {
+                    read: Holes::from(1..2),
+                    legacy: false,
+                    after: Holes::new()
+                }
             })
         );
         assert_eq!(
-            plan(s, at(2, &[]).as_ref(), &events(&[1]), &BTreeSet::new()),
+            plan(s, at(2, &[]).as_ref(), &events(&[1]), &Holes::new()),
             Plan::UpToDate
         );
+    }
+
+    #[test]
+    fn a_jump_of_a_million_versions_is_one_range_added_to_the_holes_read() {
+        let s = Uuid::new_v4();
+        let base = at(3, &[1]);
+        let jump = Holes::from(4..1_000_004);
+        let Plan::Write(update) = plan(s, base.as_ref(), &events(&[1_000_004]), &jump) else {
+            panic!("a write")
+        };
+        let change = update.holes.expect("holes written");
+        assert_eq!(change.read, Holes::from(1..2));
+        assert_eq!(change.after.to_string(), "1..2,4..1000004");
+        assert_eq!(update.hp_delta, 10 + 1_000_004);
     }
 }

@@ -1,0 +1,109 @@
+//! A character's state: the fold of its stream.
+
+use serde::{Deserialize, Serialize};
+
+use super::{RecordedEvent, Version};
+
+/// A character's state: the fold of its stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CharacterState {
+    /// The name on the latest event.
+    pub character_name: String,
+    /// Current hit points: the sum of every change.
+    pub hp: i64,
+    /// The last version folded in.
+    pub version: Version,
+    /// What the latest event folded in said.
+    pub latest: LatestEvent,
+}
+
+/// What a character's latest event said: kept on its snapshot, so that a screen can show who
+/// changed most recently and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestEvent {
+    /// The HP it added (0 for a source-material snapshot item, which changes nothing).
+    pub hp_change: i64,
+    pub note: String,
+    /// `None` for an event written without one (by the source material's code).
+    pub recorded_at: Option<String>,
+}
+
+impl LatestEvent {
+    pub fn of(event: &RecordedEvent) -> LatestEvent {
+        LatestEvent {
+            hp_change: event.hp_effect(),
+            note: event.note.clone(),
+            recorded_at: event.recorded_at.clone(),
+        }
+    }
+}
+
+impl CharacterState {
+    /// Folds one more event into the state (`None` is the state before the first event).
+    pub fn apply(state: Option<CharacterState>, event: &RecordedEvent) -> CharacterState {
+        let hp = state
+            .as_ref()
+            .map_or(0, |s| s.hp)
+            .saturating_add(event.hp_effect());
+        CharacterState {
+            character_name: event.character_name.clone(),
+            hp,
+            version: event.version,
+            latest: LatestEvent::of(event),
+        }
+    }
+
+    /// Folds a whole stream, in version order; `None` for a stream without events.
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a RecordedEvent>) -> Option<CharacterState> {
+        events.into_iter().fold(None, |state, event| {
+            Some(CharacterState::apply(state, event))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::super::SNAPSHOT_NOTE;
+    use super::*;
+
+    fn recorded(version: Version, hp: i64) -> RecordedEvent {
+        RecordedEvent {
+            version,
+            character_name: format!("name{version}"),
+            hp_change: hp,
+            note: "n".into(),
+            event_id: None,
+            recorded_at: None,
+            snapshot: false,
+        }
+    }
+
+    #[test]
+    fn the_source_material_sample_folds_to_three() {
+        let stream = [recorded(0, 8), recorded(1, -2), recorded(2, -3)];
+        let state = CharacterState::fold(&stream).expect("three events");
+        assert_eq!(state.hp, 3);
+        assert_eq!(state.version, 2);
+        assert_eq!(state.character_name, "name2");
+        assert_eq!(CharacterState::fold(&[]), None);
+    }
+
+    #[test]
+    fn snapshot_items_take_a_version_and_change_nothing() {
+        let mut snapshot = recorded(3, 3);
+        snapshot.note = SNAPSHOT_NOTE.into();
+        snapshot.snapshot = RecordedEvent::is_snapshot_item(None, &snapshot.note);
+        assert!(snapshot.snapshot);
+        let stream = [recorded(0, 8), recorded(1, -2), recorded(2, -3), snapshot];
+        let state = CharacterState::fold(&stream).expect("events");
+        assert_eq!((state.hp, state.version), (3, 3));
+        // Only an item without an event id: one of ours with that note would be a change.
+        assert!(!RecordedEvent::is_snapshot_item(
+            Some(Uuid::new_v4()),
+            SNAPSHOT_NOTE
+        ));
+        assert!(!RecordedEvent::is_snapshot_item(None, "snapshot"));
+    }
+}

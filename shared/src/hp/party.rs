@@ -1,0 +1,142 @@
+//! The party: every character's snapshot, a page at a time, from a Scan of the snapshot table.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+
+use super::table::{Snapshot, SnapshotStore};
+use crate::error::Error;
+use crate::store::item::attr;
+use crate::store::{page_limit, scan, BadCursor, PageBytes, Unreadable, CURSOR_PREFIX};
+
+/// Where the next page of the party starts: after the snapshot of character `after`. Bound
+/// to the listing: a stream's cursor is refused here, and this one on a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub after: String,
+}
+
+const LISTING: &str = "party";
+
+impl ListCursor {
+    /// The cursor as an opaque, URL-safe string.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{LISTING}:{}", self.after))
+    }
+
+    pub fn decode(text: &str) -> Result<ListCursor, BadCursor> {
+        let bad = || BadCursor {
+            reason: "it is not a cursor of this listing",
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+        // Every character id hitpoints writes is a uuid: nothing else is a place to resume.
+        match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
+            [CURSOR_PREFIX, LISTING, after] => Uuid::try_parse(after)
+                .map(|id| ListCursor {
+                    after: id.to_string(),
+                })
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One page of the party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotList {
+    pub snapshots: Vec<Snapshot>,
+    /// Where the next page starts; `None` when this page reached the end.
+    pub next: Option<ListCursor>,
+}
+
+impl SnapshotStore {
+    /// Every character's snapshot, `limit` (1 to [`crate::store::MAX_PAGE_SIZE`]) at a time, in
+    /// the table's order (by a hash of the id: stable, not meaningful), from an eventually
+    /// consistent Scan. A page also stops before the snapshot that would take it over
+    /// [`crate::store::MAX_PAGE_BYTES`] as JSON.
+    pub async fn list(
+        &self,
+        limit: usize,
+        cursor: Option<&ListCursor>,
+    ) -> Result<SnapshotList, Error> {
+        let limit = page_limit(limit)?;
+        let mut start = cursor
+            .map(|c| HashMap::from([(attr::ID.to_owned(), AttributeValue::S(c.after.clone()))]));
+        let mut snapshots = Vec::new();
+        let mut bytes = PageBytes::default();
+        // One more than asked tells whether another page follows.
+        let more = loop {
+            let want = limit + 1 - snapshots.len();
+            let page = scan(&self.client, &self.table, None, start, Some(want)).await?;
+            for item in page.items {
+                // One item another writer damaged must not take the party off the screen:
+                // it is left out, and logged by its id for `verify` to find.
+                match Snapshot::decode(item) {
+                    Ok(snapshot) => {
+                        bytes.take(snapshot.json_size());
+                        snapshots.push(snapshot);
+                    }
+                    Err(e) => {
+                        Unreadable::logged(&e, "snapshot left out of the party");
+                    }
+                }
+            }
+            match page.next {
+                Some(key) if snapshots.len() <= limit && !bytes.full() => start = Some(key),
+                next => break next.is_some(),
+            }
+        };
+        let keep = limit.min(PageBytes::fitting(
+            snapshots.iter().map(Snapshot::json_size),
+        ));
+        let next = if snapshots.len() > keep || more {
+            snapshots.truncate(keep);
+            snapshots.last().map(|s| ListCursor {
+                after: s.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(SnapshotList { snapshots, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Direction;
+    use crate::store::Cursor;
+
+    #[test]
+    fn listing_cursors_round_trip_and_are_not_stream_cursors() {
+        let listing = ListCursor {
+            after: Uuid::new_v4().to_string(),
+        };
+        let text = listing.encode();
+        assert_eq!(ListCursor::decode(&text), Ok(listing));
+        let stream = Uuid::new_v4();
+        assert!(Cursor::decode(&text, stream).is_err());
+        let of_stream = Cursor {
+            stream,
+            direction: Direction::Forward,
+            version: 3,
+        };
+        assert!(ListCursor::decode(&of_stream.encode()).is_err());
+        let long = URL_SAFE_NO_PAD.encode(format!("hp1:party:{}", "x".repeat(3000)));
+        let not_a_uuid = URL_SAFE_NO_PAD.encode("hp1:party:nuru");
+        for garbage in [
+            "",
+            "!!",
+            "aGVsbG8",
+            &URL_SAFE_NO_PAD.encode("hp1:party:"),
+            &long,
+            &not_a_uuid,
+        ] {
+            assert!(ListCursor::decode(garbage).is_err(), "{garbage}");
+        }
+    }
+}

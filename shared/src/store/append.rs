@@ -1,0 +1,277 @@
+//! Appending to a stream with optimistic concurrency: one conditional put or one transaction,
+//! replays recognised by event id, `any` retried with backoff after a lost race.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use uuid::Uuid;
+
+use super::item::{attr, EventItem};
+use super::limits::{validate_events, MAX_TRANSACTION_ACTIONS};
+use super::sdk::{self, condition_held, transacted, Item, Lost};
+use super::{log_failure, EventStore};
+use crate::domain::{
+    match_stored, next_version, validate_expected, ExpectedVersion, NewEvent, RecordedEvent,
+    StoredMatch, Version,
+};
+use crate::error::{ConflictCause, Error, InfraError, VersionConflict};
+
+/// Tries of one transaction cancelled because other transactions were writing the same items
+/// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
+pub const TRANSACTION_CONFLICT_ATTEMPTS: u32 = 5;
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The events as stored, in version order.
+    pub events: Vec<RecordedEvent>,
+    /// True when every event was stored already by an earlier try of the same request:
+    /// nothing was written this time.
+    pub replayed: bool,
+}
+
+impl EventStore {
+    /// Appends 1 to 100 events to `stream`, all or nothing.
+    ///
+    /// A request whose events all carry ids stored already, in the same order and content,
+    /// where this append would have put them (under `any`: as the stream's latest events),
+    /// is a replay: nothing is written and the stored events come back with `replayed`.
+    pub async fn append(
+        &self,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, Error> {
+        validate_expected(expected)?;
+        let bytes = validate_events(&events)?;
+        let count = events.len();
+        let result = self.append_valid(stream, expected, events).await;
+        if let Err(Error::Infrastructure(e)) = &result {
+            log_failure("append", stream, e, count, bytes);
+        }
+        result
+    }
+
+    async fn append_valid(
+        &self,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, Error> {
+        match expected {
+            ExpectedVersion::Any => self.append_any(stream, &events).await,
+            ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
+                let last = expected.last_version();
+                match self.write(stream, last, false, &events).await? {
+                    Written::Stored(stored) => Ok(Appended {
+                        events: stored,
+                        replayed: false,
+                    }),
+                    Written::Conflict => {
+                        // Only events with ids can be a replay: look where they would have gone.
+                        let found = if events.iter().any(|e| e.event_id.is_some()) {
+                            self.read_range(stream, next_version(last), events.len())
+                                .await?
+                        } else {
+                            Vec::new()
+                        };
+                        let cause = match match_stored(&events, &found) {
+                            StoredMatch::Replay => {
+                                return Ok(Appended {
+                                    events: found,
+                                    replayed: true,
+                                })
+                            }
+                            StoredMatch::PartialReplay => ConflictCause::PartialReplay,
+                            StoredMatch::IdsReused => ConflictCause::EventIdsReused,
+                            StoredMatch::Unrelated => ConflictCause::Version,
+                        };
+                        let current = self.last_version(stream).await?;
+                        Err(conflict(stream, expected, current, cause))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn append_any(&self, stream: Uuid, events: &[NewEvent]) -> Result<Appended, Error> {
+        let any_has_ids = events.iter().any(|e| e.event_id.is_some());
+        let mut attempt = 0;
+        loop {
+            // The latest events: enough to recognise a replay, or just the last version.
+            let look = if any_has_ids { events.len() } else { 1 };
+            let mut latest = self.latest(stream, look).await?;
+            let last = latest.first().map(|e| e.version);
+            if any_has_ids {
+                latest.reverse();
+                match match_stored(events, &latest) {
+                    StoredMatch::Replay => {
+                        return Ok(Appended {
+                            events: latest,
+                            replayed: true,
+                        })
+                    }
+                    StoredMatch::PartialReplay => {
+                        let cause = ConflictCause::PartialReplay;
+                        return Err(conflict(stream, ExpectedVersion::Any, last, cause));
+                    }
+                    StoredMatch::IdsReused => {
+                        let cause = ConflictCause::EventIdsReused;
+                        return Err(conflict(stream, ExpectedVersion::Any, last, cause));
+                    }
+                    StoredMatch::Unrelated => {}
+                }
+            }
+            match self.write(stream, last, true, events).await? {
+                Written::Stored(stored) => {
+                    return Ok(Appended {
+                        events: stored,
+                        replayed: false,
+                    })
+                }
+                Written::Conflict => {
+                    attempt += 1;
+                    if attempt >= self.any_retry.attempts {
+                        let current = self.last_version(stream).await?;
+                        let cause = ConflictCause::Version;
+                        return Err(conflict(stream, ExpectedVersion::Any, current, cause));
+                    }
+                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Writes `events` after `last`: a conditional put for a single event starting a stream,
+    /// otherwise one transaction whose puts each require their version to be free, plus a
+    /// check that version `last` exists. A batch that needs all of a transaction's actions for
+    /// its puts confirms version `last` with a consistent read first instead: a version, once
+    /// written, exists for ever, so the check can move out of the transaction without letting
+    /// an append leave a gap (`last_seen`: the caller has just read it, no need to again). A
+    /// lost condition is `Written::Conflict`. A transaction cancelled because another was
+    /// writing the same items is tried again, a bounded number of times.
+    async fn write(
+        &self,
+        stream: Uuid,
+        last: Option<Version>,
+        last_seen: bool,
+        events: &[NewEvent],
+    ) -> Result<Written, Error> {
+        let recorded_at = sdk::now();
+        let first = next_version(last);
+        // No room after a version at the very top (only other code writes one there).
+        if last.is_some_and(|l| l.checked_add(events.len() as u64).is_none()) {
+            return Ok(Written::Conflict);
+        }
+        let stored: Vec<RecordedEvent> = events
+            .iter()
+            .zip(first..)
+            .map(|(e, version)| RecordedEvent {
+                version,
+                character_name: e.character_name.clone(),
+                hp_change: e.hp_change,
+                note: e.note.clone(),
+                event_id: Some(e.event_id.unwrap_or_else(Uuid::new_v4)),
+                recorded_at: recorded_at.clone(),
+                snapshot: false,
+            })
+            .collect();
+        let items = stored
+            .iter()
+            .map(|e| serde_dynamo::to_item(EventItem::from_event(stream, e)))
+            .collect::<Result<Vec<Item>, _>>()
+            .map_err(|e| sdk::corrupt(stream, &e))?;
+
+        if let (None, [item]) = (last, items.as_slice()) {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(#v)")
+                .expression_attribute_names("#v", attr::VERSION)
+                .send()
+                .await;
+            return Ok(if condition_held("PutItem", put)? {
+                Written::Stored(stored)
+            } else {
+                Written::Conflict
+            });
+        }
+
+        let mut actions = Vec::with_capacity(items.len() + 1);
+        if let Some(last) = last {
+            if items.len() < MAX_TRANSACTION_ACTIONS {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key(attr::ID, AttributeValue::S(stream.to_string()))
+                    .key(attr::VERSION, AttributeValue::N(last.to_string()))
+                    .condition_expression("attribute_exists(#v)")
+                    .expression_attribute_names("#v", attr::VERSION)
+                    .build()
+                    .map_err(|e| sdk::build("TransactWriteItems", e))?;
+                actions.push(TransactWriteItem::builder().condition_check(check).build());
+            } else if !last_seen && !self.exists(stream, last).await? {
+                return Ok(Written::Conflict);
+            }
+        }
+        for item in items {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#v)")
+                .expression_attribute_names("#v", attr::VERSION)
+                .build()
+                .map_err(|e| sdk::build("TransactWriteItems", e))?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await;
+            match transacted(sent)? {
+                Ok(()) => return Ok(Written::Stored(stored)),
+                Err(Lost::Condition) => return Ok(Written::Conflict),
+                Err(Lost::Race(failure)) => {
+                    attempt += 1;
+                    if attempt >= TRANSACTION_CONFLICT_ATTEMPTS {
+                        return Err(InfraError::Contended(failure).into());
+                    }
+                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Whether version `version` of the stream exists: one consistent read.
+    async fn exists(&self, stream: Uuid, version: Version) -> Result<bool, Error> {
+        let found = self.read_range(stream, version, 1).await?;
+        Ok(found.first().is_some_and(|e| e.version == version))
+    }
+}
+
+/// What a conditional write came to, when the infrastructure did its part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Written {
+    /// The events, as stored.
+    Stored(Vec<RecordedEvent>),
+    /// A condition failed: a version was taken, or the expected last version is missing.
+    Conflict,
+}
+
+fn conflict(
+    stream: Uuid,
+    expected: ExpectedVersion,
+    current: Option<Version>,
+    cause: ConflictCause,
+) -> Error {
+    VersionConflict {
+        stream,
+        expected,
+        current,
+        cause,
+    }
+    .into()
+}

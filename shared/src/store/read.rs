@@ -1,0 +1,188 @@
+//! Reading a stream: pages in either direction, ranges, the whole stream and its fold.
+
+use std::ops::ControlFlow;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use super::cursor::Cursor;
+use super::item::{attr, decode_item};
+use super::limits::{page_limit, PageBytes, MAX_PAGE_BYTES};
+use super::sdk::query_pages;
+use super::{logged, EventStore};
+use crate::domain::{CharacterState, Direction, RecordedEvent, Version};
+use crate::error::Error;
+
+/// One page of a read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub events: Vec<RecordedEvent>,
+    /// Where the next page starts; `None` when this page reached the end.
+    pub next: Option<Cursor>,
+}
+
+/// A read of a stream: where from, which way, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadRequest {
+    /// First version to return; `None` is the start (forward) or the end (backward).
+    pub from_version: Option<Version>,
+    pub direction: Direction,
+    pub limit: usize,
+}
+
+impl ReadRequest {
+    /// The read a cursor continues.
+    pub fn continuing(cursor: Cursor, limit: usize) -> ReadRequest {
+        ReadRequest {
+            from_version: Some(cursor.version),
+            direction: cursor.direction,
+            limit,
+        }
+    }
+}
+
+impl EventStore {
+    /// The stream's last version, `None` when it has no events.
+    pub async fn last_version(&self, stream: Uuid) -> Result<Option<Version>, Error> {
+        Ok(self.latest(stream, 1).await?.first().map(|e| e.version))
+    }
+
+    /// The stream's latest `count` events, newest first.
+    pub(crate) async fn latest(
+        &self,
+        stream: Uuid,
+        count: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.query(stream, None, Direction::Backward, Some(count))
+            .await
+    }
+
+    /// Up to `count` events from version `first` on.
+    pub async fn read_range(
+        &self,
+        stream: Uuid,
+        first: Version,
+        count: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.query(stream, Some(first), Direction::Forward, Some(count))
+            .await
+    }
+
+    /// One page of a stream. A stream without events is `Error::NotFound`; a page past either end
+    /// of a stream that exists is empty.
+    pub async fn read(&self, stream: Uuid, request: ReadRequest) -> Result<Page, Error> {
+        logged("read", stream, self.read_page(stream, request).await)
+    }
+
+    async fn read_page(&self, stream: Uuid, request: ReadRequest) -> Result<Page, Error> {
+        let limit = page_limit(request.limit)?;
+        // One more than asked tells whether another page follows.
+        let mut events = self
+            .query_within(
+                stream,
+                request.from_version,
+                request.direction,
+                Some(limit + 1),
+                MAX_PAGE_BYTES,
+            )
+            .await?;
+        let keep = limit.min(PageBytes::fitting(
+            events.iter().map(RecordedEvent::json_size),
+        ));
+        let next = if events.len() > keep {
+            events.truncate(keep);
+            let following = events.last().map(|e| match request.direction {
+                Direction::Forward => e.version.saturating_add(1),
+                Direction::Backward => e.version.saturating_sub(1),
+            });
+            following.map(|version| Cursor {
+                stream,
+                direction: request.direction,
+                version,
+            })
+        } else {
+            None
+        };
+        if events.is_empty() && self.last_version(stream).await?.is_none() {
+            return Err(Error::NotFound(stream));
+        }
+        Ok(Page { events, next })
+    }
+
+    /// Every event of a stream, in version order. A stream without events is `Error::NotFound`.
+    pub async fn read_all(&self, stream: Uuid) -> Result<Vec<RecordedEvent>, Error> {
+        let events = self.query(stream, None, Direction::Forward, None).await?;
+        if events.is_empty() {
+            return Err(Error::NotFound(stream));
+        }
+        Ok(events)
+    }
+
+    /// A character's state: the fold of its whole stream.
+    pub async fn character(&self, stream: Uuid) -> Result<CharacterState, Error> {
+        let events = logged("fold", stream, self.read_all(stream).await)?;
+        CharacterState::fold(&events).ok_or(Error::NotFound(stream))
+    }
+
+    /// A consistent Query from `from` in `direction`, following `LastEvaluatedKey` across
+    /// DynamoDB's 1 MB pages until `want` events are in hand or the stream ends.
+    async fn query(
+        &self,
+        stream: Uuid,
+        from: Option<Version>,
+        direction: Direction,
+        want: Option<usize>,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.query_within(stream, from, direction, want, usize::MAX)
+            .await
+    }
+
+    /// [`Self::query`], stopping also once the events in hand exceed `max_bytes` as JSON.
+    async fn query_within(
+        &self,
+        stream: Uuid,
+        from: Option<Version>,
+        direction: Direction,
+        want: Option<usize>,
+        max_bytes: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let key_condition = match (from, direction) {
+            (None, _) => "#id = :id",
+            (Some(_), Direction::Forward) => "#id = :id AND #v >= :v",
+            (Some(_), Direction::Backward) => "#id = :id AND #v <= :v",
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression(key_condition)
+            .expression_attribute_names("#id", attr::ID)
+            .expression_attribute_values(":id", AttributeValue::S(stream.to_string()))
+            .scan_index_forward(direction == Direction::Forward);
+        if let Some(from) = from {
+            query = query
+                .expression_attribute_names("#v", attr::VERSION)
+                .expression_attribute_values(":v", AttributeValue::N(from.to_string()));
+        }
+        let mut read = (Vec::new(), 0usize);
+        query_pages(
+            query,
+            &mut read,
+            |(events, _)| want.map(|w| w.saturating_sub(events.len())),
+            |(events, bytes), item| {
+                let event = decode_item(item)?.into_event();
+                *bytes = bytes.saturating_add(event.json_size());
+                events.push(event);
+                let enough = want.is_some_and(|w| events.len() >= w) || *bytes > max_bytes;
+                Ok(if enough {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            },
+        )
+        .await?;
+        Ok(read.0)
+    }
+}
