@@ -1,0 +1,140 @@
+//! The sample events in `events/`, fed through lambda_http as API Gateway would send them, to
+//! the function the template routes each to: every one gets the status the README says.
+
+use axum::http::Method;
+use hitpoints_http::{Api, Function};
+use hitpoints_testkit::{call_lambda, test_db};
+use serde_json::json;
+
+/// Every sample in `events/`, as API Gateway sends it, through lambda_http and the function
+/// that the template routes it to, on one table that starts empty: the good ones in the order
+/// the README runs them (create, append, reads), each a 2xx; then each bad one. A sample not
+/// listed here fails the test.
+#[tokio::test]
+async fn every_sample_event_gets_its_status_in_the_readmes_order() {
+    let in_order: &[(&str, u16)] = &[
+        ("apigw-create-character.json", 201),
+        ("apigw-append-events.json", 201),
+        ("apigw-append-events-any.json", 201),
+        ("apigw-get-character.json", 200),
+        ("apigw-read-events.json", 200),
+        ("apigw-read-events-backward.json", 200),
+        ("apigw-get-character-at-version.json", 200),
+        ("apigw-get-character-as-of.json", 200),
+        ("apigw-list-characters.json", 200),
+        ("apigw-read-feed.json", 200),
+        ("apigw-read-feed-backward.json", 200),
+        ("apigw-openapi.json", 200),
+        ("apigw-bad-malformed-json.json", 400),
+        ("apigw-bad-unknown-field.json", 400),
+        ("apigw-bad-wrong-type.json", 400),
+        ("apigw-bad-id.json", 400),
+        ("apigw-bad-direction.json", 400),
+        ("apigw-bad-cursor.json", 400),
+        ("apigw-bad-negative-expected-version.json", 400),
+        ("apigw-bad-at-version.json", 400),
+        ("apigw-bad-as-of.json", 400),
+        ("apigw-bad-list-cursor.json", 400),
+        ("apigw-bad-conflicting-parameters.json", 400),
+        ("apigw-bad-feed-position.json", 400),
+        ("apigw-bad-feed-wait.json", 400),
+        ("apigw-bad-version-not-found.json", 404),
+        ("apigw-bad-no-event-as-of.json", 404),
+        ("apigw-bad-version-conflict.json", 409),
+        ("apigw-bad-empty-name.json", 422),
+        ("apigw-bad-hp-out-of-range.json", 422),
+        ("apigw-bad-too-many-events.json", 413),
+        ("apigw-bad-unknown-character.json", 404),
+        ("apigw-bad-route.json", 404),
+        ("apigw-bad-method.json", 405),
+    ];
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let mut samples: Vec<String> = std::fs::read_dir(dir)
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("apigw-"))
+        .collect();
+    samples.sort();
+    let mut listed: Vec<String> = in_order.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        samples, listed,
+        "every API Gateway sample has an expected status"
+    );
+
+    let db = test_db().await;
+    let store = db.store().await;
+    let snapshots = db.snapshots().await;
+    let append = Api::new(store.clone()).router(Function::Append);
+    let feed = db.feed().await;
+    let query = Api::new(store.clone())
+        .with_snapshots(snapshots.clone())
+        .with_feed(feed.clone())
+        .with_document(hitpoints_http::openapi::OPENAPI_JSON)
+        .router(Function::Query);
+    let all = Api::new(store.clone()).router(Function::All);
+    for (name, status) in in_order {
+        if *name == "apigw-list-characters.json" {
+            // The projector and the indexer have caught up with what the samples wrote: the
+            // party and the feed show it.
+            let samples = SAMPLES_CHARACTER.parse().expect("uuid");
+            hitpoints_testkit::index_stream(&store, &feed, samples).await;
+            hitpoints_testkit::project_stream(
+                &store,
+                &snapshots,
+                SAMPLES_CHARACTER.parse().expect("uuid"),
+            )
+            .await;
+        }
+        let text = std::fs::read_to_string(format!("{dir}/{name}")).expect("read sample");
+        let request =
+            lambda_http::request::from_str(&text).expect("an API Gateway payload 2.0 event");
+        // The function the template routes it to; a route or method no function takes goes to
+        // the router of every route, which must still refuse it.
+        let router = if name.contains("bad-method") || name.contains("bad-route") {
+            &all
+        } else if request.method() == Method::POST {
+            &append
+        } else {
+            &query
+        };
+        let (got, body, _) = call_lambda(router, &text).await;
+        assert_eq!(got.as_u16(), *status, "{name}: {body}");
+        if *name == "apigw-list-characters.json" {
+            let id = request.uri().path().to_owned();
+            let state = store
+                .character(SAMPLES_CHARACTER.parse().expect("uuid"))
+                .await
+                .expect("the samples' character");
+            assert_eq!(body["characters"].as_array().map(Vec::len), Some(1), "{id}");
+            let member = &body["characters"][0];
+            assert_eq!(member["id"], SAMPLES_CHARACTER);
+            assert_eq!(member["hp"], json!(state.hp));
+            assert_eq!(member["version"], json!(state.version));
+            assert_eq!(member["last_note"], json!(state.latest.note));
+        }
+        if name.starts_with("apigw-read-feed") {
+            let events = body["events"].as_array().expect("events");
+            let stored = store
+                .read_all(SAMPLES_CHARACTER.parse().expect("uuid"))
+                .await
+                .expect("the samples' events");
+            // Forward: the first ten; backward: the newest five, newest first.
+            let want: Vec<u64> = if name.contains("backward") {
+                stored.iter().rev().take(5).map(|e| e.version).collect()
+            } else {
+                stored.iter().take(10).map(|e| e.version).collect()
+            };
+            let got: Vec<u64> = events
+                .iter()
+                .filter_map(|e| e["version"].as_u64())
+                .collect();
+            assert_eq!(got, want, "{name}: {body}");
+            assert_eq!(body["next"], events.last().expect("events")["position"]);
+            assert!(events.iter().all(|e| e["id"] == SAMPLES_CHARACTER));
+        }
+    }
+}
+
+/// The character the API Gateway samples are about (`apigw-create-character.json` creates it).
+const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";
