@@ -109,7 +109,7 @@ pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
     };
     let report = with_progress(database, line, indexer.repair(args.segments, &progress)).await?;
     print!("{}", repair_summary(&report));
-    Ok(report.failed.is_empty())
+    Ok(report.is_complete())
 }
 
 /// Runs `work` with a progress line on stderr every second, then closes the local run's data
@@ -137,7 +137,7 @@ pub fn repair_summary(report: &RepairReport) -> String {
             .join(" ")
     };
     format!(
-        "repair-feed: {} events of {} characters in {:.2} s\n  repaired:  {}  {}\n  indexed:   {} events\n  failed:    {}  {}\n{}\n",
+        "repair-feed: {} events of {} characters in {:.2} s\n  repaired:  {}  {}\n  indexed:   {} events\n  failed:    {}  {}\n{}{}\n",
         report.events,
         report.characters,
         report.elapsed.as_secs_f64(),
@@ -146,7 +146,16 @@ pub fn repair_summary(report: &RepairReport) -> String {
         report.indexed,
         report.failed.len(),
         ids(&report.failed),
-        if report.failed.is_empty() {
+        if report.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  unreadable items of no character: {}  {}\n",
+                report.unreadable.len(),
+                report.unreadable.join(" ")
+            )
+        },
+        if report.is_complete() {
             "every event is in the feed"
         } else {
             "some characters could not be brought into the feed (see the log)"

@@ -24,6 +24,26 @@ struct Tables {
     streams: Vec<Uuid>,
 }
 
+/// The commands' arguments for the test's tables, on its DynamoDB.
+fn audit_args(
+    t: &Tables,
+    snapshots: &SnapshotStore,
+    feed_table: &str,
+    segments: u32,
+) -> local::audit::AuditArgs {
+    local::audit::AuditArgs {
+        events_table: t.store.table().to_owned(),
+        snapshots_table: snapshots.table().to_owned(),
+        feed_table: feed_table.to_owned(),
+        segments,
+        aws: false,
+        profile: None,
+        region: None,
+        endpoint_url: Some(t.db.endpoint.clone()),
+        data_dir: "unused".into(),
+    }
+}
+
 /// `CHARACTERS` characters of `EVENTS_EACH` events each, every one projected.
 async fn seeded() -> Tables {
     let db = test_db().await;
@@ -315,17 +335,7 @@ async fn a_rebuild_racing_appends_and_the_projector_leaves_every_snapshot_right(
 async fn the_command_reports_and_exits_by_what_it_found() {
     let t = seeded().await;
     let empty = t.db.snapshots().await;
-    let args = |snapshots: &SnapshotStore| local::audit::AuditArgs {
-        events_table: t.store.table().to_owned(),
-        snapshots_table: snapshots.table().to_owned(),
-        feed_table: "unused".to_owned(),
-        segments: 2,
-        aws: false,
-        profile: None,
-        region: None,
-        endpoint_url: Some(t.db.endpoint.clone()),
-        data_dir: "unused".into(),
-    };
+    let args = |snapshots: &SnapshotStore| audit_args(&t, snapshots, "unused", 2);
     assert!(local::audit::run(Mode::Verify, &args(&t.snapshots))
         .await
         .expect("runs"));
@@ -475,17 +485,7 @@ async fn an_unreadable_snapshot_is_reported_and_the_rest_still_checked() {
 async fn repair_feed_brings_every_event_into_an_empty_feed_once() {
     let t = seeded().await;
     let feed = t.db.feed().await;
-    let args = local::audit::AuditArgs {
-        events_table: t.store.table().to_owned(),
-        snapshots_table: t.snapshots.table().to_owned(),
-        feed_table: feed.table().to_owned(),
-        segments: 3,
-        aws: false,
-        profile: None,
-        region: None,
-        endpoint_url: Some(t.db.endpoint.clone()),
-        data_dir: "unused".into(),
-    };
+    let args = audit_args(&t, &t.snapshots, feed.table(), 3);
     assert!(local::audit::repair_feed(&args).await.expect("runs"));
     assert!(local::audit::repair_feed(&args).await.expect("runs again"));
     assert_eq!(
@@ -521,4 +521,47 @@ async fn repair_feed_brings_every_event_into_an_empty_feed_once() {
             assert!(seen.contains(&(stream, version)));
         }
     }
+}
+
+#[tokio::test]
+async fn repair_feed_reports_a_poison_character_indexes_the_rest_and_exits_1() {
+    let t = seeded().await;
+    let feed = t.db.feed().await;
+    // One character whose version 0 does not decode (a name that is a number).
+    let poison = Uuid::new_v4();
+    t.db.put_undecodable_item(t.store.table(), poison, 0).await;
+    let args = audit_args(&t, &t.snapshots, feed.table(), 2);
+    assert!(
+        !local::audit::repair_feed(&args).await.expect("runs"),
+        "exit 1"
+    );
+    let indexer = hitpoints::feed::Indexer::new(t.store.clone(), feed.clone());
+    let report = indexer
+        .repair(2, &hitpoints::feed::RepairProgress::default())
+        .await
+        .expect("runs");
+    let summary = local::audit::repair_summary(&report);
+    assert!(
+        summary.contains(&format!("failed:    1  {poison}")),
+        "{summary}"
+    );
+    assert_eq!(
+        report.indexed, 0,
+        "the first run brought in every other event"
+    );
+    assert_eq!(
+        feed.head().await.expect("head").0,
+        (CHARACTERS * EVENTS_EACH) as u64
+    );
+    // Fixed, the character comes in and the command exits 0.
+    t.db.put_source_item(t.store.table(), poison, 0, ("Mordai", 9, "Init"))
+        .await;
+    assert!(
+        local::audit::repair_feed(&args).await.expect("runs"),
+        "exit 0"
+    );
+    assert_eq!(
+        feed.head().await.expect("head").0,
+        (CHARACTERS * EVENTS_EACH) as u64 + 1
+    );
 }

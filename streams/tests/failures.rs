@@ -14,11 +14,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use hitpoints::domain::Direction;
 use hitpoints::feed::{FeedEntry, FeedRead, FeedStore, Indexer, RepairProgress};
-use hitpoints::hp::{Audit, Mode, Progress, Projector, SnapshotStore};
+use hitpoints::hp::{Audit, Mode, Progress, Projector, Snapshot, SnapshotStore};
 use hitpoints::store::EventStore;
-use hitpoints::stream::{Change, StreamRecord};
 use hitpoints::{ExpectedVersion, RecordedEvent};
-use hitpoints_testkit::{event, test_db, TestDb};
+use hitpoints_testkit::{event, records, test_db, TestDb};
 use uuid::Uuid;
 
 /// A jump of a million versions: 0..=3, then 1,000,003.
@@ -68,30 +67,18 @@ impl Tables {
         (stream, appended.events)
     }
 
-    /// Version 0 of `stream` as other code might write it: a name that is a number.
-    async fn put_poison(&self, stream: Uuid) {
-        self.db
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("Id", AttributeValue::S(stream.to_string()))
-            .item("Version", AttributeValue::N("0".into()))
-            .item("CharacterName", AttributeValue::N("7".into()))
-            .item("CharacterHitPoints", AttributeValue::N("9".into()))
-            .item("Note", AttributeValue::S("Init".into()))
-            .send()
-            .await
-            .expect("put an item that does not decode");
-    }
-
     /// A poison character: version 0 does not decode, version 1 does.
     async fn poison(&self) -> (Uuid, RecordedEvent) {
         let stream = Uuid::new_v4();
-        self.put_poison(stream).await;
+        self.db.put_undecodable_item(&self.table, stream, 0).await;
         self.db
             .put_source_item(&self.table, stream, 1, ("Mordai", -4, "claw"))
             .await;
-        let v1 = self.store.read_range(stream, 1, 1).await.expect("version 1");
+        let v1 = self
+            .store
+            .read_range(stream, 1, 1)
+            .await
+            .expect("version 1");
         (stream, v1[0].clone())
     }
 
@@ -111,6 +98,12 @@ impl Tables {
                 .await;
         }
         stream
+    }
+
+    /// The character's snapshot, read consistently; it must exist.
+    async fn snapshot(&self, stream: Uuid) -> Snapshot {
+        let read = self.snapshots.get(stream, true).await.expect("read");
+        read.expect("a snapshot")
     }
 
     async fn whole_feed(&self) -> Vec<FeedEntry> {
@@ -170,22 +163,11 @@ impl Tables {
             .expect("read the marker")
             .item
             .expect("a marker");
-        let ranges = item.get("HoleRanges").map(|v| v.as_s().expect("text").clone());
+        let ranges = item
+            .get("HoleRanges")
+            .map(|v| v.as_s().expect("text").clone());
         (ranges, item.contains_key("Holes"))
     }
-}
-
-fn records(stream: Uuid, events: &[RecordedEvent], tag: &str) -> Vec<StreamRecord> {
-    events
-        .iter()
-        .map(|event| StreamRecord {
-            sequence_number: format!("{tag}-{stream}-{}", event.version),
-            change: Change::Insert {
-                stream,
-                event: event.clone(),
-            },
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -268,7 +250,10 @@ async fn the_repair_reports_a_poison_character_goes_on_and_brings_it_in_once_fix
         .repair(2, &RepairProgress::default())
         .await
         .expect("repair");
-    assert_eq!(report.indexed, 0, "a repair after a complete one finds nothing");
+    assert_eq!(
+        report.indexed, 0,
+        "a repair after a complete one finds nothing"
+    );
 }
 
 #[tokio::test]
@@ -282,7 +267,10 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_index
     let outcome = indexer.index(&records(stream, &delivered, "jump")).await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");
     assert_eq!(outcome.writes, 5);
-    assert_eq!(t.marker_holes(stream).await, (Some("4..1000003".into()), false));
+    assert_eq!(
+        t.marker_holes(stream).await,
+        (Some("4..1000003".into()), false)
+    );
 
     // An event written in the hole later is indexed once, however often it is delivered.
     t.db.put_source_item(&t.table, stream, 500_000, ("Ash", -2, "late"))
@@ -310,7 +298,10 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_repai
         .await
         .expect("repair");
     assert_eq!((report.indexed, report.failed.len()), (5, 0));
-    assert_eq!(t.marker_holes(stream).await, (Some("4..1000003".into()), false));
+    assert_eq!(
+        t.marker_holes(stream).await,
+        (Some("4..1000003".into()), false)
+    );
     // The marker accounts for every missing version: a second repair has nothing to do.
     let report = indexer
         .repair(2, &RepairProgress::default())
@@ -326,7 +317,10 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_repai
             .await
             .expect("repair");
     }
-    assert_eq!(t.feed_by_character().await[&stream], vec![0, 1, 2, 3, JUMP, 77]);
+    assert_eq!(
+        t.feed_by_character().await[&stream],
+        vec![0, 1, 2, 3, JUMP, 77]
+    );
 }
 
 #[tokio::test]
@@ -335,11 +329,17 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_snapshot() {
     let projector = Projector::new(t.store.clone(), t.snapshots.clone());
     let stream = t.jumping().await;
     let events = t.store.read_all(stream).await.expect("read");
-    let outcome = projector.project(&records(stream, &events[4..], "jump")).await;
+    let outcome = projector
+        .project(&records(stream, &events[4..], "jump"))
+        .await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");
-    let snapshot = t.snapshots.get(stream, true).await.expect("read").expect("written");
+    let snapshot = t.snapshot(stream).await;
     assert_eq!(
-        (snapshot.version, snapshot.hit_points, snapshot.holes.to_string()),
+        (
+            snapshot.version,
+            snapshot.hit_points,
+            snapshot.holes.to_string()
+        ),
         (JUMP, 16, "4..1000003".to_owned())
     );
     // A late event in the hole is applied once, however often it is delivered.
@@ -350,7 +350,7 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_snapshot() {
         let outcome = projector.project(&records(stream, &late, "late")).await;
         assert!(outcome.failures.is_empty(), "{outcome:?}");
     }
-    let snapshot = t.snapshots.get(stream, true).await.expect("read").expect("there");
+    let snapshot = t.snapshot(stream).await;
     assert_eq!(
         (snapshot.hit_points, snapshot.holes.to_string()),
         (11, "4..500000,500001..1000003".to_owned())
@@ -374,7 +374,7 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_snapshot() {
         .expect("delete the snapshot");
     let report = audit.run(Mode::Rebuild).await.expect("rebuild");
     assert_eq!(report.written, 1, "{report:?}");
-    let rebuilt = t.snapshots.get(stream, true).await.expect("read").expect("there");
+    let rebuilt = t.snapshot(stream).await;
     assert_eq!(
         (rebuilt.hit_points, rebuilt.holes.to_string()),
         (11, "4..500000,500001..1000003".to_owned())
@@ -398,7 +398,10 @@ async fn holes_written_as_number_sets_still_read_and_a_late_event_is_taken_once(
         .item("CharacterName", AttributeValue::S("Vex".into()))
         .item("HitPoints", AttributeValue::N("7".into()))
         .item("Version", AttributeValue::N("2".into()))
-        .item("UpdatedAt", AttributeValue::S("2026-12-01T20:00:00Z".into()))
+        .item(
+            "UpdatedAt",
+            AttributeValue::S("2026-12-01T20:00:00Z".into()),
+        )
         .item("Holes", number_set.clone())
         .send()
         .await
@@ -414,9 +417,20 @@ async fn holes_written_as_number_sets_still_read_and_a_late_event_is_taken_once(
         .send()
         .await
         .expect("put a marker with a number set");
-    let read = t.snapshots.get(stream, true).await.expect("read").expect("there");
-    assert_eq!((read.holes.to_string(), read.legacy_holes), ("1..2".to_owned(), true));
-    assert_eq!(t.feed.marker(stream).await.expect("marker").holes.to_string(), "1..2");
+    let read = t.snapshot(stream).await;
+    assert_eq!(
+        (read.holes.to_string(), read.legacy_holes),
+        ("1..2".to_owned(), true)
+    );
+    assert_eq!(
+        t.feed
+            .marker(stream)
+            .await
+            .expect("marker")
+            .holes
+            .to_string(),
+        "1..2"
+    );
 
     // Version 1 arrives late, with version 3: each is taken once, and the holes are gone.
     t.db.put_source_item(&t.table, stream, 1, ("Vex", -2, "late"))
@@ -429,9 +443,13 @@ async fn holes_written_as_number_sets_still_read_and_a_late_event_is_taken_once(
         assert!(projector.project(&late).await.failures.is_empty());
         assert!(indexer.index(&late).await.failures.is_empty());
     }
-    let snapshot = t.snapshots.get(stream, true).await.expect("read").expect("there");
+    let snapshot = t.snapshot(stream).await;
     assert_eq!(
-        (snapshot.version, snapshot.hit_points, snapshot.holes.is_empty()),
+        (
+            snapshot.version,
+            snapshot.hit_points,
+            snapshot.holes.is_empty()
+        ),
         (3, 4, true)
     );
     assert!(!snapshot.legacy_holes, "the number set is gone");

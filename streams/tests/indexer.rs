@@ -11,10 +11,10 @@ use hitpoints::domain::Direction;
 use hitpoints::feed::Position;
 use hitpoints::feed::{FeedEntry, FeedRead, FeedStore};
 use hitpoints::feed::{Indexer, RepairProgress};
-use hitpoints::stream::{Change, StreamRecord};
+use hitpoints::stream::StreamRecord;
 use hitpoints::{ExpectedVersion, RecordedEvent};
 use hitpoints_streams::handle;
-use hitpoints_testkit::{event, test_db, TestDb, SAMPLE_ID};
+use hitpoints_testkit::{event, records, test_db, TestDb, SAMPLE_ID};
 use uuid::Uuid;
 
 async fn indexer(db: &TestDb) -> Indexer {
@@ -94,19 +94,6 @@ fn assert_feed_guarantees(entries: &[FeedEntry], expected: &HashMap<Uuid, Vec<Re
         let stored = &expected[&entry.stream][entry.event.version as usize];
         assert_eq!(&entry.event, stored);
     }
-}
-
-fn records(stream: Uuid, events: &[RecordedEvent], tag: &str) -> Vec<StreamRecord> {
-    events
-        .iter()
-        .map(|event| StreamRecord {
-            sequence_number: format!("{tag}-{stream}-{}", event.version),
-            change: Change::Insert {
-                stream,
-                event: event.clone(),
-            },
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -121,6 +121,23 @@ impl TestDb {
             .expect("put an item as the source material writes it");
     }
 
+    /// Writes version `version` of `stream` as other code might: an item that does not decode
+    /// as an event (its name is a number).
+    pub async fn put_undecodable_item(&self, table: &str, stream: Uuid, version: u64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.client
+            .put_item()
+            .table_name(table)
+            .item("Id", AttributeValue::S(stream.to_string()))
+            .item("Version", AttributeValue::N(version.to_string()))
+            .item("CharacterName", AttributeValue::N("7".to_owned()))
+            .item("CharacterHitPoints", AttributeValue::N("9".to_owned()))
+            .item("Note", AttributeValue::S("Init".to_owned()))
+            .send()
+            .await
+            .expect("put an item that does not decode");
+    }
+
     /// Whether the server takes a transaction of `items` actions; says so when it does not.
     pub fn supports_transaction_of(&self, items: usize, test: &str) -> bool {
         let ok = items <= self.max_transaction_items;
@@ -368,6 +385,26 @@ impl std::io::Write for LogWriter {
     }
 }
 
+/// The stream records of `events` of `stream`, as its stream would deliver them, with
+/// sequence numbers `<tag>-<stream>-<version>`.
+pub fn records(
+    stream: Uuid,
+    events: &[RecordedEvent],
+    tag: &str,
+) -> Vec<hitpoints::stream::StreamRecord> {
+    use hitpoints::stream::{Change, StreamRecord};
+    events
+        .iter()
+        .map(|event| StreamRecord {
+            sequence_number: format!("{tag}-{stream}-{}", event.version),
+            change: Change::Insert {
+                stream,
+                event: event.clone(),
+            },
+        })
+        .collect()
+}
+
 /// Feeds `events` of `stream` to the projector as its stream would deliver them, and asserts
 /// that no record failed.
 pub async fn project(
@@ -376,17 +413,7 @@ pub async fn project(
     stream: Uuid,
     events: &[RecordedEvent],
 ) {
-    use hitpoints::stream::{Change, StreamRecord};
-    let records: Vec<StreamRecord> = events
-        .iter()
-        .map(|event| StreamRecord {
-            sequence_number: format!("{stream}-{}", event.version),
-            change: Change::Insert {
-                stream,
-                event: event.clone(),
-            },
-        })
-        .collect();
+    let records = records(stream, events, "project");
     let projector = hitpoints::hp::Projector::new(store.clone(), snapshots.clone());
     let outcome = projector.project(&records).await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");
@@ -401,17 +428,8 @@ pub async fn project_stream(store: &EventStore, snapshots: &SnapshotStore, strea
 /// Feeds every event of `stream` to the feed indexer as its stream would deliver them, and
 /// asserts that no record failed.
 pub async fn index_stream(store: &EventStore, feed: &FeedStore, stream: Uuid) {
-    use hitpoints::stream::{Change, StreamRecord};
-    let records: Vec<StreamRecord> = store
-        .read_all(stream)
-        .await
-        .expect("the stream's events")
-        .into_iter()
-        .map(|event| StreamRecord {
-            sequence_number: format!("{stream}-{}", event.version),
-            change: Change::Insert { stream, event },
-        })
-        .collect();
+    let events = store.read_all(stream).await.expect("the stream's events");
+    let records = records(stream, &events, "index");
     let indexer = hitpoints::feed::Indexer::new(store.clone(), feed.clone());
     let outcome = indexer.index(&records).await;
     assert!(outcome.failures.is_empty(), "{outcome:?}");

@@ -54,17 +54,9 @@ pub fn match_stored(events: &[NewEvent], stored: &[RecordedEvent]) -> StoredMatc
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::event;
     use super::super::Version;
     use super::*;
-
-    fn event(name: &str, hp: i64, note: &str) -> NewEvent {
-        NewEvent {
-            character_name: name.into(),
-            hp_change: hp,
-            note: note.into(),
-            event_id: None,
-        }
-    }
 
     #[test]
     fn a_character_id_derives_from_its_first_event_id() {

@@ -65,20 +65,9 @@ impl CharacterState {
 mod tests {
     use uuid::Uuid;
 
+    use super::super::fixtures::recorded;
     use super::super::SNAPSHOT_NOTE;
     use super::*;
-
-    fn recorded(version: Version, hp: i64) -> RecordedEvent {
-        RecordedEvent {
-            version,
-            character_name: format!("name{version}"),
-            hp_change: hp,
-            note: "n".into(),
-            event_id: None,
-            recorded_at: None,
-            snapshot: false,
-        }
-    }
 
     #[test]
     fn the_source_material_sample_folds_to_three() {
@@ -86,7 +75,7 @@ mod tests {
         let state = CharacterState::fold(&stream).expect("three events");
         assert_eq!(state.hp, 3);
         assert_eq!(state.version, 2);
-        assert_eq!(state.character_name, "name2");
+        assert_eq!(state.character_name, "n2");
         assert_eq!(CharacterState::fold(&[]), None);
     }
 

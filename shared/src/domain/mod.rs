@@ -3,6 +3,8 @@
 
 mod append;
 mod event;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod fold;
 mod validate;
 mod version;

@@ -133,16 +133,8 @@ pub enum InvalidInput {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::event;
     use super::*;
-
-    fn event(name: &str, hp: i64, note: &str) -> NewEvent {
-        NewEvent {
-            character_name: name.into(),
-            hp_change: hp,
-            note: note.into(),
-            event_id: None,
-        }
-    }
 
     #[test]
     fn content_limits_are_typed() {

@@ -1,7 +1,7 @@
 //! The global feed: every event of every character at a position (1, 2, 3, …, no gaps), each
 //! exactly once and each character's in version order.
 //!
-//! - [`plan`]: how a character's events in hand become feed entries, free of I/O;
+//! - [`plan`](mod@plan): how a character's events in hand become feed entries, free of I/O;
 //!   [`position`]: a place in the feed;
 //! - [`table`]: the feed table (entries, the head, the markers); [`read`]: its pages and the
 //!   long poll;

@@ -77,24 +77,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn events(versions: &[Version]) -> BTreeMap<Version, RecordedEvent> {
-        versions
-            .iter()
-            .map(|&version| {
-                let event = RecordedEvent {
-                    version,
-                    character_name: "n".into(),
-                    hp_change: 1,
-                    note: "n".into(),
-                    event_id: None,
-                    recorded_at: None,
-                    snapshot: false,
-                };
-                (version, event)
-            })
-            .collect()
-    }
+    use crate::domain::fixtures::in_hand as events;
 
     fn versions(plan: &IndexPlan) -> Vec<Version> {
         match plan {

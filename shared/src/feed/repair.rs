@@ -115,6 +115,13 @@ impl Indexer {
     }
 }
 
+impl RepairReport {
+    /// Whether every event of the events table is in the feed now.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty() && self.unreadable.is_empty()
+    }
+}
+
 /// Counters a caller can print while the repair runs.
 #[derive(Debug, Default)]
 pub struct RepairProgress {

@@ -255,24 +255,7 @@ async fn project_character<B: SnapshotBackend + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn events(versions: &[Version]) -> BTreeMap<Version, RecordedEvent> {
-        versions
-            .iter()
-            .map(|&version| {
-                let event = RecordedEvent {
-                    version,
-                    character_name: format!("n{version}"),
-                    hp_change: 10 + version as i64,
-                    note: "n".into(),
-                    event_id: None,
-                    recorded_at: None,
-                    snapshot: false,
-                };
-                (version, event)
-            })
-            .collect()
-    }
+    use crate::domain::fixtures::in_hand as events;
 
     fn at(version: Version, holes: &[Version]) -> Option<SnapshotPosition> {
         Some(SnapshotPosition {

@@ -143,7 +143,8 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{RecordedEvent, Version};
+    use crate::domain::fixtures::recorded;
+    use crate::domain::Version;
     use crate::store::StreamSummary;
 
     fn truth(version: Version, hp: i64, holes: &[Version]) -> Truth {
@@ -225,18 +226,12 @@ mod tests {
 
     #[test]
     fn a_scan_summary_is_the_truth_only_without_missing_versions() {
-        let event = |version, hp| RecordedEvent {
-            version,
-            character_name: format!("n{version}"),
-            hp_change: hp,
-            note: "n".into(),
-            event_id: None,
-            recorded_at: None,
-            snapshot: false,
-        };
         // In any order, split across segments.
-        let a = StreamSummary::add(Some(StreamSummary::add(None, event(2, -3))), event(0, 8));
-        let b = StreamSummary::add(None, event(1, -2));
+        let a = StreamSummary::add(
+            Some(StreamSummary::add(None, recorded(2, -3))),
+            recorded(0, 8),
+        );
+        let b = StreamSummary::add(None, recorded(1, -2));
         let whole = StreamSummary::merge(b, a.clone());
         let truth = Truth::scanned(&whole).expect("versions 0..=2");
         assert_eq!((truth.state.version, truth.state.hp), (2, 3));

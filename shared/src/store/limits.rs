@@ -111,16 +111,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::fixtures::event;
     use crate::domain::MAX_NOTE_CHARS;
-
-    fn event(name: &str, hp: i64, note: &str) -> NewEvent {
-        NewEvent {
-            character_name: name.into(),
-            hp_change: hp,
-            note: note.into(),
-            event_id: None,
-        }
-    }
 
     #[test]
     fn limits_are_typed() {

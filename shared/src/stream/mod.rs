@@ -183,24 +183,7 @@ pub async fn fill_gap(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn events(versions: &[Version]) -> BTreeMap<Version, RecordedEvent> {
-        versions
-            .iter()
-            .map(|&version| {
-                let event = RecordedEvent {
-                    version,
-                    character_name: "n".into(),
-                    hp_change: 1,
-                    note: "n".into(),
-                    event_id: None,
-                    recorded_at: None,
-                    snapshot: false,
-                };
-                (version, event)
-            })
-            .collect()
-    }
+    use crate::domain::fixtures::in_hand as events;
 
     fn versions(run: &Run<'_>) -> Vec<Version> {
         run.events.iter().map(|e| e.version).collect()
