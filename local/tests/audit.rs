@@ -565,3 +565,39 @@ async fn repair_feed_reports_a_poison_character_indexes_the_rest_and_exits_1() {
         (CHARACTERS * EVENTS_EACH) as u64 + 1
     );
 }
+
+/// An event item whose `Id` is not a character's id: verify and repair-feed name it and fail,
+/// and check every character all the same.
+#[tokio::test]
+async fn an_event_item_of_no_character_is_named_by_verify_and_repair_feed() {
+    let t = seeded().await;
+    let feed = t.db.feed().await;
+    t.db.client
+        .put_item()
+        .table_name(t.store.table())
+        .item("Id", AttributeValue::S("not-a-character".into()))
+        .item("Version", AttributeValue::N("0".into()))
+        .item("CharacterName", AttributeValue::S("Nobody".into()))
+        .item("CharacterHitPoints", AttributeValue::N("1".into()))
+        .item("Note", AttributeValue::S("Init".into()))
+        .send()
+        .await
+        .expect("put an item of no character");
+    let report = audit(&t, &t.snapshots, Mode::Verify, 2).await;
+    assert_eq!(report.failed, vec!["not-a-character".to_owned()]);
+    assert_eq!(report.agreed, CHARACTERS as u64);
+    assert!(!report.all_agree(Mode::Verify));
+    let indexer = hitpoints::feed::Indexer::new(t.store.clone(), feed.clone());
+    let report = indexer
+        .repair(2, &hitpoints::feed::RepairProgress::default())
+        .await
+        .expect("runs");
+    assert_eq!(report.unreadable, vec!["not-a-character".to_owned()]);
+    assert!(!report.is_complete());
+    let summary = local::audit::repair_summary(&report);
+    assert!(summary.contains("not-a-character"), "{summary}");
+    assert_eq!(
+        feed.head().await.expect("head").0,
+        (CHARACTERS * EVENTS_EACH) as u64
+    );
+}

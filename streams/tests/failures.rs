@@ -457,3 +457,85 @@ async fn holes_written_as_number_sets_still_read_and_a_late_event_is_taken_once(
     assert_eq!(feed[&stream], vec![1, 3]);
     assert_eq!(t.marker_holes(stream).await, (None, false));
 }
+
+/// A snapshot that has holes and then folds around more: the new ranges are added to what it
+/// read, on condition that its holes are still that (ranges, or the number set of an older
+/// snapshot, which the write replaces with ranges).
+#[tokio::test]
+async fn more_holes_are_added_to_the_ranges_or_the_number_set_read() {
+    let t = tables().await;
+    let projector = Projector::new(t.store.clone(), t.snapshots.clone());
+    // Versions 0, 2 and 3: the snapshot folds around 1.
+    let ranged = Uuid::new_v4();
+    for (version, hp) in [(0, 20), (2, -1), (3, -1)] {
+        t.db.put_source_item(&t.table, ranged, version, ("Ash", hp, "hit"))
+            .await;
+    }
+    let events = t.store.read_all(ranged).await.expect("read");
+    assert!(projector
+        .project(&records(ranged, &events, "a"))
+        .await
+        .failures
+        .is_empty());
+    assert_eq!(t.snapshot(ranged).await.holes.to_string(), "1..2");
+    // Then version 10: 4 to 9 are missing too, added to the range read.
+    t.db.put_source_item(&t.table, ranged, 10, ("Ash", -5, "hit"))
+        .await;
+    let ten = t.store.read_range(ranged, 10, 1).await.expect("read");
+    assert!(projector
+        .project(&records(ranged, &ten, "b"))
+        .await
+        .failures
+        .is_empty());
+    let snapshot = t.snapshot(ranged).await;
+    assert_eq!(
+        (
+            snapshot.version,
+            snapshot.hit_points,
+            snapshot.holes.to_string()
+        ),
+        (10, 13, "1..2,4..10".to_owned())
+    );
+
+    // A snapshot of the build before ranges at version 2 with a hole at 1 (a number set), and
+    // version 5 arriving: 3 and 4 are missing; the holes are written as ranges, the set goes.
+    let legacy = Uuid::new_v4();
+    for (version, hp) in [(0, 10), (2, -3), (5, -2)] {
+        t.db.put_source_item(&t.table, legacy, version, ("Vex", hp, "bite"))
+            .await;
+    }
+    t.db.client
+        .put_item()
+        .table_name(t.snapshots.table())
+        .item("Id", AttributeValue::S(legacy.to_string()))
+        .item("CharacterName", AttributeValue::S("Vex".into()))
+        .item("HitPoints", AttributeValue::N("7".into()))
+        .item("Version", AttributeValue::N("2".into()))
+        .item(
+            "UpdatedAt",
+            AttributeValue::S("2026-12-01T20:00:00Z".into()),
+        )
+        .item("Holes", AttributeValue::Ns(vec!["1".into()]))
+        .send()
+        .await
+        .expect("put a snapshot with a number set");
+    let five = t.store.read_range(legacy, 5, 1).await.expect("read");
+    assert!(projector
+        .project(&records(legacy, &five, "c"))
+        .await
+        .failures
+        .is_empty());
+    let snapshot = t.snapshot(legacy).await;
+    assert_eq!(
+        (
+            snapshot.version,
+            snapshot.hit_points,
+            snapshot.holes.to_string()
+        ),
+        (5, 5, "1..2,3..5".to_owned())
+    );
+    assert!(
+        !snapshot.legacy_holes,
+        "written as ranges, the number set gone"
+    );
+}

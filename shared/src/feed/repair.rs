@@ -110,6 +110,10 @@ impl Indexer {
                 }
             }
         }
+        // A character that failed after some of its entries were written is not repaired.
+        report
+            .repaired
+            .retain(|stream| !report.failed.contains(stream));
         report.elapsed = started.elapsed();
         Ok(report)
     }

@@ -45,12 +45,21 @@ pub struct Audit<'a> {
 impl Audit<'_> {
     pub async fn run(&self, mode: Mode) -> Result<Report, Error> {
         let started = Instant::now();
-        let ((streams, unreadable_events), (snapshots, unreadable)) =
+        let ((streams, unreadable_items), (snapshots, unreadable)) =
             futures_util::future::try_join(self.scan_events(), self.scan_snapshots()).await?;
         let mut report = Report {
             events: self.progress.events.load(Ordering::Relaxed),
             ..Report::default()
         };
+        // An event that cannot be read fails its character's check (its stream is read again,
+        // consistently, and fails); one of no character fails as itself.
+        let mut unreadable_events = Vec::new();
+        for key in unreadable_items {
+            match Uuid::try_parse(&key.0) {
+                Ok(stream) => unreadable_events.push(stream),
+                Err(_) => report.failed.push(key.0),
+            }
+        }
         let mut ids: BTreeSet<String> = snapshots.keys().cloned().collect();
         ids.extend(streams.keys().map(Uuid::to_string));
         ids.extend(unreadable_events.iter().map(Uuid::to_string));
@@ -124,22 +133,16 @@ impl Audit<'_> {
         Ok(report)
     }
 
-    /// Every stream by character, and the characters of event items that cannot be read.
-    async fn scan_events(&self) -> Result<(HashMap<Uuid, StreamSummary>, Vec<Uuid>), Error> {
+    /// Every stream by character, and the keys of event items that cannot be read.
+    async fn scan_events(&self) -> Result<(HashMap<Uuid, StreamSummary>, Vec<Unreadable>), Error> {
         let progress = self.progress;
-        let (streams, unreadable) = scan_streams(
+        scan_streams(
             self.events,
             self.segments,
             &progress.events,
             &progress.characters,
         )
-        .await?;
-        // An event that cannot be read is found again by reading its character's stream.
-        let unreadable = unreadable
-            .iter()
-            .filter_map(|key| Uuid::try_parse(&key.0).ok())
-            .collect();
-        Ok((streams, unreadable))
+        .await
     }
 
     /// Every snapshot by id, and the ids of items that cannot be read as snapshots.

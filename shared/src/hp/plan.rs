@@ -92,7 +92,8 @@ pub trait SnapshotBackend: EventSource {
     /// Writes the update if the snapshot is at `update.expected`: `Ok(true)` when written,
     /// `Ok(false)` when the condition failed.
     fn apply(&self, update: &SnapshotUpdate) -> impl Future<Output = Result<bool, Error>> + Send;
-    /// Applies a late event in a hole if the version is still a hole: `Ok(true)` when written.
+    /// Applies a late event in a hole if the holes are still what the fill read: `Ok(true)`
+    /// when written.
     fn fill(&self, fill: &HoleFill) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 

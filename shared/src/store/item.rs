@@ -103,7 +103,8 @@ pub fn decode_item(item: Item) -> Result<EventItem, InfraError> {
 /// Reads an events-table item as an event of a character.
 pub fn decode_event(item: Item) -> Result<(Uuid, RecordedEvent), InfraError> {
     let item = decode_item(item)?;
-    let stream = Uuid::try_parse(&item.id)
-        .map_err(|_| InfraError::corrupt("", Some(item.version.to_string()), "Id is not a uuid"))?;
+    let stream = Uuid::try_parse(&item.id).map_err(|_| {
+        InfraError::corrupt(&item.id, Some(item.version.to_string()), "Id is not a uuid")
+    })?;
     Ok((stream, item.into_event()))
 }

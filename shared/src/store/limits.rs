@@ -16,6 +16,9 @@ pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 /// Bytes an event item takes besides its name and note: attribute names, the two uuids,
 /// the version, the HP change and the timestamp, rounded up.
 const ITEM_OVERHEAD_BYTES: usize = 256;
+/// Most bytes the text of a read model's holes (versions it went past that the events table did
+/// not have) may take in its item: three quarters of an item, the rest for its other attributes.
+pub const MAX_HOLES_BYTES: usize = MAX_ITEM_BYTES / 4 * 3;
 /// Most items one page of a read may hold.
 pub const MAX_PAGE_SIZE: usize = 1000;
 /// Most bytes of items one page of a read holds, as JSON. A Lambda response may not exceed

@@ -21,8 +21,8 @@ pub use append::{Appended, TRANSACTION_CONFLICT_ATTEMPTS};
 pub use cursor::{BadCursor, Cursor, CURSOR_PREFIX};
 pub use instant::{BadInstant, Instant};
 pub use limits::{
-    page_limit, validate_events, BadLimit, PageBytes, MAX_ITEM_BYTES, MAX_PAGE_BYTES,
-    MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
+    page_limit, validate_events, BadLimit, PageBytes, MAX_HOLES_BYTES, MAX_ITEM_BYTES,
+    MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
 };
 pub use read::{Page, ReadRequest};
 pub use scan::{

@@ -1,13 +1,13 @@
 //! Reading a stream: pages in either direction, ranges, the whole stream and its fold.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
 use super::cursor::Cursor;
 use super::item::{attr, decode_item};
-use super::limits::{page_limit, PageBytes, MAX_PAGE_BYTES};
+use super::limits::{page_limit, PageBytes};
 use super::sdk::query_pages;
 use super::{logged, EventStore};
 use crate::domain::{CharacterState, Direction, RecordedEvent, Version};
@@ -57,6 +57,20 @@ impl EventStore {
             .await
     }
 
+    /// The events with versions in `range`, in order: one consistent Query bounded by it.
+    pub async fn read_versions(
+        &self,
+        stream: Uuid,
+        range: Range<Version>,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let Some(last) = range.end.checked_sub(1).filter(|&l| l >= range.start) else {
+            return Ok(Vec::new());
+        };
+        let versions = Versions::Between(range.start, last);
+        self.query_within(stream, versions, Direction::Forward, None, false)
+            .await
+    }
+
     /// Up to `count` events from version `first` on.
     pub async fn read_range(
         &self,
@@ -77,14 +91,9 @@ impl EventStore {
     async fn read_page(&self, stream: Uuid, request: ReadRequest) -> Result<Page, Error> {
         let limit = page_limit(request.limit)?;
         // One more than asked tells whether another page follows.
+        let versions = Versions::from(request.from_version, request.direction);
         let mut events = self
-            .query_within(
-                stream,
-                request.from_version,
-                request.direction,
-                Some(limit + 1),
-                MAX_PAGE_BYTES,
-            )
+            .query_within(stream, versions, request.direction, Some(limit + 1), true)
             .await?;
         let keep = limit.min(PageBytes::fitting(
             events.iter().map(RecordedEvent::json_size),
@@ -133,48 +142,46 @@ impl EventStore {
         direction: Direction,
         want: Option<usize>,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        self.query_within(stream, from, direction, want, usize::MAX)
+        let versions = Versions::from(from, direction);
+        self.query_within(stream, versions, direction, want, false)
             .await
     }
 
-    /// [`Self::query`], stopping also once the events in hand exceed `max_bytes` as JSON.
+    /// The events of `versions` in `direction`, until `want` are in hand; when `capped`, also
+    /// until a page's bytes are passed (the event that passes them is kept, so the caller sees
+    /// that more follow).
     async fn query_within(
         &self,
         stream: Uuid,
-        from: Option<Version>,
+        versions: Versions,
         direction: Direction,
         want: Option<usize>,
-        max_bytes: usize,
+        capped: bool,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let key_condition = match (from, direction) {
-            (None, _) => "#id = :id",
-            (Some(_), Direction::Forward) => "#id = :id AND #v >= :v",
-            (Some(_), Direction::Backward) => "#id = :id AND #v <= :v",
-        };
         let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .consistent_read(true)
-            .key_condition_expression(key_condition)
+            .key_condition_expression(versions.key_condition())
             .expression_attribute_names("#id", attr::ID)
             .expression_attribute_values(":id", AttributeValue::S(stream.to_string()))
             .scan_index_forward(direction == Direction::Forward);
-        if let Some(from) = from {
+        for (name, version) in versions.bounds() {
             query = query
                 .expression_attribute_names("#v", attr::VERSION)
-                .expression_attribute_values(":v", AttributeValue::N(from.to_string()));
+                .expression_attribute_values(name, AttributeValue::N(version.to_string()));
         }
-        let mut read = (Vec::new(), 0usize);
+        let mut read = (Vec::new(), PageBytes::default());
         query_pages(
             query,
             &mut read,
             |(events, _)| want.map(|w| w.saturating_sub(events.len())),
             |(events, bytes), item| {
                 let event = decode_item(item)?.into_event();
-                *bytes = bytes.saturating_add(event.json_size());
+                let passed = capped && !bytes.take(event.json_size());
                 events.push(event);
-                let enough = want.is_some_and(|w| events.len() >= w) || *bytes > max_bytes;
+                let enough = want.is_some_and(|w| events.len() >= w) || passed;
                 Ok(if enough {
                     ControlFlow::Break(())
                 } else {
@@ -184,5 +191,43 @@ impl EventStore {
         )
         .await?;
         Ok(read.0)
+    }
+}
+
+/// Which versions of a stream a Query reads (bounds included).
+#[derive(Debug, Clone, Copy)]
+enum Versions {
+    All,
+    From(Version),
+    Upto(Version),
+    Between(Version, Version),
+}
+
+impl Versions {
+    /// From `from` on in `direction`: upwards forward, downwards backward.
+    fn from(from: Option<Version>, direction: Direction) -> Versions {
+        match (from, direction) {
+            (None, _) => Versions::All,
+            (Some(v), Direction::Forward) => Versions::From(v),
+            (Some(v), Direction::Backward) => Versions::Upto(v),
+        }
+    }
+
+    fn key_condition(self) -> &'static str {
+        match self {
+            Versions::All => "#id = :id",
+            Versions::From(_) => "#id = :id AND #v >= :from",
+            Versions::Upto(_) => "#id = :id AND #v <= :to",
+            Versions::Between(..) => "#id = :id AND #v BETWEEN :from AND :to",
+        }
+    }
+
+    fn bounds(self) -> Vec<(&'static str, Version)> {
+        match self {
+            Versions::All => Vec::new(),
+            Versions::From(v) => vec![(":from", v)],
+            Versions::Upto(v) => vec![(":to", v)],
+            Versions::Between(from, to) => vec![(":from", from), (":to", to)],
+        }
     }
 }

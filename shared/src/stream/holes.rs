@@ -10,10 +10,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::domain::Version;
-
-/// Most bytes the text of a read model's holes may take in its item: DynamoDB's items hold
-/// 400 KB, and the item has its other attributes.
-pub const MAX_HOLES_TEXT: usize = 300_000;
+use crate::store::MAX_HOLES_BYTES;
 
 /// A set of versions, as disjoint ranges that never touch (adjacent ranges are merged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,7 +119,7 @@ impl Holes {
             return Ok(None);
         }
         let text = self.to_string();
-        if text.len() > MAX_HOLES_TEXT {
+        if text.len() > MAX_HOLES_BYTES {
             return Err(TooManyHoles {
                 ranges: self.ranges.len(),
             });

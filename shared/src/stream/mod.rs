@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use uuid::Uuid;
 
-pub use holes::{Holes, TooManyHoles, MAX_HOLES_TEXT};
+pub use holes::{Holes, TooManyHoles};
 
 use crate::domain::{RecordedEvent, Version};
 use crate::error::Error;
@@ -152,8 +152,7 @@ impl EventSource for EventStore {
         stream: Uuid,
         range: Range<Version>,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let count = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
-        self.read_range(stream, range.start, count).await
+        self.read_versions(stream, range).await
     }
 }
 
