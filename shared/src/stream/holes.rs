@@ -5,18 +5,17 @@
 //! One convention throughout: a range is half-open, `from..to` (`to` not included), as Rust's
 //! ranges are and as it is stored (`"4..200000"`, ranges separated by commas).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
 use crate::domain::Version;
 use crate::store::MAX_HOLES_BYTES;
 
-/// A set of versions, as disjoint ranges that never touch (adjacent ranges are merged).
+/// A set of versions, as disjoint ranges that never touch (adjacent ranges are merged), in
+/// order. A sorted list: a read model's holes are few ranges, and this is the least code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holes {
-    /// `from` → `to` of each range.
-    ranges: BTreeMap<Version, Version>,
+    ranges: Vec<Range<Version>>,
 }
 
 impl Holes {
@@ -30,28 +29,30 @@ impl Holes {
 
     /// How many versions the holes hold.
     pub fn count(&self) -> u64 {
-        self.ranges.iter().map(|(from, to)| to - from).sum()
+        self.ranges.iter().map(|r| r.end - r.start).sum()
     }
 
     /// The ranges, in order.
     pub fn ranges(&self) -> impl Iterator<Item = Range<Version>> + '_ {
-        self.ranges.iter().map(|(&from, &to)| from..to)
+        self.ranges.iter().cloned()
     }
 
-    /// The range holding `version`, if any.
-    fn range_of(&self, version: Version) -> Option<Range<Version>> {
-        let (&from, &to) = self.ranges.range(..=version).next_back()?;
-        (version < to).then_some(from..to)
+    /// Where the range holding `version` is, if one does.
+    fn index_of(&self, version: Version) -> Option<usize> {
+        let after = self.ranges.partition_point(|r| r.start <= version);
+        let index = after.checked_sub(1)?;
+        (version < self.ranges[index].end).then_some(index)
     }
 
     pub fn contains(&self, version: Version) -> bool {
-        self.range_of(version).is_some()
+        self.index_of(version).is_some()
     }
 
     /// Where the run of holes starting at `version` ends: the end of the range holding it, or
     /// `version` itself when it is not a hole.
     pub fn end_of_run(&self, version: Version) -> Version {
-        self.range_of(version).map_or(version, |r| r.end)
+        self.index_of(version)
+            .map_or(version, |index| self.ranges[index].end)
     }
 
     /// Adds the versions of `range`.
@@ -59,21 +60,16 @@ impl Holes {
         if range.is_empty() {
             return;
         }
-        let (mut from, mut to) = (range.start, range.end);
-        // Merge with every range that overlaps or touches it.
-        let touching: Vec<(Version, Version)> = self
-            .ranges
-            .range(..=to)
-            .rev()
-            .take_while(|&(_, &end)| end >= from)
-            .map(|(&f, &t)| (f, t))
-            .collect();
-        for (f, t) in touching {
-            self.ranges.remove(&f);
-            from = from.min(f);
-            to = to.max(t);
-        }
-        self.ranges.insert(from, to);
+        // The ranges that overlap or touch it are merged into it.
+        let first = self.ranges.partition_point(|r| r.end < range.start);
+        let last = self.ranges.partition_point(|r| r.start <= range.end);
+        let merged = match self.ranges.get(first..last) {
+            Some([head, .., tail] | [head @ tail]) => {
+                head.start.min(range.start)..tail.end.max(range.end)
+            }
+            _ => range,
+        };
+        self.ranges.splice(first..last, [merged]);
     }
 
     /// Adds every version of `other`.
@@ -85,16 +81,13 @@ impl Holes {
 
     /// Takes `version` out; false when it was not a hole.
     pub fn remove(&mut self, version: Version) -> bool {
-        let Some(range) = self.range_of(version) else {
+        let Some(index) = self.index_of(version) else {
             return false;
         };
-        self.ranges.remove(&range.start);
-        if range.start < version {
-            self.ranges.insert(range.start, version);
-        }
-        if version + 1 < range.end {
-            self.ranges.insert(version + 1, range.end);
-        }
+        let range = self.ranges[index].clone();
+        let parts = [range.start..version, version + 1..range.end];
+        self.ranges
+            .splice(index..=index, parts.into_iter().filter(|r| !r.is_empty()));
         true
     }
 
@@ -232,5 +225,29 @@ mod tests {
             holes.to_text(),
             Err(TooManyHoles { ranges: 200_000 })
         ));
+    }
+
+    #[test]
+    fn ranges_hold_the_same_versions_as_a_set_through_any_inserts_and_removes() {
+        let mut rng = fastrand::Rng::with_seed(18);
+        for _ in 0..200 {
+            let (mut holes, mut model) = (Holes::new(), std::collections::BTreeSet::new());
+            for _ in 0..40 {
+                let start = rng.u64(0..60);
+                if rng.bool() {
+                    let end = start + rng.u64(0..8);
+                    holes.insert(start..end);
+                    model.extend(start..end);
+                } else {
+                    assert_eq!(holes.remove(start), model.remove(&start));
+                }
+                let versions: Vec<Version> = holes.ranges().flatten().collect();
+                assert_eq!(versions, model.iter().copied().collect::<Vec<_>>());
+                // Disjoint and never touching: the text reads back as the same ranges.
+                assert!(holes.ranges.windows(2).all(|w| w[0].end < w[1].start));
+                assert_eq!(holes.to_string().parse::<Holes>(), Ok(holes.clone()));
+                assert_eq!(holes.count(), model.len() as u64);
+            }
+        }
     }
 }
