@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod hp;
+pub mod rules;
 pub mod store;
 pub mod stream;
 
