@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitpoints::error::ConflictCause;
 use hitpoints::feed::BadPosition;
+use hitpoints::rules::Refusal;
 use hitpoints::store::{BadCursor, BadInstant, BadLimit};
 use hitpoints::{Error, InfraError, InvalidInput};
 
@@ -56,7 +57,14 @@ macro_rules! from_core {
     )*};
 }
 
-from_core!(InvalidInput, BadCursor, BadLimit, BadInstant, BadPosition);
+from_core!(
+    InvalidInput,
+    BadCursor,
+    BadLimit,
+    BadInstant,
+    BadPosition,
+    Refusal
+);
 
 impl ApiError {
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
@@ -87,6 +95,7 @@ impl ApiError {
             ApiError::Store(Error::Instant(_)) => ErrorCode::InvalidAsOf,
             ApiError::Store(Error::Position(_)) => ErrorCode::InvalidPosition,
             ApiError::Store(Error::Limit(_)) => ErrorCode::InvalidLimit,
+            ApiError::Store(Error::Refused(refusal)) => refusal_code(refusal),
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
                 InfraError::Throttled(_) => ErrorCode::Throttled,
                 InfraError::Unavailable(_) => ErrorCode::StoreUnreachable,
@@ -98,17 +107,42 @@ impl ApiError {
     }
 }
 
+/// The code of a command the rules refuse.
+fn refusal_code(refusal: &Refusal) -> ErrorCode {
+    match refusal {
+        Refusal::CharacterDead => ErrorCode::CharacterDead,
+        Refusal::NotDying => ErrorCode::NotDying,
+        Refusal::NotDead => ErrorCode::NotDead,
+        Refusal::RestNeedsHp => ErrorCode::RestNeedsHp,
+        Refusal::NoHitDice(_) => ErrorCode::NoHitDice,
+        Refusal::InvalidRoll(_) => ErrorCode::InvalidRoll,
+        Refusal::InvalidAmount(_) => ErrorCode::InvalidAmount,
+        Refusal::RulesNotEnabled => ErrorCode::RulesNotEnabled,
+        Refusal::RulesEnabledAlready => ErrorCode::RulesEnabledAlready,
+        Refusal::NoMaximum => ErrorCode::NoMaximum,
+        Refusal::UndoNotLatest => ErrorCode::UndoNotLatest,
+        Refusal::UndoDeath => ErrorCode::UndoDeath,
+        Refusal::UndoRules => ErrorCode::UndoRules,
+        Refusal::UnknownDamageType(_) => ErrorCode::UnknownDamageType,
+        Refusal::TooManyTargets(_) => ErrorCode::TooManyTargets,
+        Refusal::InvalidHitDice(_) => ErrorCode::InvalidHitDice,
+    }
+}
+
 impl ErrorCode {
     /// The status every error of this code answers with.
     pub fn status(self) -> StatusCode {
         use ErrorCode::{
-            BodyTooLarge, ConflictingParameters, CorruptItem, EventTooLarge, EventsTooLarge,
-            InvalidAsOf, InvalidAtVersion, InvalidBody, InvalidConsistent, InvalidCursor,
-            InvalidDirection, InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidId,
-            InvalidLimit, InvalidParameter, InvalidPosition, InvalidWait, MalformedJson,
-            MethodNotAllowed, MissingBody, NoEventAsOf, RequestTimeout, RouteNotFound, ServerBusy,
-            StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
-            TransactionConflict, UnknownParameter, VersionConflict, VersionNotFound,
+            BodyTooLarge, CharacterDead, ConflictingParameters, CorruptItem, EventTooLarge,
+            EventsTooLarge, InvalidAmount, InvalidAsOf, InvalidAtVersion, InvalidBody,
+            InvalidConsistent, InvalidCursor, InvalidDirection, InvalidEvent,
+            InvalidExpectedVersion, InvalidFromVersion, InvalidHitDice, InvalidId, InvalidLimit,
+            InvalidParameter, InvalidPosition, InvalidRoll, InvalidWait, MalformedJson,
+            MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice, NoMaximum, NotDead, NotDying,
+            RequestTimeout, RestNeedsHp, RouteNotFound, RulesEnabledAlready, RulesNotEnabled,
+            ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
+            TooManyTargets, TransactionConflict, UndoDeath, UndoNotLatest, UndoRules,
+            UnknownDamageType, UnknownParameter, VersionConflict, VersionNotFound,
         };
         match self {
             MissingBody
@@ -131,11 +165,15 @@ impl ErrorCode {
             RouteNotFound | StreamNotFound | VersionNotFound | NoEventAsOf => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            VersionConflict => StatusCode::CONFLICT,
+            VersionConflict | UndoNotLatest | UndoDeath => StatusCode::CONFLICT,
             BodyTooLarge | TooManyEvents | EventTooLarge | EventsTooLarge => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidEvent | InvalidAmount | InvalidRoll | UnknownDamageType | InvalidHitDice
+            | TooManyTargets | RulesNotEnabled | RulesEnabledAlready | CharacterDead | NotDying
+            | NotDead | RestNeedsHp | NoHitDice | NoMaximum | UndoRules => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
             Throttled | StoreUnreachable | TransactionConflict | ServerBusy => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -80,57 +80,83 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 #[derive(Debug)]
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
+/// A JSON body as `T`, or `T::default()` when the request has none.
+#[derive(Debug)]
+pub(crate) struct OptionalJsonBody<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        parse_json(&bytes).map(OptionalJsonBody)
+    }
+}
+
+/// The request's body, at most [`MAX_BODY_BYTES`].
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::BodyTooLarge {
+                    max: MAX_BODY_BYTES,
+                }
+            } else {
+                ApiError::bad_request(
+                    ErrorCode::InvalidBody,
+                    "the request body could not be read to its end",
+                )
+            }
+        })
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::BodyTooLarge {
-                        max: MAX_BODY_BYTES,
-                    }
-                } else {
-                    ApiError::bad_request(
-                        ErrorCode::InvalidBody,
-                        "the request body could not be read to its end",
-                    )
-                }
-            })?;
+        let bytes = body_bytes(request, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request(
                 ErrorCode::MissingBody,
                 "the request needs a JSON body",
             ));
         }
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let code = if !inner.is_data() {
-                ErrorCode::MalformedJson
-            } else if inner.to_string().starts_with("unknown field") {
-                // The path then names the unknown key, which may share a parameter's name.
-                ErrorCode::InvalidBody
-            } else {
-                ErrorCode::for_field(&field).unwrap_or(ErrorCode::InvalidBody)
-            };
-            let message = match code {
-                ErrorCode::InvalidExpectedVersion => {
-                    format!("{}: {inner}", code.expectation())
-                }
-                _ if field == "." => format!("the JSON body cannot be read: {inner}"),
-                _ => format!("the JSON body cannot be read: {field}: {inner}"),
-            };
-            ApiError::bad_request(code, message)
-        })?;
-        deserializer.end().map_err(|e| {
-            ApiError::bad_request(
-                ErrorCode::MalformedJson,
-                format!("the JSON body cannot be read: {e}"),
-            )
-        })?;
-        Ok(JsonBody(parsed))
+        parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// `bytes` as JSON of `T`; what does not parse is a 400 naming the field.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let code = if !inner.is_data() {
+            ErrorCode::MalformedJson
+        } else if inner.to_string().starts_with("unknown field") {
+            // The path then names the unknown key, which may share a parameter's name.
+            ErrorCode::InvalidBody
+        } else {
+            ErrorCode::for_field(&field).unwrap_or(ErrorCode::InvalidBody)
+        };
+        let message = match code {
+            ErrorCode::InvalidExpectedVersion => {
+                format!("{}: {inner}", code.expectation())
+            }
+            _ if field == "." => format!("the JSON body cannot be read: {inner}"),
+            _ => format!("the JSON body cannot be read: {field}: {inner}"),
+        };
+        ApiError::bad_request(code, message)
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::bad_request(
+            ErrorCode::MalformedJson,
+            format!("the JSON body cannot be read: {e}"),
+        )
+    })?;
+    Ok(parsed)
 }

@@ -15,22 +15,31 @@ use hitpoints::hp::ListCursor;
 use hitpoints::store::{Appended, Cursor, ReadRequest};
 use uuid::Uuid;
 
+use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
-use crate::extract::{CharacterId, JsonBody, Params};
+use crate::extract::{parse_json, CharacterId, JsonBody, Params};
 use crate::wire::{
     AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, FeedBody, FeedEvent,
-    FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember, ReadParams, Source,
-    DEFAULT_PAGE_SIZE,
+    FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember, ReadParams, RulesView,
+    Source, DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
 /// `POST /characters`: a new stream whose first event is the body. With an `event_id`, the
 /// stream's id is derived from it, so a retry finds the character it created.
+///
+/// A body with `max_hp` creates a character under the rules (`CreateRulesBody`); the plain
+/// body (`hp_change`) a character without rules.
 pub(crate) async fn create_character(
     State(api): State<Arc<Api>>,
     Params(NoParams {}): Params<NoParams>,
-    JsonBody(event): JsonBody<NewEvent>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, ApiError> {
+    if body.get("max_hp").is_some() {
+        let body: CreateRulesBody = from_value(body)?;
+        return commands::create(&api, body).await;
+    }
+    let event: NewEvent = from_value(body)?;
     let stream = character_id(event.event_id);
     let appended = api
         .store
@@ -41,6 +50,14 @@ pub(crate) async fn create_character(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
+}
+
+/// A JSON value read as `T`, with the errors of a body that does not parse.
+fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(&value).map_err(|e| {
+        ApiError::bad_request(ErrorCode::MalformedJson, format!("the JSON body: {e}"))
+    })?;
+    parse_json(&bytes)
 }
 
 /// `POST /characters/{id}/events`.
@@ -91,6 +108,7 @@ pub(crate) async fn character(
     }
     let from_events = |state: CharacterState, at_version| CharacterBody {
         id: stream,
+        rules: RulesView::of(state.rules.as_ref()),
         character_name: state.character_name,
         hp: state.hp,
         version: state.version,
@@ -113,6 +131,7 @@ pub(crate) async fn character(
     let body = match snapshot {
         Some(s) => CharacterBody {
             id: stream,
+            rules: RulesView::of(s.rules.as_ref()),
             character_name: s.character_name,
             hp: s.hit_points,
             version: s.version,
@@ -142,6 +161,9 @@ pub(crate) async fn list_characters(
             .snapshots
             .into_iter()
             .map(|s| PartyMember {
+                rules: RulesView::of(s.rules.as_ref()),
+                last_event_type: s.last_event_type,
+                last_outcome: s.last_outcome,
                 id: s.id,
                 character_name: s.character_name,
                 hp: s.hit_points,

@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+pub mod commands;
 mod error;
 mod extract;
 mod handlers;

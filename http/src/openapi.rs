@@ -22,6 +22,11 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{OpenApi, OpenApiBuilder, Ref, RefOr, Required};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use crate::commands::{
+    CommandAnswer, CreateRulesBody, DamageBody, DeathSaveBody, DefencesChangeBody, HealingBody,
+    HitDiceBody, ManyAnswer, ManyDamageBody, MaxHpBody, RestBody, ReviveBody, RulesBody,
+    StabilizeBody, TempHpBody, UndoBody,
+};
 use crate::routes::{Endpoint, ROUTES};
 use crate::wire::{
     AppendRequest, AppendedBody, CharacterBody, CharacterParams, ConflictBody, ErrorCode, FeedBody,
@@ -92,6 +97,38 @@ fn components() -> Components {
         (ConflictBody::name(), ConflictBody::schema()),
         (ErrorCode::name(), ErrorCode::schema()),
     ] {
+        components = components.schema(name, schema);
+    }
+    // The rules' bodies and answers, with every schema they refer to.
+    let mut rules = Vec::new();
+    macro_rules! with_refs {
+        ($($t:ty),*) => {$(
+            rules.push((<$t>::name().into_owned(), <$t>::schema()));
+            <$t>::schemas(&mut rules);
+        )*};
+    }
+    with_refs!(
+        CreateRulesBody,
+        DamageBody,
+        HealingBody,
+        TempHpBody,
+        MaxHpBody,
+        DeathSaveBody,
+        StabilizeBody,
+        ReviveBody,
+        RestBody,
+        RulesBody,
+        DefencesChangeBody,
+        HitDiceBody,
+        UndoBody,
+        ManyDamageBody,
+        CommandAnswer,
+        ManyAnswer,
+        RecordedEvent,
+        CharacterBody,
+        PartyMember
+    );
+    for (name, schema) in rules {
         components = components.schema(name, schema);
     }
     // Each error code's example once, and the error responses operations share, referred to
@@ -214,9 +251,203 @@ fn schema_ref<T: ToSchema>() -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(T::name()))
 }
 
+/// Codes every command on a character can answer, besides its own.
+macro_rules! command_errors {
+    ($($code:ident),*) => {
+        &[
+            ErrorCode::InvalidId,
+            ErrorCode::RouteNotFound,
+            ErrorCode::MissingBody,
+            ErrorCode::MalformedJson,
+            ErrorCode::InvalidBody,
+            ErrorCode::InvalidExpectedVersion,
+            ErrorCode::StreamNotFound,
+            ErrorCode::VersionConflict,
+            ErrorCode::EventTooLarge,
+            ErrorCode::InvalidEvent,
+            ErrorCode::RulesNotEnabled,
+            $(ErrorCode::$code),*
+        ]
+    };
+}
+
+/// A command on a character: 201 written, 200 a replay or a dry run.
+fn command_doc(
+    id: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    body: RefOr<Schema>,
+    errors: &'static [ErrorCode],
+) -> Doc {
+    Doc {
+        id,
+        summary,
+        description,
+        character_id: true,
+        params: Vec::new(),
+        body: Some(body),
+        success: vec![
+            (
+                StatusCode::CREATED,
+                "Written: the event and the character's state after it",
+                schema_ref::<CommandAnswer>(),
+            ),
+            (
+                StatusCode::OK,
+                "A replay of a command stored before (same event_id and body), or a dry run: \
+                 nothing written",
+                schema_ref::<CommandAnswer>(),
+            ),
+        ],
+        errors,
+    }
+}
+
 fn doc(endpoint: Endpoint) -> Doc {
     use ErrorCode as E;
     match endpoint {
+        Endpoint::Damage => command_doc(
+            "damage",
+            "Damage a character: one hit, after its save and defences",
+            "amount and type, or parts [{amount, type}] of different types. Per part: halved \
+             (a successful save, rounded down), then resistance (half, rounded down), then \
+             vulnerability (double); immunity makes it 0. Temporary HP absorb it first. At 0 HP \
+             a hit is a death-save failure (two if critical), or death if it is at least the \
+             maximum; dropping to 0 with damage left over of at least the maximum is death. The \
+             answer states the concentration save's DC.",
+            schema_ref::<DamageBody>(),
+            command_errors!(InvalidAmount, UnknownDamageType, CharacterDead),
+        ),
+        Endpoint::Healing => command_doc(
+            "healing",
+            "Heal a character, up to its maximum",
+            "The excess is lost; temporary HP are not restored. Any HP regained at 0 brings the \
+             character up and resets its death saves.",
+            schema_ref::<HealingBody>(),
+            command_errors!(InvalidAmount, CharacterDead),
+        ),
+        Endpoint::TempHp => command_doc(
+            "tempHp",
+            "Give temporary HP",
+            "They do not stack: the character keeps the higher amount unless replace is true. \
+             They may exceed the maximum; a long rest ends them.",
+            schema_ref::<TempHpBody>(),
+            command_errors!(InvalidAmount, CharacterDead),
+        ),
+        Endpoint::MaxHp => command_doc(
+            "maxHp",
+            "Change a character's maximum HP",
+            "until long_rest (e.g. a wraith's drain) or permanent (e.g. a level). Current HP is \
+             capped at the new maximum; raise_current raises it by the same amount; a maximum \
+             of 0 kills. Under 5e-2024 a long rest restores every reduction.",
+            schema_ref::<MaxHpBody>(),
+            command_errors!(InvalidAmount, CharacterDead),
+        ),
+        Endpoint::DeathSaves => command_doc(
+            "deathSave",
+            "Roll a death save for a dying character",
+            "roll + bonus >= 10 succeeds; a natural 1 is two failures; a natural 20 regains 1 \
+             HP. Three successes: stable; three failures: dead.",
+            schema_ref::<DeathSaveBody>(),
+            command_errors!(InvalidRoll, NotDying, CharacterDead),
+        ),
+        Endpoint::Stabilize => command_doc(
+            "stabilize",
+            "Stabilize a dying character",
+            "The body may be empty. The character stays at 0 HP and rolls no more death saves.",
+            schema_ref::<StabilizeBody>(),
+            command_errors!(NotDying, CharacterDead),
+        ),
+        Endpoint::Revive => command_doc(
+            "revive",
+            "Bring a dead character back",
+            "At hp (at most its maximum), up, death saves reset. The only command a dead \
+             character takes.",
+            schema_ref::<ReviveBody>(),
+            command_errors!(InvalidAmount, NotDead, NoMaximum),
+        ),
+        Endpoint::Rests => command_doc(
+            "rest",
+            "A short or a long rest",
+            "Short: spend hit dice, each regaining roll + Constitution modifier (at least 0 \
+             under 5e-2014, 1 under 5e-2024; 5e-2024 needs 1 HP). Long (needs 1 HP): HP to the \
+             maximum, temporary HP gone, hit dice back (5e-2014: half, at least one; 5e-2024: \
+             all).",
+            schema_ref::<RestBody>(),
+            command_errors!(InvalidRoll, NoHitDice, RestNeedsHp, CharacterDead),
+        ),
+        Endpoint::Rules => command_doc(
+            "enableRules",
+            "Turn the rules on for a character created without them",
+            "Its HP so far is clamped into 0..=max_hp, and the clamp is recorded. Until then \
+             every rules command is 422 rules_not_enabled.",
+            schema_ref::<RulesBody>(),
+            command_errors!(
+                InvalidAmount,
+                UnknownDamageType,
+                InvalidHitDice,
+                RulesEnabledAlready
+            ),
+        ),
+        Endpoint::Defences => command_doc(
+            "changeDefences",
+            "Change a character's resistances, vulnerabilities and immunities",
+            "They apply to every later hit that does not override them.",
+            schema_ref::<DefencesChangeBody>(),
+            command_errors!(UnknownDamageType, CharacterDead),
+        ),
+        Endpoint::HitDice => command_doc(
+            "changeHitDice",
+            "Change a character's hit dice",
+            "A die added (a new level) arrives unspent; the dice left are capped at the new pool.",
+            schema_ref::<HitDiceBody>(),
+            command_errors!(InvalidHitDice, CharacterDead),
+        ),
+        Endpoint::Undo => command_doc(
+            "undo",
+            "Undo a character's latest command",
+            "Appends an undone event that restores the state before that command; nothing is \
+             deleted. 409 undo_not_latest when it is not the latest event, undo_death when it \
+             killed the character.",
+            schema_ref::<UndoBody>(),
+            command_errors!(UndoNotLatest, UndoDeath, UndoRules),
+        ),
+        Endpoint::DamageMany => Doc {
+            id: "damageMany",
+            summary: "One hit on many targets (a fireball): one event each, all or nothing",
+            description: "The same roll on each target, with its own save and defences, written \
+                          in one transaction; every event carries the hit's correlation_id. At \
+                          most 100 targets.",
+            character_id: false,
+            params: Vec::new(),
+            body: Some(schema_ref::<ManyDamageBody>()),
+            success: vec![
+                (
+                    StatusCode::CREATED,
+                    "Written: each target's event and state",
+                    schema_ref::<ManyAnswer>(),
+                ),
+                (
+                    StatusCode::OK,
+                    "A replay of the same hit (same event_id), or a dry run: nothing written",
+                    schema_ref::<ManyAnswer>(),
+                ),
+            ],
+            errors: &[
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::InvalidExpectedVersion,
+                E::StreamNotFound,
+                E::VersionConflict,
+                E::InvalidEvent,
+                E::InvalidAmount,
+                E::UnknownDamageType,
+                E::TooManyTargets,
+                E::RulesNotEnabled,
+                E::CharacterDead,
+            ],
+        },
         Endpoint::CreateCharacter => Doc {
             id: "createCharacter",
             summary: "Create a character: a new stream whose first event is the body",
@@ -225,11 +456,17 @@ fn doc(endpoint: Endpoint) -> Doc {
                           instead of creating a second one.",
             character_id: false,
             params: Vec::new(),
-            body: Some(schema_ref::<NewEvent>()),
+            body: Some(RefOr::T(Schema::OneOf(
+                utoipa::openapi::schema::OneOfBuilder::new()
+                    .item(schema_ref::<NewEvent>())
+                    .item(schema_ref::<CreateRulesBody>())
+                    .build(),
+            ))),
             success: vec![
                 (
                     StatusCode::CREATED,
-                    "Created: the character and its first event",
+                    "Created: the character and its first event (a body with max_hp: the \
+                     command's answer, the event and the state)",
                     schema_ref::<AppendedBody>(),
                 ),
                 (
@@ -245,6 +482,9 @@ fn doc(endpoint: Endpoint) -> Doc {
                 E::VersionConflict,
                 E::EventTooLarge,
                 E::InvalidEvent,
+                E::InvalidAmount,
+                E::UnknownDamageType,
+                E::InvalidHitDice,
             ],
         },
         Endpoint::AppendEvents => Doc {
@@ -687,7 +927,18 @@ fn success_example(endpoint: Endpoint, status: StatusCode) -> Option<Value> {
             entry["id"] = json!(id);
             json!({"events": [entry], "next": "00000000000000000001"})
         }
-        Endpoint::OpenApi => return None,
+        Endpoint::Damage => json!({"id": id, "event": {"version": 3, "character_name": "Nuru",
+            "hp_change": -7, "note": "7 damage taken (14 fire, resisted)", "event_id":
+            "0f8b2c4e-5d6a-4b7c-8e9f-a0b1c2d3e4f5", "recorded_at": "2026-11-29T20:15:04.25Z",
+            "snapshot": false, "event_type": "damaged",
+            "command": {"kind": "damage", "parts": [{"amount": 14, "type": "fire"}]},
+            "outcome": {"type": "damaged", "parts": [{"amount": 14, "type": "fire", "taken": 7,
+            "resisted": true}], "taken": 7, "hp_lost": 7, "concentration_dc": 10}},
+            "state": {"character_name": "Nuru", "hp": 20, "version": 3, "max_hp": 27,
+            "temp_hp": 0, "status": "up", "death_saves": {"successes": 0, "failures": 0},
+            "ruleset": "5e-2024", "defences": {"resistances": ["fire"]}, "hit_dice": "3d10",
+            "hit_dice_left": "3d10", "con_modifier": 2}, "concentration_dc": 10}),
+        _ => return None,
     })
     .filter(|_| status.is_success())
 }

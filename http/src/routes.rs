@@ -10,9 +10,9 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers;
 use crate::wire::MAX_BODY_BYTES;
 use crate::Api;
+use crate::{commands, handlers};
 
 /// Which part of the route table a process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,19 @@ pub(crate) enum Endpoint {
     ListCharacters,
     ReadFeed,
     OpenApi,
+    Damage,
+    Healing,
+    TempHp,
+    MaxHp,
+    DeathSaves,
+    Stabilize,
+    Revive,
+    Rests,
+    Rules,
+    Defences,
+    HitDice,
+    Undo,
+    DamageMany,
 }
 
 /// One row of the route table.
@@ -55,7 +68,7 @@ pub struct Route {
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 7] = [
+pub const ROUTES: [Route; 20] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -67,6 +80,84 @@ pub const ROUTES: [Route; 7] = [
         path: "/characters/{id}/events",
         function: Function::Append,
         endpoint: Endpoint::AppendEvents,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/damage",
+        function: Function::Append,
+        endpoint: Endpoint::Damage,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/healing",
+        function: Function::Append,
+        endpoint: Endpoint::Healing,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/temp-hp",
+        function: Function::Append,
+        endpoint: Endpoint::TempHp,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/max-hp",
+        function: Function::Append,
+        endpoint: Endpoint::MaxHp,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/death-saves",
+        function: Function::Append,
+        endpoint: Endpoint::DeathSaves,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/stabilize",
+        function: Function::Append,
+        endpoint: Endpoint::Stabilize,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/revive",
+        function: Function::Append,
+        endpoint: Endpoint::Revive,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/rests",
+        function: Function::Append,
+        endpoint: Endpoint::Rests,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/rules",
+        function: Function::Append,
+        endpoint: Endpoint::Rules,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/defences",
+        function: Function::Append,
+        endpoint: Endpoint::Defences,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/hit-dice",
+        function: Function::Append,
+        endpoint: Endpoint::HitDice,
+    },
+    Route {
+        method: Method::POST,
+        path: "/characters/{id}/undo",
+        function: Function::Append,
+        endpoint: Endpoint::Undo,
+    },
+    Route {
+        method: Method::POST,
+        path: "/damage",
+        function: Function::Append,
+        endpoint: Endpoint::DamageMany,
     },
     Route {
         method: Method::GET,
@@ -115,6 +206,19 @@ impl Route {
             Endpoint::ListCharacters => on(filter, handlers::list_characters),
             Endpoint::ReadFeed => on(filter, handlers::read_feed),
             Endpoint::OpenApi => on(filter, handlers::openapi),
+            Endpoint::Damage => on(filter, commands::damage),
+            Endpoint::Healing => on(filter, commands::healing),
+            Endpoint::TempHp => on(filter, commands::temp_hp),
+            Endpoint::MaxHp => on(filter, commands::max_hp),
+            Endpoint::DeathSaves => on(filter, commands::death_save),
+            Endpoint::Stabilize => on(filter, commands::stabilize),
+            Endpoint::Revive => on(filter, commands::revive),
+            Endpoint::Rests => on(filter, commands::rest),
+            Endpoint::Rules => on(filter, commands::rules),
+            Endpoint::Defences => on(filter, commands::defences),
+            Endpoint::HitDice => on(filter, commands::hit_dice),
+            Endpoint::Undo => on(filter, commands::undo),
+            Endpoint::DamageMany => on(filter, commands::damage_many),
         }
     }
 }

@@ -5,6 +5,7 @@ use hitpoints::domain::{
     Direction, ExpectedVersion, NewEvent, RecordedEvent, Version, MAX_EXPECTED_VERSION,
 };
 use hitpoints::feed::Position;
+use hitpoints::rules::{DeathSaves, Defences, Outcome, Ruleset, Sheet, Status};
 use hitpoints::store::Instant;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -163,6 +164,73 @@ pub enum Source {
     Events,
 }
 
+/// A character under the rules, as answered; every field `null` on a character without rules.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct RulesView {
+    #[schema(required = true, value_type = Option<u32>)]
+    pub max_hp: Option<u32>,
+    #[schema(required = true, value_type = Option<u32>)]
+    pub temp_hp: Option<u32>,
+    /// `up`, `unconscious` (at 0 HP, dying), `stable` or `dead`.
+    #[schema(required = true)]
+    pub status: Option<Status>,
+    #[schema(required = true)]
+    pub death_saves: Option<DeathSaves>,
+    #[schema(required = true)]
+    pub ruleset: Option<Ruleset>,
+    #[schema(required = true)]
+    pub defences: Option<Defences>,
+    /// The character's hit dice, e.g. `3d10+2d8`.
+    #[schema(required = true)]
+    pub hit_dice: Option<String>,
+    /// Those not yet spent.
+    #[schema(required = true)]
+    pub hit_dice_left: Option<String>,
+    #[schema(required = true, value_type = Option<i32>)]
+    pub con_modifier: Option<i32>,
+}
+
+impl RulesView {
+    pub fn of(sheet: Option<&Sheet>) -> RulesView {
+        let Some(sheet) = sheet else {
+            return RulesView::default();
+        };
+        RulesView {
+            max_hp: Some(sheet.max_hp()),
+            temp_hp: Some(sheet.temp_hp),
+            status: Some(sheet.status),
+            death_saves: Some(sheet.death_saves),
+            ruleset: Some(sheet.ruleset),
+            defences: Some(sheet.defences.clone()),
+            hit_dice: Some(sheet.hit_dice.to_string()),
+            hit_dice_left: Some(sheet.hit_dice_left.to_string()),
+            con_modifier: Some(sheet.con_modifier),
+        }
+    }
+}
+
+/// A character's state after a command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateBody {
+    pub character_name: String,
+    pub hp: i64,
+    #[schema(value_type = u64)]
+    pub version: Version,
+    #[serde(flatten)]
+    pub rules: RulesView,
+}
+
+impl StateBody {
+    pub fn of_sheet(character_name: &str, version: Version, sheet: &Sheet) -> StateBody {
+        StateBody {
+            character_name: character_name.to_owned(),
+            hp: i64::from(sheet.hp),
+            version,
+            rules: RulesView::of(Some(sheet)),
+        }
+    }
+}
+
 /// A character's state.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CharacterBody {
@@ -171,6 +239,8 @@ pub struct CharacterBody {
     pub hp: i64,
     #[schema(value_type = u64)]
     pub version: Version,
+    #[serde(flatten)]
+    pub rules: RulesView,
     pub source: Source,
     /// The version asked for with `at_version` (`version` is lower only where the stream,
     /// written by other code, is missing that version).
@@ -205,6 +275,14 @@ pub struct PartyMember {
     pub last_note: Option<String>,
     #[schema(required = true)]
     pub last_recorded_at: Option<String>,
+    /// The latest event's type and what the rules computed for it, so a screen can say
+    /// "14 fire, resisted → 7"; `null` on a snapshot written before they were kept.
+    #[schema(required = true)]
+    pub last_event_type: Option<String>,
+    #[schema(required = true)]
+    pub last_outcome: Option<Outcome>,
+    #[serde(flatten)]
+    pub rules: RulesView,
 }
 
 /// One page of the global feed.
@@ -294,6 +372,23 @@ pub enum ErrorCode {
     EventsTooLarge,
     // 422
     InvalidEvent,
+    InvalidAmount,
+    InvalidRoll,
+    UnknownDamageType,
+    InvalidHitDice,
+    TooManyTargets,
+    RulesNotEnabled,
+    RulesEnabledAlready,
+    CharacterDead,
+    NotDying,
+    NotDead,
+    RestNeedsHp,
+    NoHitDice,
+    NoMaximum,
+    UndoRules,
+    // 409 for an undo
+    UndoNotLatest,
+    UndoDeath,
     // 500: permanent, a retry fails the same way
     StoreError,
     CorruptItem,

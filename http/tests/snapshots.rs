@@ -45,7 +45,10 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
             hp_change: 6,
             note: "Long rest".into(),
             recorded_at: None,
+            event_type: "adjusted".into(),
+            outcome: None,
         },
+        rules: None,
     };
     assert!(snapshots.apply(&update).await.expect("write a snapshot"));
     let (_, body, _) = t.send(Method::GET, &uri, None).await;

@@ -42,6 +42,9 @@ pub enum Error {
     NoEventAsOf { stream: Uuid },
     #[error(transparent)]
     Conflict(#[from] VersionConflict),
+    /// A command the rules refuse (or, for an undo, the stream's history).
+    #[error(transparent)]
+    Refused(#[from] crate::rules::Refusal),
     #[error(transparent)]
     Infrastructure(#[from] InfraError),
 }

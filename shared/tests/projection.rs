@@ -172,18 +172,15 @@ async fn every_snapshot_is_the_fold_of_its_stream_whatever_the_delivery() {
                 let snapshot = !events.is_empty() && rng.f64() < 0.08;
                 let hp_change = if snapshot { total } else { rng.i64(-20..=20) };
                 total += if snapshot { 0 } else { hp_change };
+                let note = if snapshot { "SNAPSHOT" } else { "n" };
                 events.push(RecordedEvent {
-                    version,
-                    character_name: format!("character {c} name {}", rng.u8(0..3)),
-                    hp_change,
-                    note: if snapshot {
-                        "SNAPSHOT".into()
-                    } else {
-                        "n".into()
-                    },
-                    event_id: None,
-                    recorded_at: None,
                     snapshot,
+                    ..RecordedEvent::plain(
+                        version,
+                        format!("character {c} name {}", rng.u8(0..3)),
+                        hp_change,
+                        note.into(),
+                    )
                 });
                 version += 1;
             }
@@ -299,15 +296,7 @@ async fn every_snapshot_is_the_fold_of_its_stream_whatever_the_delivery() {
 #[tokio::test]
 async fn undecodable_and_modify_records() {
     let stream = Uuid::new_v4();
-    let event = RecordedEvent {
-        version: 0,
-        character_name: "Nuru".into(),
-        hp_change: 8,
-        note: "Init".into(),
-        event_id: None,
-        recorded_at: None,
-        snapshot: false,
-    };
+    let event = RecordedEvent::plain(0, "Nuru".into(), 8, "Init".into());
     let backend = Backend {
         truth: HashMap::from([(stream, vec![event.clone()])]),
         snapshots: Mutex::new(HashMap::new()),

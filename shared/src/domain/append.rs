@@ -86,13 +86,13 @@ mod tests {
                 .iter()
                 .zip(from..)
                 .map(|(e, version)| RecordedEvent {
-                    version,
-                    character_name: e.character_name.clone(),
-                    hp_change: e.hp_change,
-                    note: e.note.clone(),
                     event_id: e.event_id,
-                    recorded_at: None,
-                    snapshot: false,
+                    ..RecordedEvent::plain(
+                        version,
+                        e.character_name.clone(),
+                        e.hp_change,
+                        e.note.clone(),
+                    )
                 })
                 .collect()
         };

@@ -1,9 +1,12 @@
 //! Events: what a caller appends, and what a stream holds.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Version;
+use crate::rules::{Command, Outcome, Sheet};
 
 /// The note that marks a snapshot item written by the source material's code (its Part 3):
 /// an item at the stream's next version whose `CharacterHitPoints` is the *total* HP. A new
@@ -52,8 +55,8 @@ pub fn parse_hyphenated_uuid(text: &str) -> Option<Uuid> {
     shaped.then(|| Uuid::try_parse(text).ok()).flatten()
 }
 
-/// An optional uuid read from JSON in its hyphenated form only.
-fn hyphenated_uuid<'de, D: serde::Deserializer<'de>>(
+/// An optional uuid read from JSON in its hyphenated form only (serde's `deserialize_with`).
+pub fn hyphenated_uuid<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Uuid>, D::Error> {
     let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? else {
@@ -102,7 +105,43 @@ pub struct RecordedEvent {
     #[serde(default)]
     #[schema(required = true)]
     pub snapshot: bool,
+    /// The event's stable type (`EventType`): `adjusted` for a plain change, and for every
+    /// item written without a type (by earlier hitpoints or the source material's code);
+    /// `snapshot` for a source-material snapshot item.
+    #[serde(default = "adjusted")]
+    #[schema(required = true, example = "damaged")]
+    pub event_type: String,
+    /// What the command asked, as given (typed events, and plain changes on a character
+    /// with rules, whose `hp_change` is then the change as applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
+    pub command: Option<Command>,
+    /// What the command did, in the numbers the rules computed (its `type` is `event_type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub outcome: Option<Outcome>,
+    /// The id shared by the events of one hit on many targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub correlation_id: Option<Uuid>,
+    /// The character's sheet after this event, on a character with rules.
+    #[serde(skip)]
+    pub state: Option<Sheet>,
+    /// Attributes of the stored item this code does not know: carried so that what copies
+    /// an event (the feed) keeps everything it holds.
+    #[serde(skip)]
+    pub other: OtherAttributes,
 }
+
+/// The event type of a plain change, and of every item stored without a type.
+pub const ADJUSTED: &str = "adjusted";
+
+fn adjusted() -> String {
+    ADJUSTED.to_owned()
+}
+
+/// A stored item's attributes beyond those this code reads, by name.
+pub type OtherAttributes = BTreeMap<String, serde_dynamo::AttributeValue>;
 
 impl RecordedEvent {
     /// Whether a stored item with this id and note is a source-material snapshot item.
@@ -126,19 +165,44 @@ impl RecordedEvent {
         }
     }
 
-    /// Whether this stored event is what `new` asks for (same id and same content).
+    /// Whether this stored event is what `new` asks for (same id and same content). On a
+    /// character with rules, the change compared is the one asked for, not the one applied.
     pub fn matches(&self, new: &NewEvent) -> bool {
+        let requested = match &self.command {
+            None => Some(self.hp_change),
+            Some(Command::Adjust { hp_change }) => Some(*hp_change),
+            Some(_) => None,
+        };
         new.event_id.is_some()
             && self.event_id == new.event_id
             && self.character_name == new.character_name
-            && self.hp_change == new.hp_change
+            && requested == Some(new.hp_change)
             && self.note == new.note
+    }
+
+    /// A plain event as the source material's code writes it: no type, no rules.
+    pub fn plain(version: Version, character_name: String, hp_change: i64, note: String) -> Self {
+        RecordedEvent {
+            version,
+            character_name,
+            hp_change,
+            note,
+            event_id: None,
+            recorded_at: None,
+            snapshot: false,
+            event_type: adjusted(),
+            command: None,
+            outcome: None,
+            correlation_id: None,
+            state: None,
+            other: OtherAttributes::new(),
+        }
     }
 }
 
 /// Reads a JSON number that must be whole: any integer, or a float without a fraction
 /// (`5.0`, `1e3`); beyond `i64` it saturates, so range checks can refuse it by value.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = i64;

@@ -16,15 +16,7 @@ pub(crate) fn event(name: &str, hp: i64, note: &str) -> NewEvent {
 
 /// A stored event at `version`, named `n<version>`, without an id or a time.
 pub(crate) fn recorded(version: Version, hp: i64) -> RecordedEvent {
-    RecordedEvent {
-        version,
-        character_name: format!("n{version}"),
-        hp_change: hp,
-        note: "n".into(),
-        event_id: None,
-        recorded_at: None,
-        snapshot: false,
-    }
+    RecordedEvent::plain(version, format!("n{version}"), hp, "n".into())
 }
 
 /// Events in hand at `versions`, each changing HP by 10 + its version.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RecordedEvent, Version};
+use crate::rules::{fold_plain, Outcome, Sheet};
 
 /// A character's state: the fold of its stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,9 @@ pub struct CharacterState {
     pub version: Version,
     /// What the latest event folded in said.
     pub latest: LatestEvent,
+    /// The sheet, on a character with rules (`hp` is then its HP).
+    #[serde(default)]
+    pub rules: Option<Sheet>,
 }
 
 /// What a character's latest event said: kept on its snapshot, so that a screen can show who
@@ -26,6 +30,12 @@ pub struct LatestEvent {
     pub note: String,
     /// `None` for an event written without one (by the source material's code).
     pub recorded_at: Option<String>,
+    /// Its type, and what the rules computed for it (so a screen can say "14 fire, resisted
+    /// → 7").
+    #[serde(default)]
+    pub event_type: String,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
 }
 
 impl LatestEvent {
@@ -34,22 +44,35 @@ impl LatestEvent {
             hp_change: event.hp_effect(),
             note: event.note.clone(),
             recorded_at: event.recorded_at.clone(),
+            event_type: event.event_type.clone(),
+            outcome: event.outcome.clone(),
         }
     }
 }
 
 impl CharacterState {
     /// Folds one more event into the state (`None` is the state before the first event).
+    ///
+    /// An event that carries the sheet after it sets the sheet; an event without one on a
+    /// character with rules (written by the source material's code, or by an earlier
+    /// hitpoints during a deploy) is a plain change, clamped to 0..=max.
     pub fn apply(state: Option<CharacterState>, event: &RecordedEvent) -> CharacterState {
-        let hp = state
-            .as_ref()
-            .map_or(0, |s| s.hp)
-            .saturating_add(event.hp_effect());
+        let (sum, rules) = state.map_or((0, None), |s| (s.hp, s.rules));
+        let rules = match (&event.state, rules) {
+            (Some(sheet), _) => Some(sheet.clone()),
+            (None, Some(sheet)) if !event.snapshot => Some(fold_plain(&sheet, event.hp_change)),
+            (None, rules) => rules,
+        };
+        let hp = match &rules {
+            Some(sheet) => i64::from(sheet.hp),
+            None => sum.saturating_add(event.hp_effect()),
+        };
         CharacterState {
             character_name: event.character_name.clone(),
             hp,
             version: event.version,
             latest: LatestEvent::of(event),
+            rules,
         }
     }
 

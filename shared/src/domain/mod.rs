@@ -10,7 +10,10 @@ mod validate;
 mod version;
 
 pub use append::{character_id, match_stored, StoredMatch};
-pub use event::{json_escaped_len, parse_hyphenated_uuid, NewEvent, RecordedEvent, SNAPSHOT_NOTE};
+pub use event::{
+    hyphenated_uuid, json_escaped_len, parse_hyphenated_uuid, whole_number, NewEvent,
+    OtherAttributes, RecordedEvent, ADJUSTED, SNAPSHOT_NOTE,
+};
 pub use fold::{CharacterState, LatestEvent};
 pub use validate::{
     validate_count, validate_event, validate_expected, validate_unique_id, InvalidInput,

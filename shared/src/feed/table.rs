@@ -207,7 +207,8 @@ impl FeedStore {
         actions.push(TransactWriteItem::builder().update(update).build());
         let mut markers: HashMap<Uuid, &Marker> = HashMap::new();
         for (position, (stream, event, marker)) in (head.0 + 1..).zip(chunk) {
-            let mut item: Item = serde_dynamo::to_item(EventItem::from_event(*stream, event))
+            let mut item: Item = EventItem::from_event(*stream, event)
+                .to_item()
                 .map_err(|e| sdk::corrupt(*stream, &e))?;
             item.insert(KEY.to_owned(), AttributeValue::S(entry_key(position)));
             item.insert(POSITION.to_owned(), AttributeValue::N(position.to_string()));

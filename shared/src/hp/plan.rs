@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{next_version, LatestEvent, RecordedEvent, Version};
 use crate::error::Error;
+use crate::rules::{fold_plain, Sheet};
 use crate::stream::{
     fill_gap, group_by_character, run_from, BatchOutcome, CharacterRecords, EventSource, Holes,
     StreamRecord,
@@ -39,6 +40,9 @@ pub struct SnapshotUpdate {
     pub holes: Option<HolesChange>,
     /// The event at `version`: what the snapshot shows as the latest change.
     pub latest: LatestEvent,
+    /// The sheet after `version`, on a character with rules: the last one an event in hand
+    /// carries, with the plain changes after it folded in. The snapshot's HP is then its HP.
+    pub rules: Option<Sheet>,
 }
 
 /// A write of a snapshot's holes: from what was read to `after`, only if they are still what
@@ -161,10 +165,19 @@ pub fn plan(
         after.extend(&run.skipped);
         base.holes_to(after)
     });
+    let rules = run
+        .events
+        .iter()
+        .fold(None, |sheet: Option<Sheet>, e| match (&e.state, sheet) {
+            (Some(after), _) => Some(after.clone()),
+            (None, Some(sheet)) if !e.snapshot => Some(fold_plain(&sheet, e.hp_change)),
+            (None, sheet) => sheet,
+        });
     Plan::Write(SnapshotUpdate {
         stream,
         expected: base.map(|b| b.version),
         hp_delta,
+        rules,
         character_name: last.character_name.clone(),
         version: last.version,
         holes,

@@ -8,6 +8,8 @@
 //! | `HoleRanges` (S) | versions below `Version` the events table did not have, as ranges (`"4..200000"`) |
 //! | `Holes` (NS) | the same, one number each, as written before holes were ranges: still read |
 //! | `LastHpChange`, `LastNote`, `LastRecordedAt` | what the latest event said |
+//! | `LastEventType`, `LastOutcome` | the latest event's type and computed numbers |
+//! | `State` | the sheet, on a character with rules (`HitPoints` is then its HP) |
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -18,6 +20,7 @@ use uuid::Uuid;
 use super::plan::{HoleFill, HolesChange, SnapshotUpdate};
 use crate::domain::{json_escaped_len, CharacterState, LatestEvent, Version};
 use crate::error::{Error, InfraError};
+use crate::rules::{Outcome, Sheet};
 use crate::store::item::attr;
 use crate::store::logged;
 use crate::store::sdk::{self, condition_held, infra, Item};
@@ -31,6 +34,9 @@ const LEGACY_HOLES: &str = "Holes";
 const LAST_HP_CHANGE: &str = "LastHpChange";
 const LAST_NOTE: &str = "LastNote";
 const LAST_RECORDED_AT: &str = "LastRecordedAt";
+const LAST_EVENT_TYPE: &str = "LastEventType";
+const LAST_OUTCOME: &str = "LastOutcome";
+const STATE: &str = "State";
 
 /// A character's snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +59,12 @@ pub struct Snapshot {
     pub last_hp_change: Option<i64>,
     pub last_note: Option<String>,
     pub last_recorded_at: Option<String>,
+    /// The latest event's type and what the rules computed for it (absent before a
+    /// character's first event of this code).
+    pub last_event_type: Option<String>,
+    pub last_outcome: Option<Outcome>,
+    /// The sheet, on a character with rules.
+    pub rules: Option<Sheet>,
 }
 
 /// The item as stored, in its attribute names.
@@ -90,6 +102,20 @@ struct StoredSnapshot {
         skip_serializing_if = "Option::is_none"
     )]
     last_recorded_at: Option<String>,
+    #[serde(
+        rename = "LastEventType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    last_event_type: Option<String>,
+    #[serde(
+        rename = "LastOutcome",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    last_outcome: Option<Outcome>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    rules: Option<Sheet>,
 }
 
 impl Snapshot {
@@ -120,6 +146,9 @@ impl Snapshot {
             last_hp_change: stored.last_hp_change,
             last_note: stored.last_note,
             last_recorded_at: stored.last_recorded_at,
+            last_event_type: stored.last_event_type,
+            last_outcome: stored.last_outcome,
+            rules: stored.rules,
         })
     }
 
@@ -183,7 +212,7 @@ impl SnapshotStore {
             .expression_attribute_values(":v", AttributeValue::N(update.version.to_string()))
             .expression_attribute_values(":delta", AttributeValue::N(update.hp_delta.to_string()));
         let (latest, request) = set_latest(request, &update.latest);
-        let (mut condition, mut request) = match update.expected {
+        let (mut condition, request) = match update.expected {
             None => (
                 "attribute_not_exists(#id)".to_owned(),
                 request.expression_attribute_names("#id", attr::ID),
@@ -196,12 +225,35 @@ impl SnapshotStore {
                 ),
             ),
         };
-        let hp = match update.expected {
-            None => "#hp = :delta",
-            Some(_) => "#hp = #hp + :delta",
+        // With rules, the HP is the sheet's (a plain change of other code is clamped); without,
+        // the sum.
+        let hp = match (&update.rules, update.expected) {
+            (Some(_), _) | (None, None) => "#hp = :delta",
+            (None, Some(_)) => "#hp = #hp + :delta",
         };
         let mut set = format!("{hp}, #name = :name, #v = :v, #at = :at{latest}");
         let mut remove = latest_removed(&update.latest).to_owned();
+        let mut request = request;
+        if let Some(sheet) = &update.rules {
+            let state = serde_dynamo::to_attribute_value(sheet)
+                .map_err(|e| sdk::corrupt(update.stream, &e))?;
+            request = request
+                .expression_attribute_names("#state", STATE)
+                .expression_attribute_values(":state", state)
+                .expression_attribute_values(":delta", AttributeValue::N(sheet.hp.to_string()));
+            set.push_str(", #state = :state");
+        }
+        if let Some(outcome) = &update.latest.outcome {
+            let outcome = serde_dynamo::to_attribute_value(outcome)
+                .map_err(|e| sdk::corrupt(update.stream, &e))?;
+            request = request
+                .expression_attribute_names("#lout", LAST_OUTCOME)
+                .expression_attribute_values(":lout", outcome);
+            set.push_str(", #lout = :lout");
+        } else {
+            request = request.expression_attribute_names("#lout", LAST_OUTCOME);
+            remove.push_str(", #lout");
+        }
         if let Some(change) = &update.holes {
             let holes;
             (holes, request) =
@@ -265,6 +317,9 @@ impl SnapshotStore {
             last_hp_change: Some(state.latest.hp_change),
             last_note: Some(state.latest.note.clone()),
             last_recorded_at: state.latest.recorded_at.clone(),
+            last_event_type: Some(state.latest.event_type.clone()),
+            last_outcome: state.latest.outcome.clone(),
+            rules: state.rules.clone(),
         };
         let item: Item = serde_dynamo::to_item(&stored).map_err(|e| sdk::corrupt(stream, &e))?;
         let request = self
@@ -306,14 +361,16 @@ fn set_latest(
         .expression_attribute_names("#lhp", LAST_HP_CHANGE)
         .expression_attribute_names("#lnote", LAST_NOTE)
         .expression_attribute_names("#lat", LAST_RECORDED_AT)
+        .expression_attribute_names("#ltype", LAST_EVENT_TYPE)
         .expression_attribute_values(":lhp", AttributeValue::N(latest.hp_change.to_string()))
-        .expression_attribute_values(":lnote", AttributeValue::S(latest.note.clone()));
+        .expression_attribute_values(":lnote", AttributeValue::S(latest.note.clone()))
+        .expression_attribute_values(":ltype", AttributeValue::S(latest.event_type.clone()));
     match &latest.recorded_at {
         Some(at) => (
-            ", #lhp = :lhp, #lnote = :lnote, #lat = :lat",
+            ", #lhp = :lhp, #lnote = :lnote, #ltype = :ltype, #lat = :lat",
             request.expression_attribute_values(":lat", AttributeValue::S(at.clone())),
         ),
-        None => (", #lhp = :lhp, #lnote = :lnote", request),
+        None => (", #lhp = :lhp, #lnote = :lnote, #ltype = :ltype", request),
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::table::Snapshot;
 use crate::domain::{CharacterState, LatestEvent};
+use crate::rules::Sheet;
 use crate::store::StreamSummary;
 use crate::stream::Holes;
 
@@ -100,17 +101,34 @@ pub struct Truth {
 
 impl Truth {
     /// The truth as a Scan saw it, when it saw every version from 0 to the last (so there are
-    /// no holes to find).
+    /// no holes to find). On a character with rules, only when its last event carries the
+    /// sheet (otherwise the fold needs the events in order: `None`).
     pub fn scanned(summary: &StreamSummary) -> Option<Truth> {
-        summary.is_whole().then(|| Truth {
+        let rules = summary.last.state.clone();
+        if !summary.is_whole() || (summary.ruled && rules.is_none()) {
+            return None;
+        }
+        let hp = rules
+            .as_ref()
+            .map_or(summary.hp, |sheet| i64::from(sheet.hp));
+        Some(Truth {
             state: CharacterState {
                 character_name: summary.last.character_name.clone(),
-                hp: summary.hp,
+                hp,
                 version: summary.last.version,
                 latest: LatestEvent::of(&summary.last),
+                rules,
             },
             holes: Holes::new(),
         })
+    }
+}
+
+/// A sheet as a snapshot keeps it: without the last commands' ids.
+fn without_recent(sheet: Sheet) -> Sheet {
+    Sheet {
+        recent: Vec::new(),
+        ..sheet
     }
 }
 
@@ -132,7 +150,8 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
         && snapshot.holes == truth.holes
         && snapshot.last_hp_change == Some(state.latest.hp_change)
         && snapshot.last_note.as_deref() == Some(state.latest.note.as_str())
-        && snapshot.last_recorded_at == state.latest.recorded_at;
+        && snapshot.last_recorded_at == state.latest.recorded_at
+        && snapshot.rules == state.rules.clone().map(without_recent);
     if agrees {
         Verdict::Agrees
     } else {
@@ -157,7 +176,10 @@ mod tests {
                     hp_change: -2,
                     note: "goblin".into(),
                     recorded_at: Some("2026-11-29T20:00:00Z".into()),
+                    event_type: "adjusted".into(),
+                    outcome: None,
                 },
+                rules: None,
             },
             holes: holes.iter().copied().collect(),
         }
@@ -175,6 +197,9 @@ mod tests {
             last_hp_change: Some(t.state.latest.hp_change),
             last_note: Some(t.state.latest.note.clone()),
             last_recorded_at: t.state.latest.recorded_at.clone(),
+            last_event_type: Some(t.state.latest.event_type.clone()),
+            last_outcome: None,
+            rules: None,
         }
     }
 

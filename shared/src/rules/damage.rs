@@ -8,7 +8,17 @@ use serde::{Deserialize, Serialize};
 
 /// The 13 damage types, by their SRD names.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum DamageType {
@@ -181,9 +191,16 @@ mod tests {
         // Both: resistance first, then vulnerability: 15 → 7 → 14.
         let both = defences(&[DamageType::Fire], &[DamageType::Fire], &[]);
         assert_eq!(both.apply(fire(15), false).taken, 14);
-        let immune = defences(&[DamageType::Fire], &[DamageType::Fire], &[DamageType::Fire]);
+        let immune = defences(
+            &[DamageType::Fire],
+            &[DamageType::Fire],
+            &[DamageType::Fire],
+        );
         let taken = immune.apply(fire(15), false);
-        assert_eq!((taken.taken, taken.immune, taken.resisted), (0, true, false));
+        assert_eq!(
+            (taken.taken, taken.immune, taken.resisted),
+            (0, true, false)
+        );
         // Other types are untouched.
         let cold = DamagePart {
             amount: 9,

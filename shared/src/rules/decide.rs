@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::damage::PartTaken;
 use super::sheet::{
-    Command, DeathSaves, DieRegained, Outcome, Refusal, RestKind, Ruleset, RulesSetup, Sheet,
+    Command, DeathSaves, DieRegained, Outcome, Refusal, RestKind, RulesSetup, Ruleset, Sheet,
     Status, Until, MAX_AMOUNT, MAX_DAMAGE_PARTS,
 };
 
@@ -277,7 +277,12 @@ struct DamageOutcome {
 /// SRD 5.1 "Hit Point Maximum" effects (e.g. Life Drain "until the target finishes a long
 /// rest"); a maximum of 0 kills. SRD 5.2.1 "Hit Point Maximum": current HP above a lowered
 /// maximum falls to it.
-fn max_hp(sheet: &Sheet, change: i64, until: Until, raise_current: bool) -> Result<Outcome, Refusal> {
+fn max_hp(
+    sheet: &Sheet,
+    change: i64,
+    until: Until,
+    raise_current: bool,
+) -> Result<Outcome, Refusal> {
     amount("change", change.abs(), 0)?;
     let mut after = sheet.clone();
     change_max(&mut after, change, until);
@@ -374,7 +379,10 @@ fn short_rest(sheet: &Sheet, dice: &[super::SpentDie]) -> Result<Outcome, Refusa
             regained: as_u32(regained),
         });
     }
-    let total = regained_dice.iter().map(|d| d.regained).fold(0, u32::saturating_add);
+    let total = regained_dice
+        .iter()
+        .map(|d| d.regained)
+        .fold(0, u32::saturating_add);
     let regained = total.min(sheet.max_hp().saturating_sub(sheet.hp));
     Ok(Outcome::ShortRested {
         dice: regained_dice,
@@ -523,8 +531,7 @@ pub fn evolve(sheet: &Sheet, outcome: &Outcome) -> Sheet {
             s.hp += regained;
         }
         Outcome::LongRested {
-            hit_dice_regained,
-            ..
+            hit_dice_regained, ..
         } => {
             end_until_long_rest(&mut s);
             s.hp = s.max_hp();

@@ -140,9 +140,14 @@ mod tests {
         let pool = HitDice::parse("3d10+2d8").expect("a pool");
         assert_eq!((pool.count(10), pool.count(8), pool.total()), (3, 2, 5));
         assert_eq!(pool.to_string(), "3d10+2d8");
-        assert_eq!(HitDice::parse("2d8+1d8").expect("a pool").to_string(), "3d8");
+        assert_eq!(
+            HitDice::parse("2d8+1d8").expect("a pool").to_string(),
+            "3d8"
+        );
         assert_eq!(HitDice::parse("").expect("empty").total(), 0);
-        for bad in ["3d7", "0d8", "d8", "3x8", "3d8+", "-1d8", "1001d8", "3d10 2d8"] {
+        for bad in [
+            "3d7", "0d8", "d8", "3x8", "3d8+", "-1d8", "1001d8", "3d10 2d8",
+        ] {
             assert_eq!(HitDice::parse(bad), Err(BadHitDice), "{bad}");
         }
     }

@@ -9,6 +9,7 @@
 mod damage;
 mod decide;
 mod dice;
+mod note;
 mod sheet;
 #[cfg(test)]
 mod tests;
@@ -16,7 +17,19 @@ mod tests;
 pub use damage::{DamagePart, DamageType, Defences, PartTaken};
 pub use decide::{decide, enable, evolve, undo, Decided, UndoTarget};
 pub use dice::{BadHitDice, HitDice, SpentDie, DICE, MAX_DICE};
+pub use note::describe;
 pub use sheet::{
-    recent_key, Command, DeathSaves, DieRegained, Outcome, Refusal, RestKind, Ruleset, RulesSetup, Sheet, Status, Until,
-    MAX_AMOUNT, MAX_DAMAGE_PARTS, RECENT_COMMANDS,
+    recent_key, Command, DeathSaves, DieRegained, Outcome, Refusal, RestKind, RulesSetup, Ruleset,
+    Sheet, Status, Until, MAX_AMOUNT, MAX_DAMAGE_PARTS, RECENT_COMMANDS,
 };
+
+/// A plain change folded into a sheet, as the rules clamp it: an item written without a type
+/// on a character with rules (by the source material's code, or by an earlier hitpoints).
+/// A dead character stays dead.
+pub fn fold_plain(sheet: &Sheet, hp_change: i64) -> Sheet {
+    let bound = i64::from(MAX_AMOUNT);
+    let command = Command::Adjust {
+        hp_change: hp_change.clamp(-bound, bound),
+    };
+    decide(&command, sheet).map_or_else(|_| sheet.clone(), |decided| decided.sheet)
+}

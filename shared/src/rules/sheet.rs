@@ -413,7 +413,9 @@ pub enum Refusal {
     RulesNotEnabled,
     #[error("this character's rules are on already")]
     RulesEnabledAlready,
-    #[error("a dead character with a maximum of 0 HP cannot be revived until its maximum is raised")]
+    #[error(
+        "a dead character with a maximum of 0 HP cannot be revived until its maximum is raised"
+    )]
     NoMaximum,
     #[error("only the character's latest event can be undone")]
     UndoNotLatest,
@@ -421,6 +423,12 @@ pub enum Refusal {
     UndoDeath,
     #[error("the event that turned the rules on cannot be undone")]
     UndoRules,
+    #[error("{0:?} is not a damage type: acid, bludgeoning, cold, fire, force, lightning, necrotic, piercing, poison, psychic, radiant, slashing or thunder")]
+    UnknownDamageType(String),
+    #[error("a hit has at most {0} targets")]
+    TooManyTargets(usize),
+    #[error(transparent)]
+    InvalidHitDice(#[from] super::dice::BadHitDice),
 }
 
 impl Refusal {
@@ -440,6 +448,9 @@ impl Refusal {
             Refusal::UndoNotLatest => "undo_not_latest",
             Refusal::UndoDeath => "undo_death",
             Refusal::UndoRules => "undo_rules",
+            Refusal::UnknownDamageType(_) => "unknown_damage_type",
+            Refusal::TooManyTargets(_) => "too_many_targets",
+            Refusal::InvalidHitDice(_) => "invalid_hit_dice",
         }
     }
 

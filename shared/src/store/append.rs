@@ -4,8 +4,11 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use uuid::Uuid;
 
+use super::command::Head;
 use super::item::{attr, EventItem};
-use super::limits::{validate_events, MAX_TRANSACTION_ACTIONS};
+use super::limits::{
+    validate_events, validate_events_within, MAX_TRANSACTION_ACTIONS, TYPED_ITEM_OVERHEAD_BYTES,
+};
 use super::sdk::{self, condition_held, transacted, Item, Lost};
 use super::{log_failure, EventStore};
 use crate::domain::{
@@ -13,6 +16,7 @@ use crate::domain::{
     StoredMatch, Version,
 };
 use crate::error::{ConflictCause, Error, InfraError, VersionConflict};
+use crate::rules::{decide, Command};
 
 /// Tries of one transaction cancelled because other transactions were writing the same items
 /// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
@@ -56,11 +60,22 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
+        if expected != ExpectedVersion::NoStream {
+            // One consistent read says whether the character has rules: then each event is a
+            // plain change the rules clamp.
+            let head = self.head(stream, None).await?;
+            if head.state().is_some_and(|s| s.rules.is_some()) {
+                return self.append_ruled(stream, expected, &events, head).await;
+            }
+        }
         match expected {
             ExpectedVersion::Any => self.append_any(stream, &events).await,
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
                 let last = expected.last_version();
-                match self.write(stream, last, false, &events).await? {
+                match self
+                    .write(stream, last, false, plain_events(&events, last))
+                    .await?
+                {
                     Written::Stored(stored) => Ok(Appended {
                         events: stored,
                         replayed: false,
@@ -120,7 +135,10 @@ impl EventStore {
                     StoredMatch::Unrelated => {}
                 }
             }
-            match self.write(stream, last, true, events).await? {
+            match self
+                .write(stream, last, true, plain_events(events, last))
+                .await?
+            {
                 Written::Stored(stored) => {
                     return Ok(Appended {
                         events: stored,
@@ -140,47 +158,32 @@ impl EventStore {
         }
     }
 
-    /// Writes `events` after `last`: a conditional put for a single event starting a stream,
+    /// Writes `stored` (versions from `last + 1` on) after `last`: one conditional put for a
+    /// single event starting a stream or following a version just read (`last_seen`),
     /// otherwise one transaction whose puts each require their version to be free, plus a
     /// check that version `last` exists. A batch that needs all of a transaction's actions for
     /// its puts confirms version `last` with a consistent read first instead: a version, once
     /// written, exists for ever, so the check can move out of the transaction without letting
-    /// an append leave a gap (`last_seen`: the caller has just read it, no need to again). A
-    /// lost condition is `Written::Conflict`. A transaction cancelled because another was
-    /// writing the same items is tried again, a bounded number of times.
-    async fn write(
+    /// an append leave a gap. A lost condition is `Written::Conflict`. A transaction cancelled
+    /// because another was writing the same items is tried again, a bounded number of times.
+    pub(super) async fn write(
         &self,
         stream: Uuid,
         last: Option<Version>,
         last_seen: bool,
-        events: &[NewEvent],
+        stored: Vec<RecordedEvent>,
     ) -> Result<Written, Error> {
-        let recorded_at = sdk::now();
-        let first = next_version(last);
         // No room after a version at the very top (only other code writes one there).
-        if last.is_some_and(|l| l.checked_add(events.len() as u64).is_none()) {
+        if last.is_some_and(|l| l.checked_add(stored.len() as u64).is_none()) {
             return Ok(Written::Conflict);
         }
-        let stored: Vec<RecordedEvent> = events
-            .iter()
-            .zip(first..)
-            .map(|(e, version)| RecordedEvent {
-                version,
-                character_name: e.character_name.clone(),
-                hp_change: e.hp_change,
-                note: e.note.clone(),
-                event_id: Some(e.event_id.unwrap_or_else(Uuid::new_v4)),
-                recorded_at: recorded_at.clone(),
-                snapshot: false,
-            })
-            .collect();
         let items = stored
             .iter()
-            .map(|e| serde_dynamo::to_item(EventItem::from_event(stream, e)))
+            .map(|e| EventItem::from_event(stream, e).to_item())
             .collect::<Result<Vec<Item>, _>>()
             .map_err(|e| sdk::corrupt(stream, &e))?;
 
-        if let (None, [item]) = (last, items.as_slice()) {
+        if let (true, [item]) = (last.is_none() || last_seen, items.as_slice()) {
             let put = self
                 .client
                 .put_item()
@@ -245,6 +248,113 @@ impl EventStore {
         }
     }
 
+    /// Plain events on a character with rules: each decided as an `Adjust` (clamped to
+    /// 0..=max, refused when dead) from the state `head` gives, and written with the sheet
+    /// after it; under `any`, a lost race reads and decides again.
+    async fn append_ruled(
+        &self,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        mut head: Head,
+    ) -> Result<Appended, Error> {
+        validate_events_within(events, TYPED_ITEM_OVERHEAD_BYTES)?;
+        let mut attempt = 0;
+        loop {
+            let Some(state) = head.state() else {
+                return Err(Error::NotFound(stream));
+            };
+            let Some(mut sheet) = state.rules else {
+                return Err(Error::NotFound(stream));
+            };
+            let last = state.version;
+            let remembered = events
+                .iter()
+                .any(|e| e.event_id.is_some_and(|id| sheet.remembers(id)));
+            if remembered {
+                let found = match expected {
+                    ExpectedVersion::Exact(v) => {
+                        self.read_range(stream, next_version(Some(v)), events.len())
+                            .await?
+                    }
+                    _ => {
+                        let mut latest = self.latest(stream, events.len()).await?;
+                        latest.reverse();
+                        latest
+                    }
+                };
+                let cause = match match_stored(events, &found) {
+                    StoredMatch::Replay => {
+                        return Ok(Appended {
+                            events: found,
+                            replayed: true,
+                        })
+                    }
+                    StoredMatch::PartialReplay => Some(ConflictCause::PartialReplay),
+                    StoredMatch::IdsReused => Some(ConflictCause::EventIdsReused),
+                    StoredMatch::Unrelated => None,
+                };
+                if let Some(cause) = cause {
+                    return Err(conflict(stream, expected, Some(last), cause));
+                }
+            }
+            if matches!(expected, ExpectedVersion::Exact(v) if v != last) {
+                return Err(conflict(
+                    stream,
+                    expected,
+                    Some(last),
+                    ConflictCause::Version,
+                ));
+            }
+            let recorded_at = sdk::now();
+            let mut stored = Vec::with_capacity(events.len());
+            for (e, version) in events.iter().zip(next_version(Some(last))..) {
+                let command = Command::Adjust {
+                    hp_change: e.hp_change,
+                };
+                let decided = decide(&command, &sheet)?;
+                let id = e.event_id.unwrap_or_else(Uuid::new_v4);
+                let mut after = decided.sheet;
+                after.remember(id);
+                stored.push(RecordedEvent {
+                    event_id: Some(id),
+                    recorded_at: recorded_at.clone(),
+                    command: Some(command),
+                    outcome: Some(decided.outcome),
+                    state: Some(after.clone()),
+                    ..RecordedEvent::plain(
+                        version,
+                        e.character_name.clone(),
+                        i64::from(after.hp) - i64::from(sheet.hp),
+                        e.note.clone(),
+                    )
+                });
+                sheet = after;
+            }
+            match self.write(stream, Some(last), true, stored).await? {
+                Written::Stored(stored) => {
+                    return Ok(Appended {
+                        events: stored,
+                        replayed: false,
+                    })
+                }
+                Written::Conflict if expected == ExpectedVersion::Any => {
+                    attempt += 1;
+                    if attempt >= self.any_retry.attempts {
+                        let current = self.last_version(stream).await?;
+                        return Err(conflict(stream, expected, current, ConflictCause::Version));
+                    }
+                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    head = self.head(stream, None).await?;
+                }
+                Written::Conflict => {
+                    let current = self.last_version(stream).await?;
+                    return Err(conflict(stream, expected, current, ConflictCause::Version));
+                }
+            }
+        }
+    }
+
     /// Whether version `version` of the stream exists: one consistent read.
     async fn exists(&self, stream: Uuid, version: Version) -> Result<bool, Error> {
         let found = self.read_range(stream, version, 1).await?;
@@ -252,16 +362,39 @@ impl EventStore {
     }
 }
 
+/// Plain events as this code stores them after `last`: each with an id (made when absent),
+/// the time, and its type; the change as asked is the change applied (no rules).
+fn plain_events(events: &[NewEvent], last: Option<Version>) -> Vec<RecordedEvent> {
+    let recorded_at = sdk::now();
+    events
+        .iter()
+        .zip(next_version(last)..)
+        .map(|(e, version)| RecordedEvent {
+            event_id: Some(e.event_id.unwrap_or_else(Uuid::new_v4)),
+            recorded_at: recorded_at.clone(),
+            command: Some(Command::Adjust {
+                hp_change: e.hp_change,
+            }),
+            ..RecordedEvent::plain(
+                version,
+                e.character_name.clone(),
+                e.hp_change,
+                e.note.clone(),
+            )
+        })
+        .collect()
+}
+
 /// What a conditional write came to, when the infrastructure did its part.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Written {
+pub(super) enum Written {
     /// The events, as stored.
     Stored(Vec<RecordedEvent>),
     /// A condition failed: a version was taken, or the expected last version is missing.
     Conflict,
 }
 
-fn conflict(
+pub(super) fn conflict(
     stream: Uuid,
     expected: ExpectedVersion,
     current: Option<Version>,

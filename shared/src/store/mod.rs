@@ -3,6 +3,7 @@
 //! models built from it.
 
 mod append;
+mod command;
 pub mod cursor;
 mod history;
 pub mod instant;
@@ -18,11 +19,13 @@ use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
 pub use append::{Appended, TRANSACTION_CONFLICT_ATTEMPTS};
+pub use command::{target_event_id, CommandRequest, Commanded, Target};
 pub use cursor::{BadCursor, Cursor, CURSOR_PREFIX};
 pub use instant::{BadInstant, Instant};
 pub use limits::{
-    page_limit, validate_events, BadLimit, PageBytes, MAX_HOLES_BYTES, MAX_ITEM_BYTES,
-    MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
+    page_limit, validate_events, validate_events_within, BadLimit, PageBytes, MAX_HOLES_BYTES,
+    MAX_ITEM_BYTES, MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
+    TYPED_ITEM_OVERHEAD_BYTES,
 };
 pub use read::{Page, ReadRequest};
 pub use scan::{

@@ -133,6 +133,61 @@ impl EventStore {
         CharacterState::fold(&events).ok_or(Error::NotFound(stream))
     }
 
+    /// The stream's events newest first, from `upto` (the last when `None`) down to the first
+    /// for which `stop` holds, that one included, or to the stream's first: one consistent
+    /// Query, a few items at first, then whole pages.
+    pub(crate) async fn back_until(
+        &self,
+        stream: Uuid,
+        upto: Option<Version>,
+        stop: impl Fn(&RecordedEvent) -> bool,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        const FIRST_PAGE: usize = 4;
+        let versions = Versions::from(upto, Direction::Backward);
+        let query = self.query_builder(stream, versions, Direction::Backward);
+        let mut events = Vec::new();
+        query_pages(
+            query,
+            &mut events,
+            |events| Some(if events.is_empty() { FIRST_PAGE } else { 100 }),
+            |events, item| {
+                let event = decode_item(item)?.into_event();
+                let stopped = stop(&event);
+                events.push(event);
+                Ok(if stopped {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            },
+        )
+        .await?;
+        Ok(events)
+    }
+
+    fn query_builder(
+        &self,
+        stream: Uuid,
+        versions: Versions,
+        direction: Direction,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression(versions.key_condition())
+            .expression_attribute_names("#id", attr::ID)
+            .expression_attribute_values(":id", AttributeValue::S(stream.to_string()))
+            .scan_index_forward(direction == Direction::Forward);
+        for (name, version) in versions.bounds() {
+            query = query
+                .expression_attribute_names("#v", attr::VERSION)
+                .expression_attribute_values(name, AttributeValue::N(version.to_string()));
+        }
+        query
+    }
+
     /// A consistent Query from `from` in `direction`, following `LastEvaluatedKey` across
     /// DynamoDB's 1 MB pages until `want` events are in hand or the stream ends.
     async fn query(
@@ -158,20 +213,7 @@ impl EventStore {
         want: Option<usize>,
         capped: bool,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression(versions.key_condition())
-            .expression_attribute_names("#id", attr::ID)
-            .expression_attribute_values(":id", AttributeValue::S(stream.to_string()))
-            .scan_index_forward(direction == Direction::Forward);
-        for (name, version) in versions.bounds() {
-            query = query
-                .expression_attribute_names("#v", attr::VERSION)
-                .expression_attribute_values(name, AttributeValue::N(version.to_string()));
-        }
+        let query = self.query_builder(stream, versions, direction);
         let mut read = (Vec::new(), PageBytes::default());
         query_pages(
             query,

@@ -107,9 +107,12 @@ pub async fn scan_segments<A: Default>(
 /// how many there were, and the one with the highest version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSummary {
+    /// The sum of the events' HP changes: the HP of a character without rules.
     pub hp: i64,
     pub events: u64,
     pub last: RecordedEvent,
+    /// Whether some event carries a sheet: the character has rules, and its HP is the fold.
+    pub ruled: bool,
 }
 
 impl StreamSummary {
@@ -118,11 +121,13 @@ impl StreamSummary {
             None => StreamSummary {
                 hp: event.hp_effect(),
                 events: 1,
+                ruled: event.state.is_some(),
                 last: event,
             },
             Some(mut s) => {
                 s.hp = s.hp.saturating_add(event.hp_effect());
                 s.events += 1;
+                s.ruled |= event.state.is_some();
                 if event.version > s.last.version {
                     s.last = event;
                 }
@@ -138,7 +143,13 @@ impl StreamSummary {
         } else {
             a.last
         };
-        StreamSummary { hp, events, last }
+        let ruled = a.ruled || b.ruled;
+        StreamSummary {
+            hp,
+            events,
+            last,
+            ruled,
+        }
     }
 
     /// Whether the Scan saw every version from 0 to the last (so no version is missing).
