@@ -638,10 +638,12 @@ macro_rules! command_handler {
             State(api): State<Arc<Api>>,
             CharacterId(stream): CharacterId,
             Params(NoParams {}): Params<NoParams>,
-            JsonBody($b): JsonBody<$body>,
+            JsonBody(body): JsonBody<$body>,
         ) -> Result<Response, ApiError> {
-            let command = (|| -> Result<Command, Refusal> { $command })();
-            let request = $b.request(command?);
+            fn command($b: &$body) -> Result<Command, Refusal> {
+                $command
+            }
+            let request = body.request(command(&body)?);
             run(&api, stream, request).await
         }
     };

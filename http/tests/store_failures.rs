@@ -37,7 +37,8 @@ async fn append_against(failure: Failure) -> (Answer, String, usize) {
     let client = client_without_retries(&dynamodb.endpoint);
     let router = Api::new(EventStore::new(client, "events")).router(Function::All);
     let stream = Uuid::new_v4();
-    let body = json!({"expected_version": 0, "events": [
+    // no_stream: straight to the transaction (any other expectation reads the stream first).
+    let body = json!({"expected_version": "no_stream", "events": [
         {"character_name": "Secret Name", "hp_change": -2, "note": "a very private note"},
         {"character_name": "Secret Name", "hp_change": -3, "note": "another private note"}]});
     let got = call(

@@ -171,7 +171,10 @@ fn decode_entry(item: Item) -> Result<FeedEntry, InfraError> {
         _ => None,
     };
     let position = position.ok_or_else(|| InfraError::corrupt("feed", None, "Position"))?;
-    let (stream, event) = decode_event(item)?;
+    let (stream, mut event) = decode_event(item)?;
+    // The feed's own attributes are not the event's.
+    event.other.remove(KEY);
+    event.other.remove(POSITION);
     Ok(FeedEntry {
         position: Position(position),
         stream,

@@ -112,6 +112,8 @@ pub enum ProjectionError {
 
 /// What to do next for one character, given the snapshot's position and the events in hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Made and matched once per character: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Plan {
     /// Every event in hand is applied already.
     UpToDate,

@@ -146,7 +146,7 @@ pub fn decide(command: &Command, sheet: &Sheet) -> Result<Decided, Refusal> {
             long_rest(sheet)?
         }
         Command::Adjust { hp_change } => {
-            amount("hp_change", hp_change.abs(), 0)?;
+            amount("hp_change", hp_change.saturating_abs(), 0)?;
             let hp = clamp(i64::from(sheet.hp) + hp_change, sheet.max_hp());
             Outcome::Adjusted {
                 requested: *hp_change,
@@ -171,7 +171,9 @@ pub fn decide(command: &Command, sheet: &Sheet) -> Result<Decided, Refusal> {
 
 /// Undoes the character's latest event, `target`: back to the sheet before it.
 pub fn undo(sheet: &Sheet, target: UndoTarget<'_>) -> Result<Decided, Refusal> {
-    if target.outcome.is_some_and(Outcome::killed) {
+    // A long rest that ended the last of the maximum killed too (see `evolve`).
+    let killed = |o: &Outcome| o.killed() || matches!(o, Outcome::LongRested { max_hp: 0, .. });
+    if target.outcome.is_some_and(killed) {
         return Err(Refusal::UndoDeath);
     }
     let before = match (target.outcome, target.before) {
@@ -283,7 +285,7 @@ fn max_hp(
     until: Until,
     raise_current: bool,
 ) -> Result<Outcome, Refusal> {
-    amount("change", change.abs(), 0)?;
+    amount("change", change.saturating_abs(), 0)?;
     let mut after = sheet.clone();
     change_max(&mut after, change, until);
     let max = after.max_hp();
@@ -537,6 +539,12 @@ pub fn evolve(sheet: &Sheet, outcome: &Outcome) -> Sheet {
             s.hp = s.max_hp();
             s.temp_hp = 0;
             s.hit_dice_left = s.hit_dice_left.regain(&s.hit_dice, *hit_dice_regained);
+            // A raise until a long rest that outlived a maximum reduced to 0 (5e-2014: a
+            // permanent reduction) ends: a maximum of 0 kills.
+            if s.max_hp() == 0 {
+                s.status = Status::Dead;
+                return s;
+            }
         }
         Outcome::Adjusted { applied, .. } => {
             s.hp = clamp(i64::from(s.hp) + applied, s.max_hp());

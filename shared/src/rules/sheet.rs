@@ -381,13 +381,15 @@ impl Outcome {
         }
     }
 
-    /// Whether the event killed the character.
+    /// Whether the event killed the character (a long rest that ends the last of its
+    /// maximum does too).
     pub fn killed(&self) -> bool {
         matches!(
             self,
             Outcome::Damaged { died: true, .. }
                 | Outcome::MaxHpChanged { died: true, .. }
                 | Outcome::DeathSaveRolled { died: true, .. }
+                | Outcome::LongRested { max_hp: 0, .. }
         )
     }
 }

@@ -1077,10 +1077,18 @@ fn a_long_rest_needs_at_least_one_hp_under_both_rulesets() {
     }
 }
 
+/// A pool, the dice spent from it, and the dice left after a long rest under 5e-2014 and
+/// under 5e-2024.
+type LongRestCase = (
+    &'static str,
+    &'static [(u32, u32)],
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn a_long_rest_regains_half_the_hit_dice_under_2014_and_all_under_2024() {
-    // (pool, spent, regained under 5e-2014, under 5e-2024)
-    let cases: [(&str, &[(u32, u32)], &str, &str); 5] = [
+    let cases: [LongRestCase; 5] = [
         ("5d8", &[(8, 1); 5], "2d8", "5d8"),
         ("1d10", &[(10, 1)], "1d10", "1d10"),
         ("3d6", &[(6, 1); 3], "1d6", "3d6"),
@@ -1571,6 +1579,16 @@ fn random_setup(rng: &mut Rng, ruleset: Ruleset) -> (RulesSetup, Option<i64>) {
 }
 
 fn random_command(rng: &mut Rng, sheet: &Sheet) -> Command {
+    // Dead or dying characters are given what they can take more often than chance would.
+    match sheet.status {
+        Status::Dead if rng.u8(0..3) == 0 => {
+            return Command::Revive {
+                hp: rng.u32(0..=30),
+            }
+        }
+        Status::Unconscious if rng.bool() => return save(rng.u32(0..=21), rng.i32(-3..=5)),
+        _ => {}
+    }
     match rng.u8(0..30) {
         0..=6 => {
             let parts = (0..rng.usize(1..=3))

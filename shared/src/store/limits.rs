@@ -2,6 +2,8 @@
 //! append's transaction, and the size of a page a read hands back (1 to [`MAX_PAGE_SIZE`]
 //! items, [`MAX_PAGE_BYTES`] of JSON).
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use crate::domain::{
     validate_count, validate_event, validate_unique_id, InvalidInput, NewEvent,
     MAX_EVENTS_PER_APPEND,
@@ -116,6 +118,38 @@ impl PageBytes {
             .into_iter()
             .take_while(|&size| page.take(size))
             .count()
+    }
+}
+
+/// An item's size as DynamoDB counts it: each attribute's name and value; a string's UTF-8
+/// bytes, a number's significant digits halved plus one, a map or a list 3 bytes and 1 per
+/// element besides what they hold.
+pub fn item_bytes(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_bytes(value))
+        .sum()
+}
+
+fn value_bytes(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => {
+            let digits = n.trim_start_matches(['-', '0']).replace('.', "");
+            digits.trim_end_matches('0').len().div_ceil(2) + 1
+        }
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_bytes(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_bytes(v))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
+        AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
     }
 }
 

@@ -23,9 +23,9 @@ pub use command::{target_event_id, CommandRequest, Commanded, Target};
 pub use cursor::{BadCursor, Cursor, CURSOR_PREFIX};
 pub use instant::{BadInstant, Instant};
 pub use limits::{
-    page_limit, validate_events, validate_events_within, BadLimit, PageBytes, MAX_HOLES_BYTES,
-    MAX_ITEM_BYTES, MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES,
-    TYPED_ITEM_OVERHEAD_BYTES,
+    item_bytes, page_limit, validate_events, validate_events_within, BadLimit, PageBytes,
+    MAX_HOLES_BYTES, MAX_ITEM_BYTES, MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS,
+    MAX_TRANSACTION_BYTES, TYPED_ITEM_OVERHEAD_BYTES,
 };
 pub use read::{Page, ReadRequest};
 pub use scan::{

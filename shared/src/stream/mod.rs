@@ -27,6 +27,8 @@ pub struct StreamRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Made and matched once per record: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     /// A new event in a character's stream.
     Insert { stream: Uuid, event: RecordedEvent },
