@@ -25,6 +25,29 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-read-feed.json", 200),
         ("apigw-read-feed-backward.json", 200),
         ("apigw-openapi.json", 200),
+        // A character under the rules, through every command: down, dying, stable, dead,
+        // revived, healed and the healing undone, rested.
+        ("apigw-create-rules-character.json", 201),
+        ("apigw-damage.json", 201),
+        ("apigw-temp-hp.json", 201),
+        ("apigw-healing.json", 201),
+        ("apigw-max-hp.json", 201),
+        ("apigw-rest-short.json", 201),
+        ("apigw-defences.json", 201),
+        ("apigw-hit-dice.json", 201),
+        ("apigw-damage-many.json", 201),
+        ("apigw-death-save.json", 201),
+        ("apigw-stabilize.json", 201),
+        ("apigw-damage-at-zero.json", 201),
+        ("apigw-revive.json", 201),
+        ("apigw-healing-with-id.json", 201),
+        ("apigw-undo.json", 201),
+        ("apigw-rest-long.json", 201),
+        ("apigw-dry-run.json", 200),
+        ("apigw-bad-unknown-damage-type.json", 422),
+        ("apigw-bad-not-dying.json", 422),
+        ("apigw-bad-rules-not-enabled.json", 422),
+        ("apigw-bad-too-many-targets.json", 422),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),
@@ -113,6 +136,20 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
             assert_eq!(member["version"], json!(state.version));
             assert_eq!(member["last_note"], json!(state.latest.note));
         }
+        if *name == "apigw-rest-long.json" {
+            let state = &body["state"];
+            assert_eq!(body["id"], RULES_CHARACTER);
+            assert_eq!(
+                (
+                    state["hp"].clone(),
+                    state["max_hp"].clone(),
+                    state["status"].clone()
+                ),
+                (json!(27), json!(27), json!("up")),
+                "{body}"
+            );
+            assert_eq!(state["hit_dice_left"], "4d10", "{body}");
+        }
         if name.starts_with("apigw-read-feed") {
             let events = body["events"].as_array().expect("events");
             let stored = store
@@ -135,6 +172,10 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         }
     }
 }
+
+/// The character under the rules the samples create (`apigw-create-rules-character.json`):
+/// what it ends as, after a long rest.
+const RULES_CHARACTER: &str = "da81cca5-3c03-5f9f-8063-af11936c0838";
 
 /// The character the API Gateway samples are about (`apigw-create-character.json` creates it).
 const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";

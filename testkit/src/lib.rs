@@ -268,9 +268,13 @@ pub fn sample_events() -> Vec<NewEvent> {
 
 /// A DynamoDB Streams INSERT record of a stored event, in the JSON shape Lambda delivers.
 pub fn insert_record(stream: Uuid, event: &RecordedEvent, sequence: usize) -> Value {
-    let image: serde_dynamo::Item =
+    let mut image: serde_dynamo::Item =
         serde_dynamo::to_item(hitpoints::store::item::EventItem::from_event(stream, event))
             .expect("an item");
+    // Attributes the code does not know travel in the image too.
+    for (name, value) in &event.other {
+        image.insert(name.clone(), value.clone());
+    }
     json!({
         "eventID": format!("{sequence:032x}"),
         "eventName": "INSERT",
