@@ -31,7 +31,10 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
-use hitpoints::store::EventStore;
+use hitpoints::rules::{
+    Command as RulesCommand, Defences, HitDice, Ruleset, RulesSetup, MAX_AMOUNT,
+};
+use hitpoints::store::{CommandRequest, EventStore};
 use hitpoints::ExpectedVersion;
 use hitpoints_testkit::{event, insert_record};
 use local::dynamodb::{
@@ -116,6 +119,7 @@ fn main() {
             ("hello (no SDK)", reference.join("target/release/bench-hello"), Workload::Hello),
             ("PutItem (SDK defaults)", reference.join("target/release/bench-putitem"), Workload::PutItem),
             ("append (any)", target.join("release/append"), Workload::Append),
+            ("append (damage)", target.join("release/append"), Workload::Damage),
             ("query (page)", target.join("release/query"), Workload::Query),
             ("hp-projector", target.join("release/hp-projector"), Workload::Project),
         ];
@@ -346,6 +350,8 @@ enum Workload {
     Hello,
     PutItem,
     Append,
+    /// `POST /characters/{id}/damage` on a character under the rules.
+    Damage,
     Query,
     Project,
 }
@@ -372,6 +378,14 @@ impl Workload {
                     "{response}"
                 );
             }
+            Workload::Damage => {
+                assert_eq!(response["statusCode"], 201, "{response}");
+                let body: Value = response["body"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .unwrap_or(Value::Null);
+                assert_eq!(body["event"]["event_type"], "damaged", "{response}");
+            }
             Workload::Project => assert_eq!(
                 response["batchItemFailures"].as_array().map(Vec::len),
                 Some(0),
@@ -387,6 +401,7 @@ struct Dynamo {
     tls_endpoint: String,
     ca_bundle: PathBuf,
     append_to: Uuid,
+    damage_to: Uuid,
     read_from: Uuid,
 }
 
@@ -416,6 +431,25 @@ impl Dynamo {
             )
             .await
             .expect("seed");
+        // A character under the rules with room for every hit of the bench.
+        let damage_to = Uuid::new_v4();
+        let setup = RulesSetup {
+            max_hp: MAX_AMOUNT,
+            hp: None,
+            hit_dice: HitDice::default(),
+            con_modifier: 0,
+            defences: Defences::default(),
+            ruleset: Ruleset::Srd2024,
+        };
+        let create = CommandRequest {
+            command: RulesCommand::Rules(setup),
+            note: None,
+            event_id: None,
+            expected: ExpectedVersion::NoStream,
+            dry_run: false,
+            character_name: Some("Kethra".into()),
+        };
+        store.command(damage_to, create).await.expect("seed");
         let read_from = Uuid::new_v4();
         let page = (0..50)
             .map(|i| event("Vex", -i, "a hit of a long fight"))
@@ -430,6 +464,7 @@ impl Dynamo {
             tls_endpoint,
             ca_bundle,
             append_to,
+            damage_to,
             read_from,
         }
     }
@@ -445,6 +480,12 @@ impl Dynamo {
                 "",
                 &json!({"events": [{"character_name": "Nuru", "hp_change": -1, "note": "a hit"}]})
                     .to_string(),
+            ),
+            Workload::Damage => api_gateway(
+                "POST",
+                &format!("/characters/{}/damage", self.damage_to),
+                "",
+                &json!({"amount": 1, "type": "fire"}).to_string(),
             ),
             Workload::Query => api_gateway(
                 "GET",

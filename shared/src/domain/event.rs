@@ -153,7 +153,15 @@ impl RecordedEvent {
     /// room for the keys, the numbers, the ids and the timestamp.
     pub fn json_size(&self) -> usize {
         const FIXED: usize = 256;
-        FIXED + json_escaped_len(&self.character_name) + json_escaped_len(&self.note)
+        // A command and its outcome: 13 damage parts with every defence overridden stay
+        // under this.
+        const TYPED: usize = 4096;
+        let typed = if self.command.is_some() || self.outcome.is_some() {
+            TYPED
+        } else {
+            0
+        };
+        FIXED + typed + json_escaped_len(&self.character_name) + json_escaped_len(&self.note)
     }
 
     /// What this event adds to the HP: its change, or nothing for a snapshot item.
