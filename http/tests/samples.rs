@@ -48,6 +48,8 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-bad-not-dying.json", 422),
         ("apigw-bad-rules-not-enabled.json", 422),
         ("apigw-bad-too-many-targets.json", 422),
+        // Rules for the character created without them: its HP so far clamped to 10.
+        ("apigw-rules.json", 201),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
         ("apigw-bad-wrong-type.json", 400),
@@ -149,6 +151,10 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
                 "{body}"
             );
             assert_eq!(state["hit_dice_left"], "4d10", "{body}");
+        }
+        if *name == "apigw-rules.json" {
+            assert_eq!(body["state"]["hp"], 10, "{body}");
+            assert_eq!(body["event"]["outcome"]["type"], "rules_enabled", "{body}");
         }
         if name.starts_with("apigw-read-feed") {
             let events = body["events"].as_array().expect("events");
