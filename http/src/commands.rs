@@ -185,10 +185,13 @@ command_body! {
     }
 }
 
+/// An optional whole number: absent or `null` is `None`.
 fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<i64>, D::Error> {
-    whole_number(deserializer).map(Some)
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n))
 }
 
 impl DamageBody {

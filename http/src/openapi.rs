@@ -271,6 +271,16 @@ macro_rules! command_errors {
     };
 }
 
+/// What a create answers: the plain body's events, or a body with max_hp's command answer.
+fn created_body() -> RefOr<Schema> {
+    RefOr::T(Schema::OneOf(
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(schema_ref::<AppendedBody>())
+            .item(schema_ref::<CommandAnswer>())
+            .build(),
+    ))
+}
+
 /// A command on a character: 201 written, 200 a replay or a dry run.
 fn command_doc(
     id: &'static str,
@@ -467,12 +477,13 @@ fn doc(endpoint: Endpoint) -> Doc {
                     StatusCode::CREATED,
                     "Created: the character and its first event (a body with max_hp: the \
                      command's answer, the event and the state)",
-                    schema_ref::<AppendedBody>(),
+                    created_body(),
                 ),
                 (
                     StatusCode::OK,
-                    "A replay: this event_id created the character before; nothing written",
-                    schema_ref::<AppendedBody>(),
+                    "A replay: this event_id created the character before, nothing written; \
+                     or a dry run of a body with max_hp",
+                    created_body(),
                 ),
             ],
             errors: &[
@@ -780,6 +791,18 @@ fn with_links(response: ResponseBuilder) -> ResponseBuilder {
         ("GetCharacter", "getCharacter"),
         ("ReadEvents", "readEvents"),
         ("AppendEvents", "appendEvents"),
+        ("Damage", "damage"),
+        ("Healing", "healing"),
+        ("TempHp", "tempHp"),
+        ("MaxHp", "maxHp"),
+        ("DeathSave", "deathSave"),
+        ("Stabilize", "stabilize"),
+        ("Revive", "revive"),
+        ("Rest", "rest"),
+        ("EnableRules", "enableRules"),
+        ("ChangeDefences", "changeDefences"),
+        ("ChangeHitDice", "changeHitDice"),
+        ("Undo", "undo"),
     ]
     .into_iter()
     .fold(response, |response, (name, operation_id)| {
@@ -797,7 +820,8 @@ fn with_links(response: ResponseBuilder) -> ResponseBuilder {
 fn error_response(status: StatusCode, codes: &[ErrorCode]) -> Response {
     let names: Vec<Value> = codes.iter().map(|c| json!(c)).collect();
     let mut required = vec!["error", "message"];
-    if status == StatusCode::CONFLICT {
+    // A version conflict has the conflict's fields; an undo's 409 need not.
+    if status == StatusCode::CONFLICT && codes == [ErrorCode::VersionConflict] {
         required.extend([
             "expected_version",
             "current_version",
@@ -872,6 +896,22 @@ fn sample_message(code: ErrorCode) -> &'static str {
     use ErrorCode as E;
     match code {
         E::MissingBody => "the request needs a JSON body",
+        E::InvalidAmount => "amount must be a whole number from 0 to 1000000",
+        E::InvalidRoll => "a death save's roll is a d20: 1 to 20, not 21",
+        E::UnknownDamageType => "\"sonic\" is not a damage type: acid, bludgeoning, cold, fire, force, lightning, necrotic, piercing, poison, psychic, radiant, slashing or thunder",
+        E::InvalidHitDice => "hit dice are written like 3d10+2d8: each term a count from 1 to 1000 and a d4, d6, d8, d10, d12 or d20",
+        E::TooManyTargets => "a hit has at most 100 targets",
+        E::RulesNotEnabled => "this character has no rules: POST /characters/{id}/rules turns them on",
+        E::RulesEnabledAlready => "this character's rules are on already",
+        E::CharacterDead => "the character is dead: only revive changes a dead character",
+        E::NotDying => "the character is not dying: death saves and stabilize are for a character unconscious at 0 HP",
+        E::NotDead => "the character is not dead: revive is for a dead character",
+        E::RestNeedsHp => "a character needs at least 1 HP to benefit from this rest",
+        E::NoHitDice => "no d10 hit die is left to spend",
+        E::NoMaximum => "a dead character with a maximum of 0 HP cannot be revived until its maximum is raised",
+        E::UndoNotLatest => "only the character's latest event can be undone",
+        E::UndoDeath => "an event that killed the character cannot be undone: revive it",
+        E::UndoRules => "the event that turned the rules on cannot be undone",
         E::MalformedJson => "the JSON body cannot be read: EOF while parsing an object at line 1 column 20",
         E::InvalidBody => "the JSON body cannot be read: hp_change: invalid type: string \"5\", expected a whole number",
         E::InvalidId => "\"abc\" is not a character id: ids are uuids such as 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10",

@@ -549,10 +549,11 @@ async fn each_refusal_has_its_status_and_code() {
     )
     .await;
     #[rustfmt::skip]
-    let cases: [(&str, Value, StatusCode, &str); 10] = [
+    let cases: [(&str, Value, StatusCode, &str); 11] = [
         ("damage", json!({"amount": 3, "type": "sonic"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_damage_type"),
         ("damage", json!({"amount": -3, "type": "fire"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
         ("damage", json!({"amount": 3}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
+        ("damage", json!({"amount": null, "type": "fire"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
         ("death-saves", json!({"roll": 12}), StatusCode::UNPROCESSABLE_ENTITY, "not_dying"),
         ("stabilize", json!({}), StatusCode::UNPROCESSABLE_ENTITY, "not_dying"),
         ("revive", json!({"hp": 1}), StatusCode::UNPROCESSABLE_ENTITY, "not_dead"),

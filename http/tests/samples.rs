@@ -48,7 +48,7 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-bad-not-dying.json", 422),
         ("apigw-bad-rules-not-enabled.json", 422),
         ("apigw-bad-too-many-targets.json", 422),
-        // Rules for the character created without them: its HP so far clamped to 10.
+        // Rules for the character created without them: its HP so far (8) within 0..=10.
         ("apigw-rules.json", 201),
         ("apigw-bad-malformed-json.json", 400),
         ("apigw-bad-unknown-field.json", 400),
@@ -153,7 +153,8 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
             assert_eq!(state["hit_dice_left"], "4d10", "{body}");
         }
         if *name == "apigw-rules.json" {
-            assert_eq!(body["state"]["hp"], 10, "{body}");
+            assert_eq!(body["state"]["hp"], 8, "{body}");
+            assert_eq!(body["event"]["outcome"]["hp_before"], 8, "{body}");
             assert_eq!(body["event"]["outcome"]["type"], "rules_enabled", "{body}");
         }
         if name.starts_with("apigw-read-feed") {

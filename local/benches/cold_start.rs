@@ -32,7 +32,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
 use hitpoints::rules::{
-    Command as RulesCommand, Defences, HitDice, Ruleset, RulesSetup, MAX_AMOUNT,
+    Command as RulesCommand, Defences, HitDice, RulesSetup, Ruleset, MAX_AMOUNT,
 };
 use hitpoints::store::{CommandRequest, EventStore};
 use hitpoints::ExpectedVersion;

@@ -6,8 +6,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use hitpoints::rules::{
-    decide, enable, evolve, Command, DamagePart, DamageType, Defences, HitDice, Ruleset,
-    RulesSetup,
+    decide, enable, evolve, Command, DamagePart, DamageType, Defences, HitDice, RulesSetup, Ruleset,
 };
 
 const ROUNDS: usize = 15;

@@ -60,6 +60,7 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
+        let mut seen = Vec::new();
         if expected != ExpectedVersion::NoStream {
             // One consistent read says whether the character has rules: then each event is a
             // plain change the rules clamp.
@@ -67,9 +68,10 @@ impl EventStore {
             if head.state().is_some_and(|s| s.rules.is_some()) {
                 return self.append_ruled(stream, expected, &events, head).await;
             }
+            seen = head.into_newest_first();
         }
         match expected {
-            ExpectedVersion::Any => self.append_any(stream, &events).await,
+            ExpectedVersion::Any => self.append_any(stream, &events, seen).await,
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
                 let last = expected.last_version();
                 match self
@@ -107,13 +109,26 @@ impl EventStore {
         }
     }
 
-    async fn append_any(&self, stream: Uuid, events: &[NewEvent]) -> Result<Appended, Error> {
+    /// `seen`: the stream's latest events, newest first, as just read (the first try uses
+    /// them when they are enough).
+    async fn append_any(
+        &self,
+        stream: Uuid,
+        events: &[NewEvent],
+        mut seen: Vec<RecordedEvent>,
+    ) -> Result<Appended, Error> {
         let any_has_ids = events.iter().any(|e| e.event_id.is_some());
         let mut attempt = 0;
         loop {
             // The latest events: enough to recognise a replay, or just the last version.
             let look = if any_has_ids { events.len() } else { 1 };
-            let mut latest = self.latest(stream, look).await?;
+            let mut latest = if seen.len() >= look {
+                seen.truncate(look);
+                std::mem::take(&mut seen)
+            } else {
+                seen.clear();
+                self.latest(stream, look).await?
+            };
             let last = latest.first().map(|e| e.version);
             if any_has_ids {
                 latest.reverse();

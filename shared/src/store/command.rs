@@ -74,6 +74,10 @@ impl Head {
     fn latest(&self) -> Option<&RecordedEvent> {
         self.newest_first.first()
     }
+
+    pub(crate) fn into_newest_first(self) -> Vec<RecordedEvent> {
+        self.newest_first
+    }
 }
 
 /// A decision ready to be written after `last`.
