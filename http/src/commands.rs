@@ -487,7 +487,8 @@ command_body! {
 }
 
 /// `POST /characters/{id}/undo`: undoes the command `event_id`, which must be the character's
-/// latest event and must not have killed it.
+/// latest event and must not have killed it. The undo's own id derives from `event_id`, so a
+/// retried undo is recognised.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"event_id": "0f8b2c4e-5d6a-4b7c-8e9f-a0b1c2d3e4f5"}))]
@@ -499,6 +500,10 @@ pub struct UndoBody {
     #[serde(default)]
     #[schema(nullable, min_length = 1, max_length = 200_000)]
     pub note: Option<String>,
+    /// Absent or `null`: `"any"`.
+    #[serde(default)]
+    #[schema(nullable)]
+    pub expected_version: Option<ExpectedVersion>,
     #[serde(default)]
     #[schema(nullable)]
     pub dry_run: Option<bool>,
@@ -725,7 +730,7 @@ pub(crate) async fn undo(
         },
         note: body.note,
         event_id: Some(Uuid::new_v5(&UNDO_NAMESPACE, body.event_id.as_bytes())),
-        expected: ExpectedVersion::Any,
+        expected: body.expected_version.unwrap_or_default(),
         dry_run: body.dry_run.unwrap_or(false),
         character_name: None,
     };

@@ -80,6 +80,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 #[derive(Debug)]
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
+/// A body that is there, as bytes, not yet read as any type (for a route that takes one of
+/// several bodies).
+#[derive(Debug)]
+pub(crate) struct RawBody(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                ErrorCode::MissingBody,
+                "the request needs a JSON body",
+            ));
+        }
+        Ok(RawBody(bytes))
+    }
+}
+
 /// A JSON body as `T`, or `T::default()` when the request has none.
 #[derive(Debug)]
 pub(crate) struct OptionalJsonBody<T>(pub(crate) T);
@@ -118,13 +138,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = body_bytes(request, state).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request(
-                ErrorCode::MissingBody,
-                "the request needs a JSON body",
-            ));
-        }
+        let RawBody(bytes) = RawBody::from_request(request, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }

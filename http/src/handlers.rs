@@ -17,11 +17,11 @@ use uuid::Uuid;
 
 use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
-use crate::extract::{parse_json, CharacterId, JsonBody, Params};
+use crate::extract::{parse_json, CharacterId, JsonBody, Params, RawBody};
 use crate::wire::{
     AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, FeedBody, FeedEvent,
     FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember, ReadParams, RulesView,
-    Source, DEFAULT_PAGE_SIZE,
+    Source, StateBody, DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
@@ -33,13 +33,19 @@ use crate::Api;
 pub(crate) async fn create_character(
     State(api): State<Arc<Api>>,
     Params(NoParams {}): Params<NoParams>,
-    JsonBody(body): JsonBody<serde_json::Value>,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    if body.get("max_hp").is_some() {
-        let body: CreateRulesBody = from_value(body)?;
+    // Which body it is, by whether it has max_hp; then read once as that body.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        max_hp: Option<serde::de::IgnoredAny>,
+    }
+    let rules = serde_json::from_slice::<Probe>(&body).is_ok_and(|p| p.max_hp.is_some());
+    if rules {
+        let body: CreateRulesBody = parse_json(&body)?;
         return commands::create(&api, body).await;
     }
-    let event: NewEvent = from_value(body)?;
+    let event: NewEvent = parse_json(&body)?;
     let stream = character_id(event.event_id);
     let appended = api
         .store
@@ -50,14 +56,6 @@ pub(crate) async fn create_character(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
-}
-
-/// A JSON value read as `T`, with the errors of a body that does not parse.
-fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    let bytes = serde_json::to_vec(&value).map_err(|e| {
-        ApiError::bad_request(ErrorCode::MalformedJson, format!("the JSON body: {e}"))
-    })?;
-    parse_json(&bytes)
 }
 
 /// `POST /characters/{id}/events`.
@@ -262,9 +260,14 @@ fn appended_response(stream: Uuid, appended: Appended) -> Response {
     } else {
         StatusCode::CREATED
     };
+    let state = appended.events.last().and_then(|e| {
+        let sheet = e.state.as_ref()?;
+        Some(StateBody::of_sheet(&e.character_name, e.version, sheet))
+    });
     let body = AppendedBody {
         id: stream,
         events: appended.events,
+        state,
     };
     (status, Json(body)).into_response()
 }

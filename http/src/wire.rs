@@ -142,6 +142,10 @@ pub struct NoParams {}
 pub struct AppendedBody {
     pub id: Uuid,
     pub events: Vec<RecordedEvent>,
+    /// On a character under the rules: the character after the last event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub state: Option<StateBody>,
 }
 
 /// One page of a stream.

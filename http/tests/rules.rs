@@ -32,9 +32,26 @@ async fn command(t: &TestApi, id: &str, route: &str, body: Value) -> (StatusCode
 }
 
 /// Sends a command that must be written; its answer.
+/// Sends a command that must be written; its answer. The fold of the stored events up to
+/// the new version (`at_version`) must be the state the command answered.
 async fn written(t: &TestApi, id: &str, route: &str, body: Value) -> Value {
     let (status, answer) = command(t, id, route, body).await;
     assert_eq!(status, StatusCode::CREATED, "{route}: {answer}");
+    let version = &answer["event"]["version"];
+    let (status, folded, _) = t
+        .send(
+            Method::GET,
+            &format!("/characters/{id}?at_version={version}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{folded}");
+    for (field, value) in answer["state"].as_object().expect("a state") {
+        assert_eq!(
+            &folded[field], value,
+            "{route}: {field} folded {folded}, answered {answer}"
+        );
+    }
     answer
 }
 
@@ -426,7 +443,7 @@ async fn a_dry_run_writes_nothing_and_an_undo_restores_the_state_before() {
         ),
         (json!(20), json!(2))
     );
-    // Not the latest any more: 409.
+    // The same undo again: its own id derives from the event it undoes, so it is a replay.
     let (status, answer) = command(
         &t,
         &id,
@@ -516,6 +533,14 @@ async fn one_fireball_on_many_targets_is_one_transaction_with_one_correlation_id
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, refused, _) = t
+        .send(
+            Method::POST,
+            "/damage",
+            Some(json!({"amount": 2, "type": "fire", "targets": [{"id": plain}, {"id": legacy}]})),
+        )
+        .await;
+    assert_eq!(refused["error"], "rules_not_enabled", "{refused}");
     let (_, state, _) = t
         .send(
             Method::GET,
@@ -594,4 +619,60 @@ async fn each_refusal_has_its_status_and_code() {
         )
         .await;
     assert_eq!(state["version"], 1, "no refusal wrote anything: {state}");
+}
+
+#[tokio::test]
+async fn a_plain_retry_after_other_commands_is_a_replay_and_ids_and_expectations_are_kept() {
+    let t = test_api(Function::All).await;
+    let id = create(&t, nuru()).await;
+    let event_id = Uuid::new_v4();
+    let append = json!({"events": [{"character_name": "Nuru", "hp_change": -4, "note": "a fall",
+        "event_id": event_id}]});
+    let uri = format!("/characters/{id}/events");
+    let (status, first, _) = t.send(Method::POST, &uri, Some(append.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        first["state"]["hp"], 16,
+        "the plain answer carries the state: {first}"
+    );
+    written(&t, &id, "healing", json!({"amount": 1})).await;
+    let (status, again, _) = t.send(Method::POST, &uri, Some(append)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a replay, not a second fall: {again}"
+    );
+    assert_eq!(again["events"], first["events"]);
+    let (_, state, _) = t
+        .send(
+            Method::GET,
+            &format!("/characters/{id}?consistent=true"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (state["hp"].clone(), state["version"].clone()),
+        (json!(17), json!(2))
+    );
+
+    // A command expecting no stream on a character that exists: 409; rules for no one: 404.
+    let (status, answer) = command(
+        &t,
+        &id,
+        "healing",
+        json!({"amount": 1, "expected_version": "no_stream"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    let nobody = Uuid::new_v4();
+    let (status, answer) = command(&t, &nobody.to_string(), "rules", json!({"max_hp": 5})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (status, answer) = command(
+        &t,
+        &nobody.to_string(),
+        "damage",
+        json!({"amount": 1, "type": "fire"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
 }

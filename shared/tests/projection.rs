@@ -89,6 +89,7 @@ impl SnapshotBackend for Backend {
                 version: s.0,
                 holes: s.3.clone(),
                 legacy_holes: false,
+                rules: None,
             }))
     }
 

@@ -11,7 +11,7 @@ use hitpoints::rules::{
     Command, DamagePart, DamageType, HitDice, RulesSetup, Ruleset, Sheet, Status,
 };
 use hitpoints::store::{CommandRequest, EventStore};
-use hitpoints_testkit::{index_stream, project_stream, test_db};
+use hitpoints_testkit::{index_stream, project, test_db};
 use uuid::Uuid;
 
 fn request(command: Command) -> CommandRequest {
@@ -92,7 +92,17 @@ async fn the_snapshot_the_party_verify_and_rebuild_carry_the_sheet() {
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let stream = fallen_character(&store, &db).await;
-    project_stream(&store, &snapshots, stream).await;
+    // Two batches: the typed events, then the item of other code alone, which the projector
+    // must clamp against the sheet it kept.
+    let events = store.read_all(stream).await.expect("the events");
+    project(&store, &snapshots, stream, &events[..3]).await;
+    let before = snapshots
+        .get(stream, true)
+        .await
+        .expect("read")
+        .expect("a snapshot");
+    assert_eq!(before.hit_points, 3);
+    project(&store, &snapshots, stream, &events[3..]).await;
 
     let truth = store.character(stream).await.expect("the fold");
     let sheet = truth.rules.clone().expect("rules");
@@ -119,6 +129,14 @@ async fn the_snapshot_the_party_verify_and_rebuild_carry_the_sheet() {
     // The party lists the latest event's type and outcome.
     let page = snapshots.list(10, None).await.expect("the party");
     assert_eq!(page.snapshots.len(), 1);
+    assert_eq!(
+        page.snapshots[0].last_event_type.as_deref(),
+        Some("adjusted")
+    );
+    assert!(page.snapshots[0].rules.is_some());
+    // The event before the plain change was a typed one: its outcome was listed then.
+    assert!(before.last_outcome.is_some());
+    assert_eq!(before.last_event_type.as_deref(), Some("temp_hp_gained"));
 
     let progress = Progress::default();
     let audit = Audit {

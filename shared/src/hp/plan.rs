@@ -72,6 +72,9 @@ pub struct SnapshotPosition {
     pub holes: Holes,
     /// Whether the holes were read from a snapshot written before holes were ranges.
     pub legacy_holes: bool,
+    /// The snapshot's sheet, on a character under the rules: what a plain change written by
+    /// other code is clamped against.
+    pub rules: Option<Sheet>,
 }
 
 impl SnapshotPosition {
@@ -167,13 +170,17 @@ pub fn plan(
         after.extend(&run.skipped);
         base.holes_to(after)
     });
+    // From the snapshot's sheet, when it was read.
+    let base_rules = base.and_then(|b| b.rules.clone());
     let rules = run
         .events
         .iter()
-        .fold(None, |sheet: Option<Sheet>, e| match (&e.state, sheet) {
-            (Some(after), _) => Some(after.clone()),
-            (None, Some(sheet)) if !e.snapshot => Some(fold_plain(&sheet, e.hp_change)),
-            (None, sheet) => sheet,
+        .fold(base_rules, |sheet: Option<Sheet>, e| {
+            match (&e.state, sheet) {
+                (Some(after), _) => Some(after.clone()),
+                (None, Some(sheet)) if !e.snapshot => Some(fold_plain(&sheet, e.hp_change)),
+                (None, sheet) => sheet,
+            }
         });
     Plan::Write(SnapshotUpdate {
         stream,
@@ -226,15 +233,25 @@ async fn project_character<B: SnapshotBackend + Sync>(
     mut events: BTreeMap<Version, RecordedEvent>,
 ) -> Result<usize, ProjectionError> {
     // The common case: the snapshot is right before the batch's first event, with no holes.
-    // Assume so and write without reading; a failed condition says otherwise.
-    let mut base = events
-        .keys()
+    // Assume so and write without reading; a failed condition says otherwise. Unless the first
+    // event was written without a type (by other code): whether the rules clamp it depends on
+    // the sheet, which only the snapshot has.
+    let untyped_first = events
+        .values()
         .next()
-        .and_then(|first| first.checked_sub(1))
-        .map(|version| SnapshotPosition {
-            version,
-            ..SnapshotPosition::default()
-        });
+        .is_some_and(|e| !e.snapshot && e.command.is_none() && e.state.is_none());
+    let mut base = if untyped_first {
+        backend.snapshot(stream).await?
+    } else {
+        events
+            .keys()
+            .next()
+            .and_then(|first| first.checked_sub(1))
+            .map(|version| SnapshotPosition {
+                version,
+                ..SnapshotPosition::default()
+            })
+    };
     let mut holes = Holes::new();
     let mut attempts = 0;
     let mut writes = 0;
@@ -278,6 +295,7 @@ mod tests {
             version,
             holes: holes.iter().copied().collect(),
             legacy_holes: false,
+            rules: None,
         })
     }
 

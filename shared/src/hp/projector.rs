@@ -59,6 +59,7 @@ impl SnapshotBackend for Projector {
                 version: s.version,
                 holes: s.holes,
                 legacy_holes: s.legacy_holes,
+                rules: s.rules,
             }))
     }
 

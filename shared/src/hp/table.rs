@@ -155,7 +155,15 @@ impl Snapshot {
     /// The size of this snapshot as JSON in a listing, in bytes, as an upper bound.
     pub fn json_size(&self) -> usize {
         const FIXED: usize = 256;
+        // The sheet as answered, and the latest event's outcome (13 damage parts stay under it).
+        const RULES: usize = 4096;
+        let rules = if self.rules.is_some() || self.last_outcome.is_some() {
+            RULES
+        } else {
+            0
+        };
         FIXED
+            + rules
             + json_escaped_len(&self.id)
             + json_escaped_len(&self.character_name)
             + self.last_note.as_deref().map_or(0, json_escaped_len)

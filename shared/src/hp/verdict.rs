@@ -151,6 +151,8 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
         && snapshot.last_hp_change == Some(state.latest.hp_change)
         && snapshot.last_note.as_deref() == Some(state.latest.note.as_str())
         && snapshot.last_recorded_at == state.latest.recorded_at
+        && snapshot.last_event_type.as_deref() == Some(state.latest.event_type.as_str())
+        && snapshot.last_outcome == state.latest.outcome
         && snapshot.rules == state.rules.clone().map(without_recent);
     if agrees {
         Verdict::Agrees

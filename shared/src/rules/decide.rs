@@ -124,11 +124,21 @@ pub fn decide(command: &Command, sheet: &Sheet) -> Result<Decided, Refusal> {
                 return Err(Refusal::NotDead);
             }
             amount("hp", i64::from(*hp), 1)?;
-            let max = sheet.max_hp();
+            // A maximum drained to 0 by effects that last until a long rest comes back with
+            // the character; one lowered to 0 for good does not.
+            let restore = sheet.max_hp() == 0 && sheet.max_hp_until_long_rest != 0;
+            let mut after = sheet.clone();
+            if restore {
+                after.max_hp_until_long_rest = 0;
+            }
+            let max = after.max_hp();
             if max == 0 {
                 return Err(Refusal::NoMaximum);
             }
-            Outcome::Revived { hp: (*hp).min(max) }
+            Outcome::Revived {
+                hp: (*hp).min(max),
+                max_hp_restored: restore,
+            }
         }
         Command::Rest {
             rest: RestKind::Short,
@@ -231,9 +241,10 @@ fn damage(
             }
         }
     } else if taken > 0 {
-        // At 0 HP: damage of at least the maximum kills; any other is a failed death save
-        // (two on a critical hit), and ends stability.
-        if taken >= max {
+        // At 0 HP: damage of at least the maximum kills (what is left of it after temporary
+        // HP, as for massive damage above); any damage taken, absorbed or not, is a failed
+        // death save (two on a critical hit), and ends stability.
+        if to_hp >= max {
             outcome.died = true;
             outcome.massive = true;
         } else {
@@ -520,7 +531,13 @@ pub fn evolve(sheet: &Sheet, outcome: &Outcome) -> Sheet {
             s.death_saves = DeathSaves::default();
             return s;
         }
-        Outcome::Revived { hp } => {
+        Outcome::Revived {
+            hp,
+            max_hp_restored,
+        } => {
+            if *max_hp_restored {
+                s.max_hp_until_long_rest = 0;
+            }
             s.hp = *hp;
             s.status = Status::Up;
             s.death_saves = DeathSaves::default();

@@ -46,7 +46,7 @@ pub fn describe(outcome: &Outcome) -> String {
         }
         Outcome::DeathSaveRolled { roll, .. } => format!("death save: rolled {roll}"),
         Outcome::Stabilized => "stabilized".to_owned(),
-        Outcome::Revived { hp } => format!("revived with {hp} HP"),
+        Outcome::Revived { hp, .. } => format!("revived with {hp} HP"),
         Outcome::ShortRested { regained, .. } => {
             format!("{} rest: regained {regained}", rest(RestKind::Short))
         }

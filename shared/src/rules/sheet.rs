@@ -310,6 +310,10 @@ pub enum Outcome {
     Stabilized,
     Revived {
         hp: u32,
+        /// The changes of the maximum that last until a long rest had drained it to 0: they
+        /// end.
+        #[serde(default, skip_serializing_if = "is_false")]
+        max_hp_restored: bool,
     },
     ShortRested {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]

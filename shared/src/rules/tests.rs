@@ -906,11 +906,20 @@ fn a_maximum_of_zero_kills() {
                     (d.sheet.max_hp(), d.sheet.hp, d.sheet.status),
                     (0, 0, Status::Dead)
                 );
-                // No revival while the maximum is 0.
-                assert_eq!(
-                    refused(&d.sheet, &Command::Revive { hp: 5 }),
-                    Refusal::NoMaximum
-                );
+                // A maximum lowered to 0 for good allows no revival; one drained until a
+                // long rest comes back with the character.
+                if until == Until::Permanent {
+                    assert_eq!(
+                        refused(&d.sheet, &Command::Revive { hp: 5 }),
+                        Refusal::NoMaximum
+                    );
+                } else {
+                    let back = ok(&d.sheet, &Command::Revive { hp: 5 });
+                    assert_eq!(
+                        (back.sheet.max_hp(), back.sheet.hp, back.sheet.status),
+                        (20, 5, Status::Up)
+                    );
+                }
             }
         }
         // One short of it lives.
@@ -1206,7 +1215,13 @@ fn a_dead_character_accepts_only_revive() {
         let rules = Command::Rules(setup(ruleset, 10));
         assert_eq!(refused(&corpse, &rules), Refusal::RulesEnabledAlready);
         let d = ok(&corpse, &Command::Revive { hp: 4 });
-        assert_eq!(d.outcome, Outcome::Revived { hp: 4 });
+        assert_eq!(
+            d.outcome,
+            Outcome::Revived {
+                hp: 4,
+                max_hp_restored: false
+            }
+        );
         assert_eq!(
             (d.sheet.hp, d.sheet.status, d.sheet.death_saves),
             (4, Status::Up, saves(0, 0))

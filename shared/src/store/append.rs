@@ -16,7 +16,7 @@ use crate::domain::{
     StoredMatch, Version,
 };
 use crate::error::{ConflictCause, Error, InfraError, VersionConflict};
-use crate::rules::{decide, Command};
+use crate::rules::{decide, Command, RECENT_COMMANDS};
 
 /// Tries of one transaction cancelled because other transactions were writing the same items
 /// (`TransactionConflict`), before the append gives up as contended (a 503: try again).
@@ -168,6 +168,14 @@ impl EventStore {
                         return Err(conflict(stream, ExpectedVersion::Any, current, cause));
                     }
                     tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    // What won the race may have turned the rules on.
+                    let head = self.head(stream, None).await?;
+                    if head.state().is_some_and(|s| s.rules.is_some()) {
+                        return self
+                            .append_ruled(stream, ExpectedVersion::Any, events, head)
+                            .await;
+                    }
+                    seen = head.into_newest_first();
                 }
             }
         }
@@ -292,10 +300,18 @@ impl EventStore {
                         self.read_range(stream, next_version(Some(v)), events.len())
                             .await?
                     }
+                    // Other commands may have landed since: the request's events, found by
+                    // their ids among the last commands' items, in version order.
                     _ => {
-                        let mut latest = self.latest(stream, events.len()).await?;
-                        latest.reverse();
-                        latest
+                        let ids: Vec<Uuid> = events.iter().filter_map(|e| e.event_id).collect();
+                        let mut found: Vec<RecordedEvent> = self
+                            .latest(stream, 4 * RECENT_COMMANDS)
+                            .await?
+                            .into_iter()
+                            .filter(|e| e.event_id.is_some_and(|id| ids.contains(&id)))
+                            .collect();
+                        found.reverse();
+                        found
                     }
                 };
                 let cause = match match_stored(events, &found) {

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::append::{conflict, Written};
 use super::item::{attr, EventItem};
-use super::limits::{validate_events_within, TYPED_ITEM_OVERHEAD_BYTES};
+use super::limits::{validate_events_within, MAX_TRANSACTION_BYTES, TYPED_ITEM_OVERHEAD_BYTES};
 use super::sdk::{self, transacted, Item, Lost};
 use super::{log_failure, EventStore, TRANSACTION_CONFLICT_ATTEMPTS};
 use crate::domain::{
-    next_version, validate_expected, CharacterState, ExpectedVersion, NewEvent, RecordedEvent,
-    Version,
+    next_version, validate_expected, CharacterState, ExpectedVersion, InvalidInput, NewEvent,
+    RecordedEvent, Version,
 };
 use crate::error::{ConflictCause, Error, InfraError};
 use crate::rules::{
@@ -112,7 +112,11 @@ impl EventStore {
     ) -> Result<Commanded, Error> {
         validate_expected(request.expected)?;
         let mut attempt = 0;
-        let mut head = if request.expected == ExpectedVersion::NoStream {
+        // A create needs no read: its put requires the stream to have no event.
+        let create = request.expected == ExpectedVersion::NoStream
+            && request.character_name.is_some()
+            && matches!(request.command, Command::Rules(_));
+        let mut head = if create {
             Head::default()
         } else {
             self.head(stream, None).await?
@@ -143,19 +147,22 @@ impl EventStore {
                     })
                 }
                 Written::Conflict => {
-                    head = self.head(stream, None).await?;
-                    if let Some(replayed) = self.replayed(stream, request, &head).await? {
-                        return Ok(replayed);
-                    }
                     attempt += 1;
-                    if request.expected != ExpectedVersion::Any
-                        || attempt >= self.any_retry.attempts
-                    {
+                    let retry = request.expected == ExpectedVersion::Any
+                        && attempt < self.any_retry.attempts;
+                    if retry {
+                        tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    }
+                    // Read after the wait, so the next decision is on what is there now.
+                    head = self.head(stream, None).await?;
+                    if !retry {
+                        if let Some(replayed) = self.replayed(stream, request, &head).await? {
+                            return Ok(replayed);
+                        }
                         let current = head.latest().map(|e| e.version);
                         let cause = ConflictCause::Version;
                         return Err(conflict(stream, request.expected, current, cause));
                     }
-                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
                 }
             }
         }
@@ -216,14 +223,20 @@ impl EventStore {
     ) -> Result<Prepared, Error> {
         let state = head.state();
         let last = state.as_ref().map(|s| s.version);
-        if let ExpectedVersion::Exact(v) = request.expected {
-            if last != Some(v) {
-                let cause = ConflictCause::Version;
-                return Err(conflict(stream, request.expected, last, cause));
-            }
+        let expected_last = match request.expected {
+            ExpectedVersion::Any => last,
+            ExpectedVersion::NoStream => None,
+            ExpectedVersion::Exact(v) => Some(v),
+        };
+        if expected_last != last {
+            let cause = ConflictCause::Version;
+            return Err(conflict(stream, request.expected, last, cause));
         }
         let sheet = state.as_ref().and_then(|s| s.rules.as_ref());
         let (decided, hp_before) = match (&request.command, sheet) {
+            (Command::Rules(_), None) if state.is_none() && request.character_name.is_none() => {
+                return Err(Error::NotFound(stream));
+            }
             (Command::Rules(setup), None) => {
                 // The sum of every event so far, which the rules clamp.
                 let hp_so_far = match &state {
@@ -348,6 +361,20 @@ impl EventStore {
             if dry_run {
                 return Ok(answer(prepared));
             }
+            // One transaction: its items within DynamoDB's 4 MB, as an append's are.
+            let bytes: usize = prepared
+                .iter()
+                .map(|(_, p)| {
+                    TYPED_ITEM_OVERHEAD_BYTES + p.event.character_name.len() + p.event.note.len()
+                })
+                .sum();
+            if bytes > MAX_TRANSACTION_BYTES {
+                return Err(InvalidInput::BatchTooLarge {
+                    bytes,
+                    max: MAX_TRANSACTION_BYTES,
+                }
+                .into());
+            }
             let mut actions = Vec::with_capacity(prepared.len());
             for (stream, ready) in &prepared {
                 let item: Item = EventItem::from_event(*stream, &ready.event)
@@ -372,16 +399,17 @@ impl EventStore {
                 Ok(()) => return Ok(answer(prepared)),
                 Err(lost) => lost,
             };
+            // A lost condition is a race on some target: decide again on what is there now
+            // (an exact expectation is checked again then), a bounded number of times.
             attempt += 1;
-            let all_any = targets.iter().all(|t| t.expected == ExpectedVersion::Any);
             match lost {
                 Lost::Race(failure) if attempt >= TRANSACTION_CONFLICT_ATTEMPTS => {
                     return Err(InfraError::Contended(failure).into())
                 }
-                Lost::Condition if !all_any || attempt >= self.any_retry.attempts => {
+                Lost::Condition if attempt >= self.any_retry.attempts => {
                     let (stream, ready) = &prepared[0];
                     let cause = ConflictCause::Version;
-                    return Err(conflict(*stream, ExpectedVersion::Any, ready.last, cause));
+                    return Err(conflict(*stream, targets[0].expected, ready.last, cause));
                 }
                 _ => tokio::time::sleep(self.any_retry.delay(attempt)).await,
             }
