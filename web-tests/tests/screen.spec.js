@@ -158,7 +158,8 @@ test("the party, a character's history, the live feed, recording and time travel
   await expect(page.locator("#hp")).toHaveText(String(state.hp));
   await expect(page.locator("#conflict")).toContainText(`HP ${state.hp} (version ${state.version})`);
   await page.click("#record-again");
-  await expect(page.locator("#status")).toContainText("Recorded damage 2");
+  // The version says it is this record, not the earlier one of the same amount.
+  await expect(page.locator("#status")).toContainText(`Recorded damage 2 for Nuru at version ${state.version + 1}`);
   const after = await consistent(nuru);
   expect([after.hp, after.version]).toEqual([state.hp - 2, state.version + 1]);
   await expect(page.locator("#hp")).toHaveText(String(after.hp));
