@@ -12,7 +12,7 @@ use axum::Json;
 use hitpoints::domain::{hyphenated_uuid, whole_number, ExpectedVersion, RecordedEvent};
 use hitpoints::rules::{
     Command, DamagePart, DamageType, Defences, HitDice, Outcome, Refusal, RestKind, RulesSetup,
-    Ruleset, SpentDie, Until, MAX_AMOUNT,
+    Ruleset, SpentDie, Until, DICE, MAX_AMOUNT,
 };
 use hitpoints::store::{CommandRequest, Commanded, Target, MAX_TRANSACTION_ACTIONS};
 use serde::{Deserialize, Serialize};
@@ -287,13 +287,13 @@ command_body! {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpentDieBody {
-    /// The die's size: 10 for a d10.
+    /// The die's size: 4, 6, 8, 10, 12 or 20 (10 for a d10).
     #[serde(deserialize_with = "whole_number")]
-    #[schema(value_type = u32, example = 10)]
+    #[schema(value_type = u32, minimum = 4, maximum = 20, example = 10)]
     pub die: i64,
     /// What it rolled: 1 to `die`.
     #[serde(deserialize_with = "whole_number")]
-    #[schema(value_type = u32, example = 7)]
+    #[schema(value_type = u32, minimum = 1, maximum = 20, example = 7)]
     pub roll: i64,
 }
 
@@ -321,10 +321,16 @@ impl RestBody {
                         d.die, d.die, d.roll
                     ))
                 };
-                Ok(SpentDie {
-                    die: u32::try_from(d.die).map_err(|_| bad())?,
-                    roll: u32::try_from(d.roll).map_err(|_| bad())?,
-                })
+                // Checked here, before anything is read: a roll off its die is refused as such,
+                // never answered as the replay of a stored command.
+                let die = u32::try_from(d.die).ok().filter(|die| DICE.contains(die));
+                let roll = u32::try_from(d.roll).ok();
+                match (die, roll) {
+                    (Some(die), Some(roll)) if (1..=die).contains(&roll) => {
+                        Ok(SpentDie { die, roll })
+                    }
+                    _ => Err(bad()),
+                }
             })
             .collect::<Result<_, Refusal>>()?;
         Ok(Command::Rest {
@@ -631,7 +637,11 @@ async fn run(api: &Api, stream: Uuid, request: CommandRequest) -> Result<Respons
 pub(crate) async fn create(api: &Api, body: CreateRulesBody) -> Result<Response, ApiError> {
     let stream = hitpoints::domain::character_id(body.event_id);
     let request = body.request()?;
+    let dry_run = request.dry_run;
     let mut response = run(api, stream, request).await?;
+    if dry_run {
+        return Ok(response);
+    }
     if let Ok(location) = axum::http::HeaderValue::from_str(&format!("/characters/{stream}")) {
         response
             .headers_mut()

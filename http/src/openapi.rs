@@ -693,12 +693,17 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
         }
         if endpoint == Endpoint::CreateCharacter {
-            // 201 and a replay's 200 alike.
-            response = with_links(response).header(
+            // The links from a 201 only: a 200 may be a dry run, which created nothing.
+            if status == StatusCode::CREATED {
+                response = with_links(response);
+            }
+            response = response.header(
                 "Location",
                 HeaderBuilder::new()
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
-                    .description(Some("/characters/{id}: the character"))
+                    .description(Some(
+                        "/characters/{id}: the character (not on a dry run, which creates none)",
+                    ))
                     .build(),
             );
         }

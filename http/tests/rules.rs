@@ -350,6 +350,15 @@ async fn a_retry_is_answered_from_the_stored_event_even_after_other_commands() {
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["event"], first["event"]);
     assert_eq!(again["state"], first["state"]);
+    // A body that is not valid is refused as such, even with a remembered id.
+    let (status, answer) = command(
+        &t,
+        &id,
+        "damage",
+        json!({"amount": 4, "type": "acid", "event_id": event_id, "note": ""}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     // The same id for another command is a conflict, not a second hit.
     let (status, other) = command(
         &t,

@@ -13,8 +13,8 @@ use super::limits::{validate_events_within, MAX_TRANSACTION_BYTES, TYPED_ITEM_OV
 use super::sdk::{self, transacted, Item, Lost};
 use super::{log_failure, EventStore, TRANSACTION_CONFLICT_ATTEMPTS};
 use crate::domain::{
-    next_version, validate_expected, CharacterState, ExpectedVersion, InvalidInput, NewEvent,
-    RecordedEvent, Version,
+    next_version, validate_event, validate_expected, CharacterState, ExpectedVersion, InvalidInput,
+    NewEvent, RecordedEvent, Version,
 };
 use crate::error::{ConflictCause, Error, InfraError};
 use crate::rules::{
@@ -111,6 +111,7 @@ impl EventStore {
         request: &CommandRequest,
     ) -> Result<Commanded, Error> {
         validate_expected(request.expected)?;
+        validate_note(request.note.as_deref(), request.character_name.as_deref())?;
         let mut attempt = 0;
         // A create needs no read: its put requires the stream to have no event.
         let create = request.expected == ExpectedVersion::NoStream
@@ -322,6 +323,7 @@ impl EventStore {
                     character_name: None,
                 };
                 validate_expected(request.expected)?;
+                validate_note(request.note.as_deref(), None)?;
                 let head = self.head(target.stream, None).await?;
                 if let Some(done) = self.replayed(target.stream, &request, &head).await? {
                     replayed.push(done);
@@ -415,6 +417,19 @@ impl EventStore {
             }
         }
     }
+}
+
+/// A note and a new character's name as the caller gave them, checked before anything is read:
+/// a request that is not valid is refused as such, never answered as a replay.
+fn validate_note(note: Option<&str>, character_name: Option<&str>) -> Result<(), Error> {
+    let event = NewEvent {
+        character_name: character_name.unwrap_or("a character").to_owned(),
+        hp_change: 0,
+        note: note.unwrap_or("a note").to_owned(),
+        event_id: None,
+    };
+    validate_event(0, &event)?;
+    Ok(())
 }
 
 /// The namespace of the event ids of a hit's targets.
