@@ -19,6 +19,19 @@ async fn create(t: &TestApi, body: Value) -> String {
     answer["id"].as_str().expect("an id").to_owned()
 }
 
+/// The character as the fold of its events has it (`?consistent=true`).
+async fn consistent(t: &TestApi, id: &str) -> Value {
+    let (status, body, _) = t
+        .send(
+            Method::GET,
+            &format!("/characters/{id}?consistent=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
 /// Sends a command; its status and answer.
 async fn command(t: &TestApi, id: &str, route: &str, body: Value) -> (StatusCode, Value) {
     let (status, answer, _) = t
@@ -245,13 +258,7 @@ async fn every_item_keeps_what_other_readers_of_the_table_read() {
             item_bytes(item)
         );
     }
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(json!(sum), state["hp"], "{state}");
     assert_eq!(state["status"], "unconscious");
 }
@@ -267,13 +274,7 @@ async fn a_character_without_rules_gets_them_and_the_source_materials_items_are_
         )
         .await;
     let id = created["id"].as_str().expect("id").to_owned();
-    let (_, legacy, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let legacy = consistent(&t, &id).await;
     assert_eq!(
         (
             legacy["hp"].clone(),
@@ -312,13 +313,7 @@ async fn a_character_without_rules_gets_them_and_the_source_materials_items_are_
     t._db
         .put_source_item(&table, stream, 2, ("Nuru", -10, "Go code"))
         .await;
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(
         (state["hp"].clone(), state["status"].clone()),
         (json!(0), json!("unconscious")),
@@ -369,13 +364,7 @@ async fn a_retry_is_answered_from_the_stored_event_even_after_other_commands() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{other}");
     assert_eq!(other["event_ids_reused"], true);
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(state["version"], 6, "nothing written twice: {state}");
 }
 
@@ -388,13 +377,7 @@ async fn two_tables_damaging_one_character_at_once_are_both_applied() {
     for (status, answer) in &answers {
         assert_eq!(*status, StatusCode::CREATED, "{answer}");
     }
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(
         (state["hp"].clone(), state["version"].clone()),
         (json!(76), json!(8)),
@@ -424,13 +407,7 @@ async fn a_dry_run_writes_nothing_and_an_undo_restores_the_state_before() {
     .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["state"]["hp"], 12);
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(
         (state["hp"].clone(), state["version"].clone()),
         (json!(20), json!(0))
@@ -550,13 +527,7 @@ async fn one_fireball_on_many_targets_is_one_transaction_with_one_correlation_id
         )
         .await;
     assert_eq!(refused["error"], "rules_not_enabled", "{refused}");
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{plain}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &plain).await;
     assert_eq!(state["version"], 1, "{state}");
     let many: Vec<Value> = (0..101).map(|_| json!({"id": Uuid::new_v4()})).collect();
     let got = t
@@ -620,13 +591,7 @@ async fn each_refusal_has_its_status_and_code() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_roll",
     );
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(state["version"], 1, "no refusal wrote anything: {state}");
 }
 
@@ -652,13 +617,7 @@ async fn a_plain_retry_after_other_commands_is_a_replay_and_ids_and_expectations
         "a replay, not a second fall: {again}"
     );
     assert_eq!(again["events"], first["events"]);
-    let (_, state, _) = t
-        .send(
-            Method::GET,
-            &format!("/characters/{id}?consistent=true"),
-            None,
-        )
-        .await;
+    let state = consistent(&t, &id).await;
     assert_eq!(
         (state["hp"].clone(), state["version"].clone()),
         (json!(17), json!(2))

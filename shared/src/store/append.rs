@@ -240,14 +240,7 @@ impl EventStore {
             }
         }
         for item in items {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#v)")
-                .expression_attribute_names("#v", attr::VERSION)
-                .build()
-                .map_err(|e| sdk::build("TransactWriteItems", e))?;
-            actions.push(TransactWriteItem::builder().put(put).build());
+            actions.push(self.put_new_version(item)?);
         }
         let mut attempt = 0;
         loop {
@@ -384,6 +377,18 @@ impl EventStore {
                 }
             }
         }
+    }
+
+    /// A transaction's put of an event item, on condition that its version is free.
+    pub(super) fn put_new_version(&self, item: Item) -> Result<TransactWriteItem, InfraError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#v)")
+            .expression_attribute_names("#v", attr::VERSION)
+            .build()
+            .map_err(|e| sdk::build("TransactWriteItems", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// Whether version `version` of the stream exists: one consistent read.

@@ -4,11 +4,10 @@
 //! so two tables damaging one character at once are both applied. One hit on many targets is
 //! one transaction, all or nothing.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use uuid::Uuid;
 
 use super::append::{conflict, Written};
-use super::item::{attr, EventItem};
+use super::item::EventItem;
 use super::limits::{validate_events_within, MAX_TRANSACTION_BYTES, TYPED_ITEM_OVERHEAD_BYTES};
 use super::sdk::{self, transacted, Item, Lost};
 use super::{log_failure, EventStore, TRANSACTION_CONFLICT_ATTEMPTS};
@@ -382,14 +381,7 @@ impl EventStore {
                 let item: Item = EventItem::from_event(*stream, &ready.event)
                     .to_item()
                     .map_err(|e| sdk::corrupt(stream, &e))?;
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(#v)")
-                    .expression_attribute_names("#v", attr::VERSION)
-                    .build()
-                    .map_err(|e| sdk::build("TransactWriteItems", e))?;
-                actions.push(TransactWriteItem::builder().put(put).build());
+                actions.push(self.put_new_version(item)?);
             }
             let sent = self
                 .client
