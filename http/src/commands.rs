@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hitpoints::campaign::Campaign;
 use hitpoints::domain::{hyphenated_uuid, whole_number, ExpectedVersion, RecordedEvent};
 use hitpoints::rules::{
     Command, DamagePart, DamageType, Defences, HitDice, Outcome, Refusal, RestKind, RulesSetup,
@@ -64,6 +65,7 @@ macro_rules! command_body {
                     expected: self.expected_version.unwrap_or_default(),
                     dry_run: self.dry_run.unwrap_or(false),
                     character_name: None,
+                    campaign: hitpoints::domain::DEFAULT_CAMPAIGN,
                 }
             }
         }
@@ -446,17 +448,23 @@ pub struct CreateRulesBody {
     #[serde(default)]
     #[schema(nullable)]
     pub dry_run: Option<bool>,
+    /// The campaign the character starts in (its ruleset is the default `ruleset`); absent
+    /// or `null`: the default campaign.
+    #[serde(default, deserialize_with = "hyphenated_uuid")]
+    #[schema(nullable, format = Uuid, value_type = Option<String>)]
+    pub campaign_id: Option<Uuid>,
 }
 
 impl CreateRulesBody {
-    pub(crate) fn request(&self) -> Result<CommandRequest, Refusal> {
+    /// The request, in `campaign` (whose ruleset applies unless the body names one).
+    pub(crate) fn request(&self, campaign: &Campaign) -> Result<CommandRequest, Refusal> {
         let setup = setup(
             self.max_hp,
             self.hp,
             self.hit_dice.as_deref(),
             self.con_modifier,
             self.defences.as_ref(),
-            self.ruleset,
+            Some(self.ruleset.unwrap_or(campaign.ruleset)),
         )?;
         Ok(CommandRequest {
             command: Command::Rules(setup),
@@ -465,6 +473,7 @@ impl CreateRulesBody {
             expected: ExpectedVersion::NoStream,
             dry_run: self.dry_run.unwrap_or(false),
             character_name: Some(self.character_name.clone()),
+            campaign: campaign.id,
         })
     }
 }
@@ -636,7 +645,8 @@ async fn run(api: &Api, stream: Uuid, request: CommandRequest) -> Result<Respons
 /// `POST /characters` with `max_hp`.
 pub(crate) async fn create(api: &Api, body: CreateRulesBody) -> Result<Response, ApiError> {
     let stream = hitpoints::domain::character_id(body.event_id);
-    let request = body.request()?;
+    let campaign = api.campaign_of_new(body.campaign_id).await?;
+    let request = body.request(&campaign)?;
     let dry_run = request.dry_run;
     let mut response = run(api, stream, request).await?;
     if dry_run {
@@ -743,6 +753,7 @@ pub(crate) async fn undo(
         expected: body.expected_version.unwrap_or_default(),
         dry_run: body.dry_run.unwrap_or(false),
         character_name: None,
+        campaign: hitpoints::domain::DEFAULT_CAMPAIGN,
     };
     run(&api, stream, request).await
 }

@@ -4,6 +4,7 @@ use axum::http::header::{HeaderValue, ALLOW, RETRY_AFTER};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hitpoints::campaign::CampaignError;
 use hitpoints::error::ConflictCause;
 use hitpoints::feed::BadPosition;
 use hitpoints::rules::Refusal;
@@ -38,6 +39,9 @@ pub enum ApiError {
     /// A process built without the feed table was asked for the feed.
     #[error("this server has no feed table to read the feed from")]
     NoFeedTable,
+    /// A process built without the campaigns table was asked for a campaign.
+    #[error("this server has no campaigns table to read the campaigns from")]
+    NoCampaignTable,
     /// A process built without the API's document was asked for it.
     #[error("this server was built without the API's document")]
     NoDocument,
@@ -63,7 +67,8 @@ from_core!(
     BadLimit,
     BadInstant,
     BadPosition,
-    Refusal
+    Refusal,
+    CampaignError
 );
 
 impl ApiError {
@@ -86,9 +91,10 @@ impl ApiError {
             ApiError::Store(Error::NotFound(_)) => ErrorCode::StreamNotFound,
             ApiError::Store(Error::VersionNotFound { .. }) => ErrorCode::VersionNotFound,
             ApiError::Store(Error::NoEventAsOf { .. }) => ErrorCode::NoEventAsOf,
-            ApiError::NoSnapshotTable | ApiError::NoFeedTable | ApiError::NoDocument => {
-                ErrorCode::StoreError
-            }
+            ApiError::NoSnapshotTable
+            | ApiError::NoFeedTable
+            | ApiError::NoCampaignTable
+            | ApiError::NoDocument => ErrorCode::StoreError,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Cursor(_)) => ErrorCode::InvalidCursor,
@@ -96,6 +102,13 @@ impl ApiError {
             ApiError::Store(Error::Position(_)) => ErrorCode::InvalidPosition,
             ApiError::Store(Error::Limit(_)) => ErrorCode::InvalidLimit,
             ApiError::Store(Error::Refused(refusal)) => refusal_code(refusal),
+            ApiError::Store(Error::Campaign(campaign)) => match campaign {
+                CampaignError::NotFound(_) => ErrorCode::CampaignNotFound,
+                CampaignError::Unknown(_) => ErrorCode::UnknownCampaign,
+                CampaignError::Empty { .. } | CampaignError::TooLong { .. } => {
+                    ErrorCode::InvalidCampaign
+                }
+            },
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
                 InfraError::Throttled(_) => ErrorCode::Throttled,
                 InfraError::Unavailable(_) => ErrorCode::StoreUnreachable,
@@ -133,16 +146,17 @@ impl ErrorCode {
     /// The status every error of this code answers with.
     pub fn status(self) -> StatusCode {
         use ErrorCode::{
-            BodyTooLarge, CharacterDead, ConflictingParameters, CorruptItem, EventTooLarge,
-            EventsTooLarge, InvalidAmount, InvalidAsOf, InvalidAtVersion, InvalidBody,
-            InvalidConsistent, InvalidCursor, InvalidDirection, InvalidEvent,
-            InvalidExpectedVersion, InvalidFromVersion, InvalidHitDice, InvalidId, InvalidLimit,
-            InvalidParameter, InvalidPosition, InvalidRoll, InvalidWait, MalformedJson,
-            MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice, NoMaximum, NotDead, NotDying,
-            RequestTimeout, RestNeedsHp, RouteNotFound, RulesEnabledAlready, RulesNotEnabled,
-            ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled, TooManyEvents,
-            TooManyTargets, TransactionConflict, UndoDeath, UndoNotLatest, UndoRules,
-            UnknownDamageType, UnknownParameter, VersionConflict, VersionNotFound,
+            BodyTooLarge, CampaignNotFound, CharacterDead, ConflictingParameters, CorruptItem,
+            EventTooLarge, EventsTooLarge, InvalidAmount, InvalidAsOf, InvalidAtVersion,
+            InvalidBody, InvalidCampaign, InvalidConsistent, InvalidCursor, InvalidDirection,
+            InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidHitDice, InvalidId,
+            InvalidLimit, InvalidParameter, InvalidPosition, InvalidRoll, InvalidWait,
+            MalformedJson, MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice, NoMaximum,
+            NotDead, NotDying, RequestTimeout, RestNeedsHp, RouteNotFound, RulesEnabledAlready,
+            RulesNotEnabled, ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled,
+            TooManyEvents, TooManyTargets, TransactionConflict, UndoDeath, UndoNotLatest,
+            UndoRules, UnknownCampaign, UnknownDamageType, UnknownParameter, VersionConflict,
+            VersionNotFound,
         };
         match self {
             MissingBody
@@ -162,18 +176,19 @@ impl ErrorCode {
             | ConflictingParameters
             | InvalidParameter
             | UnknownParameter => StatusCode::BAD_REQUEST,
-            RouteNotFound | StreamNotFound | VersionNotFound | NoEventAsOf => StatusCode::NOT_FOUND,
+            RouteNotFound | StreamNotFound | CampaignNotFound | VersionNotFound | NoEventAsOf => {
+                StatusCode::NOT_FOUND
+            }
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             VersionConflict | UndoNotLatest | UndoDeath => StatusCode::CONFLICT,
             BodyTooLarge | TooManyEvents | EventTooLarge | EventsTooLarge => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            InvalidEvent | InvalidAmount | InvalidRoll | UnknownDamageType | InvalidHitDice
-            | TooManyTargets | RulesNotEnabled | RulesEnabledAlready | CharacterDead | NotDying
-            | NotDead | RestNeedsHp | NoHitDice | NoMaximum | UndoRules => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            InvalidEvent | InvalidCampaign | UnknownCampaign | InvalidAmount | InvalidRoll
+            | UnknownDamageType | InvalidHitDice | TooManyTargets | RulesNotEnabled
+            | RulesEnabledAlready | CharacterDead | NotDying | NotDead | RestNeedsHp
+            | NoHitDice | NoMaximum | UndoRules => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
             Throttled | StoreUnreachable | TransactionConflict | ServerBusy => {
                 StatusCode::SERVICE_UNAVAILABLE

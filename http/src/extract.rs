@@ -20,21 +20,42 @@ impl<S: Send + Sync> FromRequestParts<S> for CharacterId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        // An empty segment (`/characters//events`) names no character: no such route.
-        let id = match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) if !id.is_empty() => id,
-            _ => return Err(ApiError::RouteNotFound(parts.uri.path().to_owned())),
-        };
-        parse_hyphenated_uuid(&id).map(CharacterId).ok_or_else(|| {
-            ApiError::bad_request(
-                ErrorCode::InvalidId,
-                format!(
-                    "{id:?} is not a character id: ids are uuids such as \
-                     6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10"
-                ),
-            )
-        })
+        path_uuid(parts, state, "character").await.map(CharacterId)
     }
+}
+
+/// The campaign's id in the path (`/campaigns/{id}`), as a hyphenated uuid.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CampaignId(pub(crate) Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for CampaignId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        path_uuid(parts, state, "campaign").await.map(CampaignId)
+    }
+}
+
+/// The route's one path parameter, a uuid naming `what`.
+async fn path_uuid<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    what: &str,
+) -> Result<Uuid, ApiError> {
+    // An empty segment (`/characters//events`) names nothing: no such route.
+    let id = match Path::<String>::from_request_parts(parts, state).await {
+        Ok(Path(id)) if !id.is_empty() => id,
+        _ => return Err(ApiError::RouteNotFound(parts.uri.path().to_owned())),
+    };
+    parse_hyphenated_uuid(&id).ok_or_else(|| {
+        ApiError::bad_request(
+            ErrorCode::InvalidId,
+            format!(
+                "{id:?} is not a {what} id: ids are uuids such as \
+                 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10"
+            ),
+        )
+    })
 }
 
 /// The query string as `T`: each parameter at most once, none unknown, each of its type.

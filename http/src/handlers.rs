@@ -9,9 +9,11 @@ use axum::http::header::{HeaderValue, CONTENT_TYPE, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hitpoints::domain::{character_id, CharacterState, Direction, ExpectedVersion, NewEvent};
+use hitpoints::domain::{
+    character_id, CharacterState, Direction, ExpectedVersion, DEFAULT_CAMPAIGN,
+};
 use hitpoints::feed::{FeedRead, MAX_WAIT_SECONDS};
-use hitpoints::hp::ListCursor;
+use hitpoints::hp::{ListCursor, SnapshotList};
 use hitpoints::store::{Appended, Cursor, ReadRequest};
 use uuid::Uuid;
 
@@ -19,9 +21,9 @@ use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
 use crate::extract::{parse_json, CharacterId, JsonBody, Params, RawBody};
 use crate::wire::{
-    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ErrorCode, FeedBody, FeedEvent,
-    FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember, ReadParams, RulesView,
-    Source, StateBody, DEFAULT_PAGE_SIZE,
+    AppendRequest, AppendedBody, CharacterBody, CharacterParams, CreatePlainBody, ErrorCode,
+    FeedBody, FeedEvent, FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember,
+    ReadParams, RulesView, Source, StateBody, DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
@@ -45,11 +47,12 @@ pub(crate) async fn create_character(
         let body: CreateRulesBody = parse_json(&body)?;
         return commands::create(&api, body).await;
     }
-    let event: NewEvent = parse_json(&body)?;
+    let (event, campaign) = parse_json::<CreatePlainBody>(&body)?.into_event();
     let stream = character_id(event.event_id);
+    let campaign = api.campaign_of_new(campaign).await?;
     let appended = api
         .store
-        .append(stream, ExpectedVersion::NoStream, vec![event])
+        .append_in(campaign.id, stream, ExpectedVersion::NoStream, vec![event])
         .await?;
     let mut response = appended_response(stream, appended);
     if let Ok(location) = HeaderValue::from_str(&format!("/characters/{stream}")) {
@@ -106,6 +109,7 @@ pub(crate) async fn character(
     }
     let from_events = |state: CharacterState, at_version| CharacterBody {
         id: stream,
+        campaign_id: state.campaign_id,
         rules: RulesView::of(state.rules.as_ref()),
         character_name: state.character_name,
         hp: state.hp,
@@ -129,6 +133,7 @@ pub(crate) async fn character(
     let body = match snapshot {
         Some(s) => CharacterBody {
             id: stream,
+            campaign_id: s.campaign_id.unwrap_or(DEFAULT_CAMPAIGN),
             rules: RulesView::of(s.rules.as_ref()),
             character_name: s.character_name,
             hp: s.hit_points,
@@ -154,11 +159,17 @@ pub(crate) async fn list_characters(
         .transpose()?;
     let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     let page = snapshots.list(limit, cursor.as_ref()).await?;
-    Ok(Json(PartyBody {
+    Ok(Json(party_body(page)))
+}
+
+/// A page of the party as answered.
+pub(crate) fn party_body(page: SnapshotList) -> PartyBody {
+    PartyBody {
         characters: page
             .snapshots
             .into_iter()
             .map(|s| PartyMember {
+                campaign_id: s.campaign_id.unwrap_or(DEFAULT_CAMPAIGN),
                 rules: RulesView::of(s.rules.as_ref()),
                 last_event_type: s.last_event_type,
                 last_outcome: s.last_outcome,
@@ -172,13 +183,23 @@ pub(crate) async fn list_characters(
             })
             .collect(),
         next_cursor: page.next.map(|c| c.encode()),
-    }))
+    }
 }
 
-/// `GET /events`: a page of the global feed; with `wait`, held until an event arrives.
+/// `GET /events`: a page of the default campaign's feed (the one feed before campaigns, its
+/// positions unchanged); with `wait`, held until an event arrives.
 pub(crate) async fn read_feed(
     State(api): State<Arc<Api>>,
     Params(params): Params<FeedParams>,
+) -> Result<Json<FeedBody>, ApiError> {
+    feed_page(&api, DEFAULT_CAMPAIGN, params).await
+}
+
+/// A page of a campaign's feed.
+pub(crate) async fn feed_page(
+    api: &Api,
+    campaign: Uuid,
+    params: FeedParams,
 ) -> Result<Json<FeedBody>, ApiError> {
     let feed = api.feed.as_ref().ok_or(ApiError::NoFeedTable)?;
     let direction = params.direction.unwrap_or_default();
@@ -197,6 +218,7 @@ pub(crate) async fn read_feed(
     }
     let page = feed
         .read(FeedRead {
+            campaign,
             after: params.after,
             direction,
             limit: params.limit.unwrap_or(DEFAULT_PAGE_SIZE),
@@ -254,7 +276,7 @@ fn read_request(stream: Uuid, params: ReadParams) -> Result<ReadRequest, ApiErro
 }
 
 /// 201 for events written now, 200 for a replay of events written before.
-fn appended_response(stream: Uuid, appended: Appended) -> Response {
+pub(crate) fn appended_response(stream: Uuid, appended: Appended) -> Response {
     let status = if appended.replayed {
         StatusCode::OK
     } else {

@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+mod campaigns;
 pub mod commands;
 mod error;
 mod extract;
@@ -21,9 +22,12 @@ pub mod wire;
 use std::sync::Arc;
 
 pub use axum::Router;
+use hitpoints::campaign::{Campaign, CampaignStore};
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
 use hitpoints::store::EventStore;
+use uuid::Uuid;
 
 pub use error::ApiError;
 pub use routes::{Function, Route, ROUTES};
@@ -35,6 +39,7 @@ pub struct Api {
     store: EventStore,
     snapshots: Option<SnapshotStore>,
     feed: Option<FeedStore>,
+    campaigns: Option<CampaignStore>,
     document: Option<&'static str>,
 }
 
@@ -44,6 +49,7 @@ impl Api {
             store,
             snapshots: None,
             feed: None,
+            campaigns: None,
             document: None,
         }
     }
@@ -58,6 +64,27 @@ impl Api {
     pub fn with_feed(mut self, feed: FeedStore) -> Api {
         self.feed = Some(feed);
         self
+    }
+
+    /// Serves the campaign routes, and creates characters in campaigns, from the campaigns
+    /// table.
+    pub fn with_campaigns(mut self, campaigns: CampaignStore) -> Api {
+        self.campaigns = Some(campaigns);
+        self
+    }
+
+    pub(crate) fn campaigns(&self) -> Result<&CampaignStore, ApiError> {
+        self.campaigns.as_ref().ok_or(ApiError::NoCampaignTable)
+    }
+
+    /// The campaign a new character starts in: the one its body names, which must exist, or
+    /// the default campaign (no read).
+    pub(crate) async fn campaign_of_new(&self, id: Option<Uuid>) -> Result<Campaign, ApiError> {
+        match id {
+            None => Ok(Campaign::default_campaign()),
+            Some(id) if id == DEFAULT_CAMPAIGN => Ok(Campaign::default_campaign()),
+            Some(id) => Ok(self.campaigns()?.existing(id).await?),
+        }
     }
 
     /// Serves `GET /openapi.json`: [`openapi::OPENAPI_JSON`]. Given only where that route is

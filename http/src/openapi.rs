@@ -29,8 +29,9 @@ use crate::commands::{
 };
 use crate::routes::{Endpoint, ROUTES};
 use crate::wire::{
-    AppendRequest, AppendedBody, CharacterBody, CharacterParams, ConflictBody, ErrorCode, FeedBody,
-    FeedEvent, FeedParams, ListParams, PageBody, PartyBody, PartyMember, ReadParams, Source,
+    AppendRequest, AppendedBody, CampaignBody, CampaignsBody, CharacterBody, CharacterParams,
+    ConflictBody, CreateCampaignBody, CreatePlainBody, ErrorCode, FeedBody, FeedEvent, FeedParams,
+    ListParams, MoveBody, PageBody, PartyBody, PartyMember, ReadParams, Source,
 };
 
 /// The document as served: `openapi.json` as checked in, without its indentation (build.rs).
@@ -91,6 +92,11 @@ fn components() -> Components {
         (CharacterBody::name(), CharacterBody::schema()),
         (PartyBody::name(), PartyBody::schema()),
         (PartyMember::name(), PartyMember::schema()),
+        (CreatePlainBody::name(), CreatePlainBody::schema()),
+        (CampaignBody::name(), CampaignBody::schema()),
+        (CreateCampaignBody::name(), CreateCampaignBody::schema()),
+        (CampaignsBody::name(), CampaignsBody::schema()),
+        (MoveBody::name(), MoveBody::schema()),
         (FeedBody::name(), FeedBody::schema()),
         (FeedEvent::name(), FeedEvent::schema()),
         ("ErrorBody".into(), error_body_schema()),
@@ -218,14 +224,22 @@ struct Doc {
     id: &'static str,
     summary: &'static str,
     description: &'static str,
-    /// Whether the path has a character `{id}`.
-    character_id: bool,
+    /// What the path's `{id}` names, if it has one.
+    path_id: PathId,
     params: Vec<Parameter>,
     body: Option<RefOr<Schema>>,
     /// Success statuses: status, description, body schema.
     success: Vec<(StatusCode, &'static str, RefOr<Schema>)>,
     /// The error codes of this operation besides those of every operation.
     errors: &'static [ErrorCode],
+}
+
+/// What a path's `{id}` names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PathId {
+    None,
+    Character,
+    Campaign,
 }
 
 /// Codes any operation can answer: its query, and the local run's HTTP server.
@@ -293,7 +307,7 @@ fn command_doc(
         id,
         summary,
         description,
-        character_id: true,
+        path_id: PathId::Character,
         params: Vec::new(),
         body: Some(body),
         success: vec![
@@ -428,7 +442,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             description: "The same roll on each target, with its own save and defences, written \
                           in one transaction; every event carries the hit's correlation_id. At \
                           most 100 targets.",
-            character_id: false,
+            path_id: PathId::None,
             params: Vec::new(),
             body: Some(schema_ref::<ManyDamageBody>()),
             success: vec![
@@ -465,11 +479,11 @@ fn doc(endpoint: Endpoint) -> Doc {
             description: "201 with Location: /characters/{id}. With an event_id, the character's \
                           id is derived from it, so a retry returns the same character with 200 \
                           instead of creating a second one.",
-            character_id: false,
+            path_id: PathId::None,
             params: Vec::new(),
             body: Some(RefOr::T(Schema::OneOf(
                 utoipa::openapi::schema::OneOfBuilder::new()
-                    .item(schema_ref::<NewEvent>())
+                    .item(schema_ref::<CreatePlainBody>())
                     .item(schema_ref::<CreateRulesBody>())
                     .build(),
             ))),
@@ -497,6 +511,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                 E::InvalidAmount,
                 E::UnknownDamageType,
                 E::InvalidHitDice,
+                E::UnknownCampaign,
             ],
         },
         Endpoint::AppendEvents => Doc {
@@ -505,7 +520,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             description: "expected_version: \"any\" (default), \"no_stream\", or n (the stream's \
                           last version must be n). 201 written; 200 a replay of events already \
                           stored (same event_ids); 409 a conflict.",
-            character_id: true,
+            path_id: PathId::Character,
             params: Vec::new(),
             body: Some(schema_ref::<AppendRequest>()),
             success: vec![
@@ -541,7 +556,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             summary: "A page of a character's stream",
             description: "Consistent reads in version order (or backward). A page also stops at \
                           2.5 MB of events, with a next_cursor. A stream with no events is 404.",
-            character_id: true,
+            path_id: PathId::Character,
             params: ReadParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
             success: vec![(StatusCode::OK, "A page of events", schema_ref::<PageBody>())],
@@ -563,7 +578,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                           delay), or the fold of the events when there is no snapshot yet or \
                           with consistent=true; at_version and as_of fold a prefix of the \
                           stream. At most one of consistent, at_version and as_of.",
-            character_id: true,
+            path_id: PathId::Character,
             params: CharacterParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
             success: vec![(
@@ -589,7 +604,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             summary: "The party: every character with its current state and latest event",
             description: "From the snapshot table, in its Scan order (stable from page to page, \
                           meaningless: sort by last_recorded_at to show who changed last).",
-            character_id: false,
+            path_id: PathId::None,
             params: ListParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
             success: vec![(
@@ -605,7 +620,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             description: "next is what to pass as after to continue. wait (forward only) holds \
                           the request until an event newer than after arrives, up to that many \
                           seconds.",
-            character_id: false,
+            path_id: PathId::None,
             params: FeedParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
             success: vec![(
@@ -621,11 +636,146 @@ fn doc(endpoint: Endpoint) -> Doc {
                 E::InvalidDirection,
             ],
         },
+        Endpoint::CreateCampaign => Doc {
+            id: "createCampaign",
+            summary: "Create a campaign: a gaming group's party and feed",
+            description: "201 with Location: /campaigns/{id}. A new character under the rules \
+                          in it takes its ruleset unless the character's body names one.",
+            path_id: PathId::None,
+            params: Vec::new(),
+            body: Some(schema_ref::<CreateCampaignBody>()),
+            success: vec![(
+                StatusCode::CREATED,
+                "Created: the campaign",
+                schema_ref::<CampaignBody>(),
+            )],
+            errors: &[
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::InvalidCampaign,
+            ],
+        },
+        Endpoint::ListCampaigns => Doc {
+            id: "listCampaigns",
+            summary: "Every campaign, the default campaign first",
+            description: "The campaigns table's Scan order after the default campaign (stable \
+                          from page to page).",
+            path_id: PathId::None,
+            params: ListParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "A page of campaigns",
+                schema_ref::<CampaignsBody>(),
+            )],
+            errors: &[E::InvalidParameter, E::InvalidLimit, E::InvalidCursor],
+        },
+        Endpoint::GetCampaign => Doc {
+            id: "getCampaign",
+            summary: "A campaign",
+            description: "404 campaign_not_found for an id that names none.",
+            path_id: PathId::Campaign,
+            params: Vec::new(),
+            body: None,
+            success: vec![(StatusCode::OK, "The campaign", schema_ref::<CampaignBody>())],
+            errors: &[E::InvalidId, E::RouteNotFound, E::CampaignNotFound],
+        },
+        Endpoint::CampaignCharacters => Doc {
+            id: "campaignCharacters",
+            summary: "A campaign's party: its characters with their state and latest event",
+            description: "One Query of the snapshot table's index by campaign per page, in the \
+                          order of the characters' ids: a character keeps its place whatever \
+                          it changes, so paging neither repeats nor skips one. Each page shows \
+                          its characters as the projector last wrote them (eventually \
+                          consistent); for one consistent party, read the campaign's feed head \
+                          first (GET /campaigns/{id}/events?direction=backward&limit=1), then \
+                          the pages, then apply the feed from that position.",
+            path_id: PathId::Campaign,
+            params: ListParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "A page of the campaign's party",
+                schema_ref::<PartyBody>(),
+            )],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::InvalidParameter,
+                E::InvalidLimit,
+                E::InvalidCursor,
+                E::CampaignNotFound,
+            ],
+        },
+        Endpoint::CampaignEvents => Doc {
+            id: "campaignEvents",
+            summary: "A campaign's feed: every event of its characters, in one order",
+            description: "As GET /events, for one campaign: each event once, each character's \
+                          in version order; a move is the last entry of the old campaign's \
+                          feed and the first of the new one's. next is what to pass as after \
+                          to continue; wait (forward only) holds the request until an event \
+                          arrives, up to that many seconds.",
+            path_id: PathId::Campaign,
+            params: FeedParams::into_params(|| Some(ParameterIn::Query)),
+            body: None,
+            success: vec![(
+                StatusCode::OK,
+                "A page of the campaign's feed",
+                schema_ref::<FeedBody>(),
+            )],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::InvalidParameter,
+                E::InvalidPosition,
+                E::InvalidLimit,
+                E::InvalidWait,
+                E::InvalidDirection,
+                E::CampaignNotFound,
+            ],
+        },
+        Endpoint::MoveCharacter => Doc {
+            id: "moveCharacter",
+            summary: "Move a character to another campaign",
+            description: "One event of its own (event_type moved, campaign_id the new campaign, \
+                          moved_from the old), which changes nothing else; history is not \
+                          copied. 201 written; 200 with no events when the character is in \
+                          that campaign already. 422 unknown_campaign for a campaign that does \
+                          not exist.",
+            path_id: PathId::Character,
+            params: Vec::new(),
+            body: Some(schema_ref::<MoveBody>()),
+            success: vec![
+                (
+                    StatusCode::CREATED,
+                    "Moved: the move's event",
+                    schema_ref::<AppendedBody>(),
+                ),
+                (
+                    StatusCode::OK,
+                    "In that campaign already: nothing written",
+                    schema_ref::<AppendedBody>(),
+                ),
+            ],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::InvalidExpectedVersion,
+                E::StreamNotFound,
+                E::VersionConflict,
+                E::InvalidEvent,
+                E::UnknownCampaign,
+            ],
+        },
         Endpoint::OpenApi => Doc {
             id: "openApi",
             summary: "This document",
             description: "The API's contract as OpenAPI 3.1.",
-            character_id: false,
+            path_id: PathId::None,
             params: Vec::new(),
             body: None,
             success: vec![(
@@ -644,15 +794,26 @@ fn doc(endpoint: Endpoint) -> Doc {
 fn operation(endpoint: Endpoint) -> Operation {
     let doc = doc(endpoint);
     let mut parameters = Vec::new();
-    if doc.character_id {
+    let path_id = match doc.path_id {
+        PathId::None => None,
+        PathId::Character => Some((
+            "The character's id: a uuid",
+            "eb3cefea-4c14-53d1-92ec-d92459133c76",
+        )),
+        PathId::Campaign => Some((
+            "The campaign's id: a uuid (the default campaign's is the nil uuid)",
+            "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c",
+        )),
+    };
+    if let Some((description, example)) = path_id {
         parameters.push(
             ParameterBuilder::new()
                 .name("id")
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .description(Some("The character's id: a uuid"))
+                .description(Some(description))
                 .schema(Some(uuid_schema()))
-                .example(Some(json!("eb3cefea-4c14-53d1-92ec-d92459133c76")))
+                .example(Some(json!(example)))
                 .build(),
         );
     }
@@ -692,10 +853,19 @@ fn operation(endpoint: Endpoint) -> Operation {
                     .build(),
             );
         }
+        if endpoint == Endpoint::CreateCampaign {
+            response = with_links(response, CAMPAIGN_LINKS).header(
+                "Location",
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                    .description(Some("/campaigns/{id}: the campaign"))
+                    .build(),
+            );
+        }
         if endpoint == Endpoint::CreateCharacter {
             // The links from a 201 only: a 200 may be a dry run, which created nothing.
             if status == StatusCode::CREATED {
-                response = with_links(response);
+                response = with_links(response, CHARACTER_LINKS);
             }
             response = response.header(
                 "Location",
@@ -794,35 +964,46 @@ fn uuid_schema() -> Object {
 }
 
 /// The routes that take the id a create answers with, so a client (or a fuzzer) can follow it.
-fn with_links(response: ResponseBuilder) -> ResponseBuilder {
-    [
-        ("GetCharacter", "getCharacter"),
-        ("ReadEvents", "readEvents"),
-        ("AppendEvents", "appendEvents"),
-        ("Damage", "damage"),
-        ("Healing", "healing"),
-        ("TempHp", "tempHp"),
-        ("MaxHp", "maxHp"),
-        ("DeathSave", "deathSave"),
-        ("Stabilize", "stabilize"),
-        ("Revive", "revive"),
-        ("Rest", "rest"),
-        ("EnableRules", "enableRules"),
-        ("ChangeDefences", "changeDefences"),
-        ("ChangeHitDice", "changeHitDice"),
-        ("Undo", "undo"),
-    ]
-    .into_iter()
-    .fold(response, |response, (name, operation_id)| {
-        response.link(
-            name,
-            LinkBuilder::new()
-                .operation_id(operation_id)
-                .parameter("id", "$response.body#/id")
-                .build(),
-        )
-    })
+fn with_links(response: ResponseBuilder, links: &[(&str, &str)]) -> ResponseBuilder {
+    links
+        .iter()
+        .fold(response, |response, (name, operation_id)| {
+            response.link(
+                *name,
+                LinkBuilder::new()
+                    .operation_id(*operation_id)
+                    .parameter("id", "$response.body#/id")
+                    .build(),
+            )
+        })
 }
+
+/// The operations on a character's `{id}`, which a create's 201 links to.
+const CHARACTER_LINKS: &[(&str, &str)] = &[
+    ("GetCharacter", "getCharacter"),
+    ("ReadEvents", "readEvents"),
+    ("AppendEvents", "appendEvents"),
+    ("Damage", "damage"),
+    ("Healing", "healing"),
+    ("TempHp", "tempHp"),
+    ("MaxHp", "maxHp"),
+    ("DeathSave", "deathSave"),
+    ("Stabilize", "stabilize"),
+    ("Revive", "revive"),
+    ("Rest", "rest"),
+    ("EnableRules", "enableRules"),
+    ("ChangeDefences", "changeDefences"),
+    ("ChangeHitDice", "changeHitDice"),
+    ("Undo", "undo"),
+    ("MoveCharacter", "moveCharacter"),
+];
+
+/// The operations on a campaign's `{id}`, which a campaign's 201 links to.
+const CAMPAIGN_LINKS: &[(&str, &str)] = &[
+    ("GetCampaign", "getCampaign"),
+    ("CampaignCharacters", "campaignCharacters"),
+    ("CampaignEvents", "campaignEvents"),
+];
 
 /// An error response: the error body with `error` one of `codes`, an example of each.
 fn error_response(status: StatusCode, codes: &[ErrorCode]) -> Response {
@@ -940,6 +1121,9 @@ fn sample_message(code: ErrorCode) -> &'static str {
         E::EventTooLarge => "event 0: the stored item would take 409856 bytes; DynamoDB allows 409600",
         E::EventsTooLarge => "the events would take 4194560 bytes; one DynamoDB transaction allows 4194304",
         E::InvalidEvent => "event 0: character_name is empty",
+        E::InvalidCampaign => "name is empty",
+        E::UnknownCampaign => "campaign_id 3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c names no campaign: create it first with POST /campaigns",
+        E::CampaignNotFound => "campaign 3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c does not exist",
         E::StoreError => "DynamoDB refused the request",
         E::CorruptItem => "a stored item does not decode",
         E::Throttled => "DynamoDB throttled the request; retry after 1 s",
@@ -954,6 +1138,7 @@ fn sample_message(code: ErrorCode) -> &'static str {
 /// The example body of a success (the one place the responses' examples are written).
 fn success_example(endpoint: Endpoint, status: StatusCode) -> Option<Value> {
     let id = "eb3cefea-4c14-53d1-92ec-d92459133c76";
+    let campaign = "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c";
     let event = |version: u64, hp: i64, note: &str| {
         json!({"version": version, "character_name": "Nuru", "hp_change": hp, "note": note,
                "event_id": "0f8b2c4e-5d6a-4b7c-8e9f-a0b1c2d3e4f5",
@@ -965,11 +1150,18 @@ fn success_example(endpoint: Endpoint, status: StatusCode) -> Option<Value> {
             event(1, -2, "Slashing damage from goblin"), event(2, -3, "bludgeoning damage from bugbear")]}),
         Endpoint::ReadEvents => json!({"id": id, "events": [event(0, 8, "Init"),
             event(1, -2, "Slashing damage from goblin")], "next_cursor": null}),
-        Endpoint::GetCharacter => json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2, "source": "snapshot"}),
-        Endpoint::ListCharacters => json!({"characters": [{"id": id, "character_name": "Nuru", "hp": 3,
-            "version": 2, "last_hp_change": -3, "last_note": "bludgeoning damage from bugbear",
-            "last_recorded_at": "2026-11-29T20:15:04.25Z"}], "next_cursor": null}),
-        Endpoint::ReadFeed => {
+        Endpoint::GetCharacter => json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2,
+            "campaign_id": campaign, "source": "snapshot"}),
+        Endpoint::ListCharacters | Endpoint::CampaignCharacters => json!({"characters": [{"id": id,
+            "character_name": "Nuru", "hp": 3, "version": 2, "last_hp_change": -3,
+            "last_note": "bludgeoning damage from bugbear", "last_recorded_at": "2026-11-29T20:15:04.25Z",
+            "campaign_id": campaign}], "next_cursor": null}),
+        Endpoint::CreateCampaign | Endpoint::GetCampaign => json!({"id": campaign,
+            "name": "Curse of Strahd", "dm_name": "Ana", "ruleset": "5e-2024"}),
+        Endpoint::ListCampaigns => json!({"campaigns": [{"id": "00000000-0000-0000-0000-000000000000",
+            "name": "Default campaign", "dm_name": "", "ruleset": "5e-2024"}, {"id": campaign,
+            "name": "Curse of Strahd", "dm_name": "Ana", "ruleset": "5e-2024"}], "next_cursor": null}),
+        Endpoint::ReadFeed | Endpoint::CampaignEvents => {
             let mut entry = event(0, 8, "Init");
             entry["position"] = json!("00000000000000000001");
             entry["id"] = json!(id);

@@ -12,7 +12,7 @@ use axum::Router;
 use crate::error::ApiError;
 use crate::wire::MAX_BODY_BYTES;
 use crate::Api;
-use crate::{commands, handlers};
+use crate::{campaigns, commands, handlers};
 
 /// Which part of the route table a process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,12 @@ pub(crate) enum Endpoint {
     HitDice,
     Undo,
     DamageMany,
+    CreateCampaign,
+    ListCampaigns,
+    GetCampaign,
+    CampaignCharacters,
+    CampaignEvents,
+    MoveCharacter,
 }
 
 /// One row of the route table.
@@ -68,7 +74,7 @@ pub struct Route {
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 20] = [
+pub const ROUTES: [Route; 26] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -160,6 +166,18 @@ pub const ROUTES: [Route; 20] = [
         endpoint: Endpoint::DamageMany,
     },
     Route {
+        method: Method::POST,
+        path: "/characters/{id}/campaign",
+        function: Function::Append,
+        endpoint: Endpoint::MoveCharacter,
+    },
+    Route {
+        method: Method::POST,
+        path: "/campaigns",
+        function: Function::Append,
+        endpoint: Endpoint::CreateCampaign,
+    },
+    Route {
         method: Method::GET,
         path: "/characters/{id}/events",
         function: Function::Query,
@@ -182,6 +200,30 @@ pub const ROUTES: [Route; 20] = [
         path: "/events",
         function: Function::Query,
         endpoint: Endpoint::ReadFeed,
+    },
+    Route {
+        method: Method::GET,
+        path: "/campaigns",
+        function: Function::Query,
+        endpoint: Endpoint::ListCampaigns,
+    },
+    Route {
+        method: Method::GET,
+        path: "/campaigns/{id}",
+        function: Function::Query,
+        endpoint: Endpoint::GetCampaign,
+    },
+    Route {
+        method: Method::GET,
+        path: "/campaigns/{id}/characters",
+        function: Function::Query,
+        endpoint: Endpoint::CampaignCharacters,
+    },
+    Route {
+        method: Method::GET,
+        path: "/campaigns/{id}/events",
+        function: Function::Query,
+        endpoint: Endpoint::CampaignEvents,
     },
     Route {
         method: Method::GET,
@@ -219,6 +261,12 @@ impl Route {
             Endpoint::HitDice => on(filter, commands::hit_dice),
             Endpoint::Undo => on(filter, commands::undo),
             Endpoint::DamageMany => on(filter, commands::damage_many),
+            Endpoint::CreateCampaign => on(filter, campaigns::create_campaign),
+            Endpoint::ListCampaigns => on(filter, campaigns::list_campaigns),
+            Endpoint::GetCampaign => on(filter, campaigns::get_campaign),
+            Endpoint::CampaignCharacters => on(filter, campaigns::campaign_characters),
+            Endpoint::CampaignEvents => on(filter, campaigns::campaign_events),
+            Endpoint::MoveCharacter => on(filter, campaigns::move_character),
         }
     }
 }

@@ -243,6 +243,8 @@ pub struct CharacterBody {
     pub hp: i64,
     #[schema(value_type = u64)]
     pub version: Version,
+    /// The character's campaign.
+    pub campaign_id: Uuid,
     #[serde(flatten)]
     pub rules: RulesView,
     pub source: Source,
@@ -285,6 +287,9 @@ pub struct PartyMember {
     pub last_event_type: Option<String>,
     #[schema(required = true)]
     pub last_outcome: Option<Outcome>,
+    /// The character's campaign (the default campaign's nil id for a snapshot written before
+    /// campaigns, until a rebuild).
+    pub campaign_id: Uuid,
     #[serde(flatten)]
     pub rules: RulesView,
 }
@@ -308,6 +313,116 @@ pub struct FeedEvent {
     pub id: Uuid,
     #[serde(flatten)]
     pub event: RecordedEvent,
+}
+
+/// A campaign: `POST /campaigns`' answer and `GET /campaigns/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c", "name": "Curse of Strahd",
+    "dm_name": "Ana", "ruleset": "5e-2024"}))]
+pub struct CampaignBody {
+    /// The default campaign's is the nil uuid.
+    pub id: Uuid,
+    pub name: String,
+    /// The Dungeon Master's display name.
+    pub dm_name: String,
+    /// The ruleset a new character under the rules takes unless its request names one.
+    pub ruleset: Ruleset,
+}
+
+impl From<hitpoints::campaign::Campaign> for CampaignBody {
+    fn from(c: hitpoints::campaign::Campaign) -> CampaignBody {
+        CampaignBody {
+            id: c.id,
+            name: c.name,
+            dm_name: c.dm_name,
+            ruleset: c.ruleset,
+        }
+    }
+}
+
+/// `POST /characters` without `max_hp`: a new character without rules, its first event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"character_name": "Nuru", "hp_change": 8, "note": "Init",
+    "campaign_id": "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c"}))]
+pub struct CreatePlainBody {
+    /// At most 256 characters, not blank (422).
+    #[schema(min_length = 1, max_length = 256, example = "Nuru")]
+    pub character_name: String,
+    /// The signed change of hit points; must fit in an `i32`.
+    #[serde(deserialize_with = "hitpoints::domain::whole_number")]
+    #[schema(value_type = i32, minimum = -2_147_483_648, maximum = 2_147_483_647, example = 8)]
+    pub hp_change: i64,
+    /// Not blank, at most 200,000 characters, not exactly `SNAPSHOT` (422).
+    #[schema(min_length = 1, max_length = 200_000, example = "Init")]
+    pub note: String,
+    /// Makes the create idempotent: the character's id derives from it.
+    #[serde(default, deserialize_with = "hitpoints::domain::hyphenated_uuid")]
+    #[schema(nullable, format = Uuid, value_type = Option<String>)]
+    pub event_id: Option<Uuid>,
+    /// The campaign the character starts in; absent or `null`: the default campaign.
+    #[serde(default, deserialize_with = "hitpoints::domain::hyphenated_uuid")]
+    #[schema(nullable, format = Uuid, value_type = Option<String>)]
+    pub campaign_id: Option<Uuid>,
+}
+
+impl CreatePlainBody {
+    /// The first event, and the campaign.
+    pub fn into_event(self) -> (NewEvent, Option<Uuid>) {
+        let event = NewEvent {
+            character_name: self.character_name,
+            hp_change: self.hp_change,
+            note: self.note,
+            event_id: self.event_id,
+        };
+        (event, self.campaign_id)
+    }
+}
+
+/// The body of `POST /campaigns`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Curse of Strahd", "dm_name": "Ana", "ruleset": "5e-2014"}))]
+pub struct CreateCampaignBody {
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100)]
+    pub dm_name: String,
+    /// Absent: `5e-2024`.
+    #[serde(default)]
+    #[schema(nullable)]
+    pub ruleset: Option<Ruleset>,
+}
+
+/// One page of campaigns: `GET /campaigns`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignsBody {
+    /// The default campaign first, on the first page.
+    pub campaigns: Vec<CampaignBody>,
+    /// Where the next page starts; `null` when this page reached the end.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// The body of `POST /characters/{id}/campaign`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"campaign_id": "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c", "note": "Joins the Strahd group"}))]
+pub struct MoveBody {
+    /// The campaign to move to (the nil uuid: the default campaign).
+    #[serde(default, deserialize_with = "hitpoints::domain::hyphenated_uuid")]
+    #[schema(required = true, format = Uuid, value_type = String)]
+    pub campaign_id: Option<Uuid>,
+    /// Absent: "Moved to <the campaign's name>".
+    #[serde(default)]
+    #[schema(nullable, min_length = 1, max_length = 200_000)]
+    pub note: Option<String>,
+    /// Absent or `null`: `"any"`.
+    #[serde(default)]
+    #[schema(nullable)]
+    pub expected_version: Option<ExpectedVersion>,
 }
 
 /// Every error: `{"error", "message"}`, plus what the kind adds. (Its schema is written out in
@@ -363,6 +478,7 @@ pub enum ErrorCode {
     // 404, 405, 408
     RouteNotFound,
     StreamNotFound,
+    CampaignNotFound,
     VersionNotFound,
     NoEventAsOf,
     MethodNotAllowed,
@@ -376,6 +492,8 @@ pub enum ErrorCode {
     EventsTooLarge,
     // 422
     InvalidEvent,
+    InvalidCampaign,
+    UnknownCampaign,
     InvalidAmount,
     InvalidRoll,
     UnknownDamageType,

@@ -140,26 +140,31 @@ fn every_error_code_but_405_is_documented_on_some_operation_under_its_status() {
 #[test]
 fn a_create_links_to_the_routes_that_take_its_id() {
     let doc = document();
-    let links = &doc["paths"]["/characters"]["post"]["responses"]["201"]["links"];
-    let ids: BTreeSet<&str> = links
-        .as_object()
-        .expect("links")
-        .values()
-        .map(|l| {
-            assert_eq!(l["parameters"]["id"], "$response.body#/id");
-            l["operationId"].as_str().expect("operationId")
-        })
-        .collect();
-    // Every operation on a character's path.
-    let on_a_character: BTreeSet<&str> = doc["paths"]
-        .as_object()
-        .expect("paths")
-        .iter()
-        .filter(|(path, _)| path.contains("{id}"))
-        .flat_map(|(_, item)| item.as_object().expect("operations").values())
-        .filter_map(|o| o["operationId"].as_str())
-        .collect();
-    assert_eq!(ids, on_a_character);
+    for (create, prefix) in [
+        ("/characters", "/characters/{id}"),
+        ("/campaigns", "/campaigns/{id}"),
+    ] {
+        let links = &doc["paths"][create]["post"]["responses"]["201"]["links"];
+        let ids: BTreeSet<&str> = links
+            .as_object()
+            .expect("links")
+            .values()
+            .map(|l| {
+                assert_eq!(l["parameters"]["id"], "$response.body#/id");
+                l["operationId"].as_str().expect("operationId")
+            })
+            .collect();
+        // Every operation on the created thing's path.
+        let on_it: BTreeSet<&str> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix))
+            .flat_map(|(_, item)| item.as_object().expect("operations").values())
+            .filter_map(|o| o["operationId"].as_str())
+            .collect();
+        assert_eq!(ids, on_it, "{create}");
+    }
 }
 
 #[tokio::test]

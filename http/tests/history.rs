@@ -92,6 +92,7 @@ async fn at_version_folds_exactly_the_versions_up_to_it() {
             body,
             json!({"id": stream, "character_name": format!("Nuru {n}"), "hp": hp,
                    "version": n, "source": "events", "at_version": n,
+                   "campaign_id": "00000000-0000-0000-0000-000000000000",
                    // A character without rules: the rules' fields are null.
                    "max_hp": null, "temp_hp": null, "status": null, "death_saves": null, "ruleset": null,
                    "defences": null, "hit_dice": null, "hit_dice_left": null, "con_modifier": null})

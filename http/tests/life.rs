@@ -43,7 +43,7 @@ async fn a_characters_life_through_every_route() {
     assert_eq!(
         body,
         json!({"id": id, "character_name": "Nuru", "hp": 3, "version": 2, "source": "events",
-                   "max_hp": null, "temp_hp": null, "status": null, "death_saves": null, "ruleset": null,
+                   "campaign_id": "00000000-0000-0000-0000-000000000000", "max_hp": null, "temp_hp": null, "status": null, "death_saves": null, "ruleset": null,
                    "defences": null, "hit_dice": null, "hit_dice_left": null, "con_modifier": null})
     );
 

@@ -49,6 +49,7 @@ async fn hp_comes_from_the_snapshot_unless_asked_to_be_consistent() {
             outcome: None,
         },
         rules: None,
+        campaign_id: hitpoints::domain::DEFAULT_CAMPAIGN,
     };
     assert!(snapshots.apply(&update).await.expect("write a snapshot"));
     let (_, body, _) = t.send(Method::GET, &uri, None).await;

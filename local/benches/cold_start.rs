@@ -448,6 +448,7 @@ impl Dynamo {
             expected: ExpectedVersion::NoStream,
             dry_run: false,
             character_name: Some("Kethra".into()),
+            campaign: hitpoints::domain::DEFAULT_CAMPAIGN,
         };
         store.command(damage_to, create).await.expect("seed");
         let read_from = Uuid::new_v4();

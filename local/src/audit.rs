@@ -29,6 +29,10 @@ pub struct AuditArgs {
     /// The feed table, for `repair-feed` (default: the functions' variable, else the local run's).
     #[arg(long, value_name = "NAME", env = FEED_TABLE_VAR, default_value = FEED_TABLE)]
     pub feed_table: String,
+    /// `repair-feed`: the feed of this campaign only (a uuid; the default campaign's is the nil
+    /// uuid). Default: every campaign's.
+    #[arg(long, value_name = "ID")]
+    pub campaign: Option<uuid::Uuid>,
     /// Segments of the parallel Scans: Scan requests in flight at once, per table.
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -107,7 +111,12 @@ pub async fn repair_feed(args: &AuditArgs) -> Result<bool, AuditError> {
             )
         }
     };
-    let report = with_progress(database, line, indexer.repair(args.segments, &progress)).await?;
+    let report = with_progress(
+        database,
+        line,
+        indexer.repair(args.segments, args.campaign, &progress),
+    )
+    .await?;
     print!("{}", repair_summary(&report));
     Ok(report.is_complete())
 }

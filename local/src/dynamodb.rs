@@ -4,12 +4,14 @@
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::error::{BuildError, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
 };
 use aws_sdk_dynamodb::Client;
 use aws_types::SdkConfig;
 
+use hitpoints::hp::table::{BY_CAMPAIGN, CAMPAIGN_ID};
 use hitpoints::store::item::attr;
 
 /// A table could not be created or described.
@@ -190,8 +192,66 @@ pub async fn create_events_table(
     created(table, request.send().await)
 }
 
-/// Creates the HP snapshot table (`Id` S hash) unless it exists. Returns whether it created it.
+/// Creates the HP snapshot table (`Id` S hash) with its index by campaign (`ByCampaign`:
+/// `CampaignId` S hash, `Id` S range, every attribute) unless it exists; a table from before
+/// campaigns gets the index. Returns whether it created the table.
 pub async fn create_snapshots_table(client: &Client, table: &str) -> Result<bool, TableError> {
+    let index_keys = || -> Result<Vec<KeySchemaElement>, TableError> {
+        Ok(vec![
+            key(table, CAMPAIGN_ID, KeyType::Hash)?,
+            key(table, attr::ID, KeyType::Range)?,
+        ])
+    };
+    let all = || {
+        Projection::builder()
+            .projection_type(ProjectionType::All)
+            .build()
+    };
+    if let Some(description) = describe(client, table).await? {
+        let indexed = description
+            .global_secondary_indexes()
+            .iter()
+            .any(|i| i.index_name() == Some(BY_CAMPAIGN));
+        if !indexed {
+            let create = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(BY_CAMPAIGN)
+                .set_key_schema(Some(index_keys()?))
+                .projection(all())
+                .build()
+                .map_err(|e| table_error(table, e))?;
+            client
+                .update_table()
+                .table_name(table)
+                .attribute_definitions(attribute(table, CAMPAIGN_ID, ScalarAttributeType::S)?)
+                .attribute_definitions(attribute(table, attr::ID, ScalarAttributeType::S)?)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().create(create).build(),
+                )
+                .send()
+                .await
+                .map_err(|e| table_error(table, e))?;
+        }
+        return Ok(false);
+    }
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(BY_CAMPAIGN)
+        .set_key_schema(Some(index_keys()?))
+        .projection(all())
+        .build()
+        .map_err(|e| table_error(table, e))?;
+    let request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(table, attr::ID, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(table, CAMPAIGN_ID, ScalarAttributeType::S)?)
+        .key_schema(key(table, attr::ID, KeyType::Hash)?)
+        .global_secondary_indexes(index);
+    created(table, request.send().await)
+}
+
+/// Creates the campaigns table (`Id` S hash) unless it exists. Returns whether it created it.
+pub async fn create_campaigns_table(client: &Client, table: &str) -> Result<bool, TableError> {
     if exists(client, table).await? {
         return Ok(false);
     }
@@ -222,13 +282,21 @@ pub async fn create_feed_table(client: &Client, table: &str) -> Result<bool, Tab
 }
 
 async fn exists(client: &Client, table: &str) -> Result<bool, TableError> {
+    Ok(describe(client, table).await?.is_some())
+}
+
+async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>, TableError> {
     match client.describe_table().table_name(table).send().await {
-        Ok(_) => Ok(true),
+        Ok(output) => Ok(Some(
+            output
+                .table
+                .unwrap_or_else(|| TableDescription::builder().build()),
+        )),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
-            Ok(false)
+            Ok(None)
         }
         Err(e) => Err(table_error(table, e)),
     }

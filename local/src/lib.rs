@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hitpoints::campaign::CampaignStore;
 use hitpoints::feed::FeedStore;
 use hitpoints::feed::Indexer;
 use hitpoints::hp::Projector;
@@ -28,6 +29,8 @@ pub const EVENTS_TABLE: &str = "hitpoints-events";
 pub const SNAPSHOTS_TABLE: &str = "hitpoints-snapshots";
 /// The feed table of the local run.
 pub const FEED_TABLE: &str = "hitpoints-feed";
+/// The campaigns table of the local run.
+pub const CAMPAIGNS_TABLE: &str = "hitpoints-campaigns";
 /// Where the local run keeps its data unless told `--in-memory`.
 pub const DATA_DIR: &str = ".hitpoints";
 /// The embedded DynamoDB's file in the data directory.
@@ -115,6 +118,8 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     dynamodb::create_events_table(&client, EVENTS_TABLE, true).await?;
     dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
     dynamodb::create_feed_table(&client, FEED_TABLE).await?;
+    dynamodb::create_campaigns_table(&client, CAMPAIGNS_TABLE).await?;
+    let campaigns = CampaignStore::new(client.clone(), CAMPAIGNS_TABLE);
     let store = EventStore::new(client.clone(), EVENTS_TABLE);
     let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);
     // A waiting GET /events reads the feed's head every 10 ms here: reads cost nothing locally.
@@ -144,6 +149,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     let router = Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
+        .with_campaigns(campaigns)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::All);
     let wake_on_post = axum::middleware::from_fn(move |request, next| {

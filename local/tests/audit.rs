@@ -2,6 +2,7 @@
 //! snapshot table emptied, one with wrong values, and a rebuild racing live appends and the
 //! projector.
 
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -32,6 +33,7 @@ fn audit_args(
     segments: u32,
 ) -> local::audit::AuditArgs {
     local::audit::AuditArgs {
+        campaign: None,
         events_table: t.store.table().to_owned(),
         snapshots_table: snapshots.table().to_owned(),
         feed_table: feed_table.to_owned(),
@@ -489,7 +491,7 @@ async fn repair_feed_brings_every_event_into_an_empty_feed_once() {
     assert!(local::audit::repair_feed(&args).await.expect("runs"));
     assert!(local::audit::repair_feed(&args).await.expect("runs again"));
     assert_eq!(
-        feed.head().await.expect("head").0,
+        feed.head(DEFAULT_CAMPAIGN).await.expect("head").0,
         (CHARACTERS * EVENTS_EACH) as u64,
         "every event once"
     );
@@ -499,6 +501,7 @@ async fn repair_feed_brings_every_event_into_an_empty_feed_once() {
     loop {
         let page = feed
             .read(hitpoints::feed::FeedRead {
+                campaign: DEFAULT_CAMPAIGN,
                 after,
                 direction: hitpoints::Direction::Forward,
                 limit: 700,
@@ -537,7 +540,7 @@ async fn repair_feed_reports_a_poison_character_indexes_the_rest_and_exits_1() {
     );
     let indexer = hitpoints::feed::Indexer::new(t.store.clone(), feed.clone());
     let report = indexer
-        .repair(2, &hitpoints::feed::RepairProgress::default())
+        .repair(2, None, &hitpoints::feed::RepairProgress::default())
         .await
         .expect("runs");
     let summary = local::audit::repair_summary(&report);
@@ -550,7 +553,7 @@ async fn repair_feed_reports_a_poison_character_indexes_the_rest_and_exits_1() {
         "the first run brought in every other event"
     );
     assert_eq!(
-        feed.head().await.expect("head").0,
+        feed.head(DEFAULT_CAMPAIGN).await.expect("head").0,
         (CHARACTERS * EVENTS_EACH) as u64
     );
     // Fixed, the character comes in and the command exits 0.
@@ -561,7 +564,7 @@ async fn repair_feed_reports_a_poison_character_indexes_the_rest_and_exits_1() {
         "exit 0"
     );
     assert_eq!(
-        feed.head().await.expect("head").0,
+        feed.head(DEFAULT_CAMPAIGN).await.expect("head").0,
         (CHARACTERS * EVENTS_EACH) as u64 + 1
     );
 }
@@ -589,7 +592,7 @@ async fn an_event_item_of_no_character_is_named_by_verify_and_repair_feed() {
     assert!(!report.all_agree(Mode::Verify));
     let indexer = hitpoints::feed::Indexer::new(t.store.clone(), feed.clone());
     let report = indexer
-        .repair(2, &hitpoints::feed::RepairProgress::default())
+        .repair(2, None, &hitpoints::feed::RepairProgress::default())
         .await
         .expect("runs");
     assert_eq!(report.unreadable, vec!["not-a-character".to_owned()]);
@@ -597,7 +600,7 @@ async fn an_event_item_of_no_character_is_named_by_verify_and_repair_feed() {
     let summary = local::audit::repair_summary(&report);
     assert!(summary.contains("not-a-character"), "{summary}");
     assert_eq!(
-        feed.head().await.expect("head").0,
+        feed.head(DEFAULT_CAMPAIGN).await.expect("head").0,
         (CHARACTERS * EVENTS_EACH) as u64
     );
 }

@@ -13,6 +13,8 @@ use aws_sdk_dynamodb::Client;
 pub const EVENTS_TABLE_VAR: &str = "HITPOINTS_EVENTS_TABLE";
 /// The HP snapshot table's name.
 pub const SNAPSHOTS_TABLE_VAR: &str = "HITPOINTS_SNAPSHOTS_TABLE";
+/// The campaigns table's name.
+pub const CAMPAIGNS_TABLE_VAR: &str = "HITPOINTS_CAMPAIGNS_TABLE";
 /// The variable that names the feed table.
 pub const FEED_TABLE_VAR: &str = "HITPOINTS_FEED_TABLE";
 

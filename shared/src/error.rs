@@ -45,6 +45,9 @@ pub enum Error {
     /// A command the rules refuse (or, for an undo, the stream's history).
     #[error(transparent)]
     Refused(#[from] crate::rules::Refusal),
+    /// A campaign that does not exist, or a character already in it.
+    #[error(transparent)]
+    Campaign(#[from] crate::campaign::CampaignError),
     #[error(transparent)]
     Infrastructure(#[from] InfraError),
 }

@@ -9,11 +9,13 @@
 //!   batch outcomes, the one gap fill and its holes);
 //! - [`hp`]: the HP read model (the plan, the snapshot table, the projector, verify/rebuild);
 //! - [`feed`]: the global feed (the plan, the feed table, the indexer, the repair);
+//! - [`campaign`]: campaigns, the unit of the party and the feed, and their table;
 //! - [`error`]: the typed errors, in the kinds a caller acts on;
 //! - [`config`]: what a deployed function reads from its environment at start-up.
 //!
 //! The read models meet only in [`stream`] and [`store`]: neither imports the other.
 
+pub mod campaign;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -8,6 +8,7 @@
 //!   snapshot, and an event written in the hole later is taken exactly once.
 //! - Markers and snapshots written before holes were ranges (number sets) still read.
 
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -112,6 +113,7 @@ impl Tables {
             let page = self
                 .feed
                 .read(FeedRead {
+                    campaign: DEFAULT_CAMPAIGN,
                     after: entries.last().map(|e: &FeedEntry| e.position),
                     direction: Direction::Forward,
                     limit: 1000,
@@ -200,7 +202,7 @@ async fn a_poison_character_fails_alone_in_the_indexer_and_is_repaired_exactly_o
     // The item fixed, the repair brings the poison in; the batch once more changes nothing.
     t.fix_poison(poison).await;
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((report.repaired, report.failed), (vec![poison], Vec::new()));
@@ -219,7 +221,7 @@ async fn the_repair_reports_a_poison_character_goes_on_and_brings_it_in_once_fix
     let (b, _) = t.healthy("Vex").await;
     let (poison, _) = t.poison().await;
     let report = indexer
-        .repair(3, &RepairProgress::default())
+        .repair(3, None, &RepairProgress::default())
         .await
         .expect("the repair runs to the end");
     assert_eq!(report.failed, vec![poison]);
@@ -230,14 +232,14 @@ async fn the_repair_reports_a_poison_character_goes_on_and_brings_it_in_once_fix
     assert_eq!((repaired, report.indexed), (healthy, 6));
     // Run again, the poison still fails and nothing is indexed twice.
     let report = indexer
-        .repair(1, &RepairProgress::default())
+        .repair(1, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((report.failed, report.indexed), (vec![poison], 0));
 
     t.fix_poison(poison).await;
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((report.failed, report.indexed), (Vec::new(), 2));
@@ -247,7 +249,7 @@ async fn the_repair_reports_a_poison_character_goes_on_and_brings_it_in_once_fix
         BTreeMap::from([(a, vec![0, 1, 2]), (b, vec![0, 1, 2]), (poison, vec![0, 1])])
     );
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!(
@@ -294,7 +296,7 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_repai
     let indexer = t.indexer();
     let stream = t.jumping().await;
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((report.indexed, report.failed.len()), (5, 0));
@@ -304,7 +306,7 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_repai
     );
     // The marker accounts for every missing version: a second repair has nothing to do.
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((report.indexed, report.repaired.len()), (0, 0));
@@ -313,7 +315,7 @@ async fn a_jump_of_a_million_versions_is_one_range_in_the_feed_through_the_repai
         .await;
     for _ in 0..2 {
         indexer
-            .repair(1, &RepairProgress::default())
+            .repair(1, None, &RepairProgress::default())
             .await
             .expect("repair");
     }
@@ -424,7 +426,7 @@ async fn holes_written_as_number_sets_still_read_and_a_late_event_is_taken_once(
     );
     assert_eq!(
         t.feed
-            .marker(stream)
+            .marker(DEFAULT_CAMPAIGN, stream)
             .await
             .expect("marker")
             .holes

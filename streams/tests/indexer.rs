@@ -2,6 +2,7 @@
 //! delivered with duplicates, re-ordering, re-deliveries, crashes part-way and concurrent
 //! indexers, checked against every guarantee of the feed.
 
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ async fn read_all(
     loop {
         let page = feed
             .read(FeedRead {
+                campaign: DEFAULT_CAMPAIGN,
                 after,
                 direction,
                 limit,
@@ -274,7 +276,7 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
         })
     };
     let report = indexer
-        .repair(3, &RepairProgress::default())
+        .repair(3, None, &RepairProgress::default())
         .await
         .expect("repair");
     live.await.expect("live traffic");
@@ -282,11 +284,11 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
     // Whatever the live indexer had not brought in yet, a second repair does; a third finds
     // nothing to do.
     indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     let idle = indexer
-        .repair(4, &RepairProgress::default())
+        .repair(4, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!((idle.indexed, idle.repaired.len()), (0, 0), "{idle:?}");
@@ -320,7 +322,7 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
     db.put_source_item(&table, foreign, 1, ("Ash", -2, "Bite"))
         .await;
     let report = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!(
@@ -331,7 +333,7 @@ async fn the_repair_brings_in_what_the_stream_never_delivered_beside_the_live_in
     let last = entries.last().expect("entries");
     assert_eq!((last.stream, last.event.version), (foreign, 1));
     let again = indexer
-        .repair(2, &RepairProgress::default())
+        .repair(2, None, &RepairProgress::default())
         .await
         .expect("repair");
     assert_eq!(again.indexed, 0);

@@ -3,6 +3,7 @@
 //! rebuild writes the same, and the feed copies every attribute of its events, known or not.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use hitpoints::domain::{Direction, ExpectedVersion};
 use hitpoints::feed::FeedRead;
 use hitpoints::hp::verdict::{Mode, Progress};
@@ -22,6 +23,7 @@ fn request(command: Command) -> CommandRequest {
         expected: ExpectedVersion::Any,
         dry_run: false,
         character_name: None,
+        campaign: hitpoints::domain::DEFAULT_CAMPAIGN,
     }
 }
 
@@ -188,6 +190,7 @@ async fn the_feed_copies_every_attribute_of_an_event_known_or_not() {
     index_stream(&store, &feed, stream).await;
     let page = feed
         .read(FeedRead {
+            campaign: DEFAULT_CAMPAIGN,
             after: None,
             direction: Direction::Forward,
             limit: 10,

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use hitpoints::campaign::CampaignStore;
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
 use hitpoints::store::EventStore;
@@ -96,6 +97,15 @@ impl TestDb {
             .await
             .expect("create the feed table");
         FeedStore::new(self.client.clone(), table)
+    }
+
+    /// A new campaigns table with a unique name, and a store on it.
+    pub async fn campaigns(&self) -> CampaignStore {
+        let table = format!("campaigns-{}", Uuid::new_v4().simple());
+        local::dynamodb::create_campaigns_table(&self.client, &table)
+            .await
+            .expect("create the campaigns table");
+        CampaignStore::new(self.client.clone(), table)
     }
 
     /// Writes an event item as the source material's code writes it: its attributes only (no

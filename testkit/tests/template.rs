@@ -18,14 +18,18 @@ const PERMISSIONS: &[(&str, Grants)] = &[
         "append",
         // Query: last version and replay checks; PutItem: a new stream's first event and each
         // Put of a transaction; ConditionCheckItem: the transaction's check of version n.
-        &[(
-            "EventsTable",
-            &[
-                "dynamodb:ConditionCheckItem",
-                "dynamodb:PutItem",
-                "dynamodb:Query",
-            ],
-        )],
+        // GetItem + PutItem on the campaigns: a campaign created, a campaign named checked.
+        &[
+            (
+                "EventsTable",
+                &[
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                ],
+            ),
+            ("CampaignsTable", &["dynamodb:GetItem", "dynamodb:PutItem"]),
+        ],
     ),
     (
         "query",
@@ -35,6 +39,13 @@ const PERMISSIONS: &[(&str, Grants)] = &[
             ("EventsTable", &["dynamodb:Query"]),
             ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:Scan"]),
             ("FeedTable", &["dynamodb:GetItem", "dynamodb:Query"]),
+            // A campaign's party: a Query of the snapshot table's index by campaign.
+            (
+                "${SnapshotsTable.Arn}/index/ByCampaign",
+                &["dynamodb:Query"],
+            ),
+            // The campaigns: one by id, or a page of them.
+            ("CampaignsTable", &["dynamodb:GetItem", "dynamodb:Scan"]),
         ],
     ),
     (

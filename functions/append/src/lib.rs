@@ -1,15 +1,18 @@
 //! The `append` Lambda: the POST routes of the hitpoints HTTP API.
 
-use hitpoints::config::EVENTS_TABLE_VAR;
+use hitpoints::campaign::CampaignStore;
+use hitpoints::config::{CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR};
 use hitpoints::store::EventStore;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
-pub const REQUIRED_VARS: [&str; 1] = [EVENTS_TABLE_VAR];
+pub const REQUIRED_VARS: [&str; 2] = [EVENTS_TABLE_VAR, CAMPAIGNS_TABLE_VAR];
 
 /// The function's handler: the API's router with this function's routes.
-pub fn app(store: EventStore) -> Router {
-    Api::new(store).router(Function::Append)
+pub fn app(store: EventStore, campaigns: CampaignStore) -> Router {
+    Api::new(store)
+        .with_campaigns(campaigns)
+        .router(Function::Append)
 }
 
 #[cfg(test)]
@@ -22,7 +25,11 @@ mod tests {
     /// serve, and a request that reached the unreachable store would be a 503).
     #[tokio::test]
     async fn routes_it_does_not_serve_are_404_or_405() {
-        let app = app(EventStore::new(unreachable_client(), "events"));
+        let client = unreachable_client();
+        let app = app(
+            EventStore::new(client.clone(), "events"),
+            CampaignStore::new(client, "campaigns"),
+        );
         for (sample, status) in [
             (
                 include_str!("../../../events/apigw-get-character.json"),

@@ -1,6 +1,7 @@
 //! The `append` Lambda's entry point: read the configuration, build the client once, serve.
 
 use append::{app, REQUIRED_VARS};
+use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{dynamodb_client, read};
 use hitpoints::store::EventStore;
 
@@ -8,7 +9,9 @@ use hitpoints::store::EventStore;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     hitpoints::config::init_logging();
-    let [events_table] = read(REQUIRED_VARS)?;
-    let store = EventStore::new(dynamodb_client()?, events_table);
-    lambda_http::run(app(store)).await
+    let [events_table, campaigns_table] = read(REQUIRED_VARS)?;
+    let client = dynamodb_client()?;
+    let store = EventStore::new(client.clone(), events_table);
+    let campaigns = CampaignStore::new(client, campaigns_table);
+    lambda_http::run(app(store, campaigns)).await
 }

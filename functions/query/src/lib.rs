@@ -1,19 +1,33 @@
 //! The `query` Lambda: the GET routes of the hitpoints HTTP API.
 
-use hitpoints::config::{EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR};
+use hitpoints::campaign::CampaignStore;
+use hitpoints::config::{
+    CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR,
+};
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
 use hitpoints::store::EventStore;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
-pub const REQUIRED_VARS: [&str; 3] = [EVENTS_TABLE_VAR, SNAPSHOTS_TABLE_VAR, FEED_TABLE_VAR];
+pub const REQUIRED_VARS: [&str; 4] = [
+    EVENTS_TABLE_VAR,
+    SNAPSHOTS_TABLE_VAR,
+    FEED_TABLE_VAR,
+    CAMPAIGNS_TABLE_VAR,
+];
 
 /// The function's handler: the API's router with this function's routes.
-pub fn app(store: EventStore, snapshots: SnapshotStore, feed: FeedStore) -> Router {
+pub fn app(
+    store: EventStore,
+    snapshots: SnapshotStore,
+    feed: FeedStore,
+    campaigns: CampaignStore,
+) -> Router {
     Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
+        .with_campaigns(campaigns)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::Query)
 }
@@ -32,7 +46,8 @@ mod tests {
         let app = app(
             EventStore::new(client.clone(), "events"),
             SnapshotStore::new(client.clone(), "snapshots"),
-            FeedStore::new(client, "feed"),
+            FeedStore::new(client.clone(), "feed"),
+            CampaignStore::new(client, "campaigns"),
         );
         for (sample, status) in [
             // POST /characters: the path is this function's (GET lists the party).

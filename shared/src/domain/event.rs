@@ -124,6 +124,15 @@ pub struct RecordedEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub correlation_id: Option<Uuid>,
+    /// The campaign the character is in from this event on (`CampaignId`); absent on items
+    /// written before campaigns and by the source material's code: the default campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub campaign_id: Option<Uuid>,
+    /// On a move between campaigns (`moved`), the campaign it left (`MovedFrom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub moved_from: Option<Uuid>,
     /// The character's sheet after this event, on a character with rules.
     #[serde(skip)]
     pub state: Option<Sheet>,
@@ -202,6 +211,8 @@ impl RecordedEvent {
             command: None,
             outcome: None,
             correlation_id: None,
+            campaign_id: None,
+            moved_from: None,
             state: None,
             other: OtherAttributes::new(),
         }

@@ -1,9 +1,14 @@
 //! A character's state: the fold of its stream.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{RecordedEvent, Version};
 use crate::rules::{fold_plain, Outcome, Sheet};
+
+/// The default campaign: every character whose events name no campaign (earlier hitpoints
+/// data, the source material's items, and characters created without one).
+pub const DEFAULT_CAMPAIGN: Uuid = Uuid::nil();
 
 /// A character's state: the fold of its stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +24,10 @@ pub struct CharacterState {
     /// The sheet, on a character with rules (`hp` is then its HP).
     #[serde(default)]
     pub rules: Option<Sheet>,
+    /// The campaign the latest event put it in (the default campaign's nil id when the
+    /// event says none).
+    #[serde(default)]
+    pub campaign_id: Uuid,
 }
 
 /// What a character's latest event said: kept on its snapshot, so that a screen can show who
@@ -73,6 +82,7 @@ impl CharacterState {
             version: event.version,
             latest: LatestEvent::of(event),
             rules,
+            campaign_id: event.campaign_id.unwrap_or(DEFAULT_CAMPAIGN),
         }
     }
 
@@ -86,8 +96,6 @@ impl CharacterState {
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use super::super::fixtures::recorded;
     use super::super::SNAPSHOT_NOTE;
     use super::*;

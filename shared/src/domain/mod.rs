@@ -14,7 +14,7 @@ pub use event::{
     hyphenated_uuid, json_escaped_len, parse_hyphenated_uuid, whole_number, NewEvent,
     OtherAttributes, RecordedEvent, ADJUSTED, SNAPSHOT_NOTE,
 };
-pub use fold::{CharacterState, LatestEvent};
+pub use fold::{CharacterState, LatestEvent, DEFAULT_CAMPAIGN};
 pub use validate::{
     validate_count, validate_event, validate_expected, validate_unique_id, InvalidInput,
     MAX_EVENTS_PER_APPEND, MAX_NAME_CHARS, MAX_NOTE_CHARS,

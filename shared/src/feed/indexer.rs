@@ -1,4 +1,4 @@
-//! The feed indexer: the events table's stream records into the global feed, each event
+//! The feed indexer: the events table's stream records into the campaigns' feeds, each event
 //! exactly once, each character's events in version order, whatever the stream does
 //! (duplicates, re-deliveries, one transaction's records out of order, a retry after a crash
 //! part-way).
@@ -12,7 +12,7 @@
 //! The character is the unit of failure: one whose marker or events cannot be read, or whose
 //! holes would outgrow an item, is left out and reported; the others are indexed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::plan::{plan, IndexPlan, Marker};
 use super::table::FeedStore;
-use crate::domain::{RecordedEvent, Version};
+use crate::domain::{RecordedEvent, Version, DEFAULT_CAMPAIGN};
 use crate::error::{Error, InfraError, SdkFailure};
 use crate::store::EventStore;
 use crate::stream::{
@@ -44,7 +44,17 @@ pub(super) struct Indexed {
     /// Entries written, per character that had any.
     pub written: HashMap<Uuid, usize>,
     /// Characters that could not be indexed, each with why (logged).
-    pub failed: Vec<(Uuid, Error)>,
+    pub failed: Vec<(Uuid, String)>,
+    /// Transactions lost to another writer of the same campaign's head (and tried again).
+    pub retries: u64,
+}
+
+impl Indexed {
+    fn fail(&mut self, stream: Uuid, error: &Error) {
+        if !self.failed.iter().any(|(s, _)| *s == stream) {
+            self.failed.push((stream, error.to_string()));
+        }
+    }
 }
 
 impl Indexer {
@@ -54,7 +64,8 @@ impl Indexer {
 
     /// Indexes one batch and says what it came to: the first record of each character that
     /// could not be indexed is reported, so Lambda delivers its records again; the other
-    /// characters are indexed. When the feed itself cannot be written, every character's.
+    /// characters are indexed. When a campaign's feed itself cannot be written, every
+    /// character of that campaign's.
     pub async fn index(&self, records: &[StreamRecord]) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
         let mut groups = group_by_character(records, &mut outcome.failures);
@@ -63,37 +74,91 @@ impl Indexer {
             .iter()
             .map(|g| (g.stream, g.first_sequence_number.clone()))
             .collect();
-        match self.index_groups(&mut groups).await {
-            Ok(indexed) => {
-                outcome.writes = indexed.written.values().sum();
-                for (stream, error) in indexed.failed {
-                    tracing::error!(%stream, %error, "character not indexed: reported as failed");
-                    outcome.failures.extend(first_records.get(&stream).cloned());
-                }
-            }
-            Err(error) => {
-                tracing::error!(error = %error, characters = groups.len(),
-                    "batch not indexed: reported as failed");
-                outcome
-                    .failures
-                    .extend(groups.iter().map(|g| g.first_sequence_number.clone()));
-            }
+        let indexed = self.index_groups(&mut groups, None).await;
+        outcome.writes = indexed.written.values().sum();
+        for (stream, error) in indexed.failed {
+            tracing::error!(%stream, %error, "character not indexed: reported as failed");
+            outcome.failures.extend(first_records.get(&stream).cloned());
         }
         tracing::info!(
             records = records.len(),
             characters = outcome.characters,
             indexed = outcome.writes,
+            retries = indexed.retries,
             failures = outcome.failures.len(),
             "batch indexed"
         );
         outcome
     }
 
-    /// Appends the groups' new events to the feed. A character whose marker or events cannot
-    /// be read, or whose holes would outgrow an item, is left out and returned as failed; an
-    /// error is what kept the feed itself from being written (the head, a transaction).
+    /// Appends the groups' new events to the feeds of their campaigns (of `only`, when given):
+    /// one writer per campaign, all at once, each conditional on its own campaign's head only.
+    /// A character whose marker or events cannot be read, or whose holes would outgrow an item,
+    /// is left out and returned as failed; so is every character of a campaign whose feed
+    /// itself cannot be written (its head, a transaction).
     pub(super) async fn index_groups(
         &self,
+        groups: &mut [CharacterRecords],
+        only: Option<Uuid>,
+    ) -> Indexed {
+        let mut by_campaign: BTreeMap<Uuid, Vec<CharacterRecords>> = BTreeMap::new();
+        for group in groups.iter() {
+            let campaigns: BTreeSet<Uuid> = group
+                .events
+                .values()
+                .flat_map(|e| {
+                    [
+                        Some(e.campaign_id.unwrap_or(DEFAULT_CAMPAIGN)),
+                        e.moved_from,
+                    ]
+                })
+                .flatten()
+                .filter(|c| only.is_none_or(|only| only == *c))
+                .collect();
+            for campaign in campaigns {
+                by_campaign.entry(campaign).or_default().push(group.clone());
+            }
+        }
+        let results = join_all(
+            by_campaign
+                .into_iter()
+                .map(|(campaign, mut groups)| async move {
+                    let result = self.index_campaign(campaign, &mut groups).await;
+                    (campaign, groups, result)
+                }),
+        )
+        .await;
+        let mut indexed = Indexed::default();
+        for (campaign, groups, result) in results {
+            match result {
+                Ok(part) => {
+                    for (stream, count) in part.written {
+                        *indexed.written.entry(stream).or_default() += count;
+                    }
+                    for (stream, error) in part.failed {
+                        if !indexed.failed.iter().any(|(s, _)| *s == stream) {
+                            indexed.failed.push((stream, error));
+                        }
+                    }
+                    indexed.retries += part.retries;
+                }
+                Err(error) => {
+                    tracing::error!(%campaign, %error, characters = groups.len(),
+                        "campaign's feed not written");
+                    for group in &groups {
+                        indexed.fail(group.stream, &error);
+                    }
+                }
+            }
+        }
+        indexed
+    }
+
+    /// Appends the groups' new events to one campaign's feed. An error is what kept the feed
+    /// itself from being written.
+    async fn index_campaign(
+        &self,
+        campaign: Uuid,
         groups: &mut [CharacterRecords],
     ) -> Result<Indexed, Error> {
         let mut holes: HashMap<Uuid, Holes> = HashMap::new();
@@ -102,14 +167,14 @@ impl Indexer {
         let mut indexed = Indexed::default();
         for attempt in 0..MAX_INDEX_ATTEMPTS {
             // The head first: markers read after it are at least as new as it.
-            let head = self.feed.head().await?;
+            let head = self.feed.head(campaign).await?;
             let live: Vec<&mut CharacterRecords> = groups
                 .iter_mut()
                 .filter(|g| !indexed.failed.iter().any(|(s, _)| *s == g.stream))
                 .collect();
             let planned = join_all(live.into_iter().map(|group| {
                 let holes = holes.remove(&group.stream).unwrap_or_default();
-                self.plan_character(group, holes)
+                self.plan_character(campaign, group, holes)
             }))
             .await;
             let mut entries = Vec::new();
@@ -123,19 +188,20 @@ impl Indexer {
                                 .map(|(event, marker)| (stream, event, marker)),
                         );
                     }
-                    Err(error) => indexed.failed.push((stream, error)),
+                    Err(error) => indexed.fail(stream, &error),
                 }
             }
             if entries.is_empty() {
                 return Ok(indexed);
             }
-            let written = self.feed.append(head, &entries).await?;
+            let written = self.feed.append(campaign, head, &entries).await?;
             for (stream, _, _) in &entries[..written] {
                 *indexed.written.entry(*stream).or_default() += 1;
             }
             if written == entries.len() {
                 return Ok(indexed);
             }
+            indexed.retries += 1;
             let ceiling = Duration::from_millis(5 << attempt.min(6));
             tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
         }
@@ -147,18 +213,26 @@ impl Indexer {
         .into())
     }
 
-    /// A character's entries after its marker, filling gaps from the events table, with the
-    /// holes the events table confirmed.
+    /// A character's entries in `campaign`'s feed after its marker there, filling gaps from
+    /// the events table, with the holes the events table confirmed.
     async fn plan_character(
         &self,
+        campaign: Uuid,
         group: &mut CharacterRecords,
         mut holes: Holes,
     ) -> (Uuid, Result<(Vec<(RecordedEvent, Marker)>, Holes), Error>) {
         let stream = group.stream;
         let planned = async {
-            let marker = self.feed.marker(stream).await?;
-            let entries =
-                plan_entries(&self.events, stream, &marker, &mut group.events, &mut holes).await?;
+            let marker = self.feed.marker(campaign, stream).await?;
+            let entries = plan_entries(
+                &self.events,
+                campaign,
+                stream,
+                &marker,
+                &mut group.events,
+                &mut holes,
+            )
+            .await?;
             // A marker whose holes outgrow an item fails its character only.
             if let Some((_, last)) = entries.last() {
                 last.holes
@@ -174,13 +248,14 @@ impl Indexer {
 /// Plans a character's entries after `marker`, filling gaps from the events table.
 async fn plan_entries(
     events_table: &EventStore,
+    campaign: Uuid,
     stream: Uuid,
     marker: &Marker,
     events: &mut BTreeMap<Version, RecordedEvent>,
     holes: &mut Holes,
 ) -> Result<Vec<(RecordedEvent, Marker)>, Error> {
     loop {
-        match plan(marker, events, holes) {
+        match plan(campaign, marker, events, holes) {
             IndexPlan::UpToDate => return Ok(Vec::new()),
             IndexPlan::Index(entries) => return Ok(entries),
             IndexPlan::Gap(gap) => fill_gap(events_table, stream, gap, events, holes).await?,

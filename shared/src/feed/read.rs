@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
 use super::position::{BadPosition, Position};
-use super::table::{FeedStore, BUCKET, KEY, POSITION};
+use super::table::{entry_key, FeedStore, BUCKET, KEY, POSITION};
 use crate::domain::{Direction, RecordedEvent};
 use crate::error::{Error, InfraError};
 use crate::store::item::decode_event;
@@ -34,6 +34,8 @@ pub struct FeedPage {
 /// A read of the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeedRead {
+    /// The campaign whose feed this is.
+    pub campaign: Uuid,
     /// Forward: entries after it (`None`: from the first). Backward: entries before it
     /// (`None`: from the newest).
     pub after: Option<Position>,
@@ -49,7 +51,7 @@ impl FeedStore {
     /// still to come.
     pub async fn read(&self, read: FeedRead) -> Result<FeedPage, Error> {
         let limit = page_limit(read.limit)?;
-        let mut head = self.head().await?;
+        let mut head = self.head(read.campaign).await?;
         let (first, last) = match read.direction {
             Direction::Forward => {
                 let after = read.after.unwrap_or_default();
@@ -64,7 +66,7 @@ impl FeedStore {
                             .min(read.wait.saturating_sub(started.elapsed())),
                     )
                     .await;
-                    head = self.head().await?;
+                    head = self.head(read.campaign).await?;
                 }
                 if head <= after {
                     return Ok(FeedPage {
@@ -87,7 +89,9 @@ impl FeedStore {
                 (1, before)
             }
         };
-        let entries = self.query(first, last, read.direction, limit).await?;
+        let entries = self
+            .query(read.campaign, first, last, read.direction, limit)
+            .await?;
         let next = entries
             .last()
             .map(|e| e.position)
@@ -100,6 +104,7 @@ impl FeedStore {
     /// bucket, each a consistent Query followed across its pages.
     async fn query(
         &self,
+        campaign: Uuid,
         first: u64,
         last: u64,
         direction: Direction,
@@ -121,7 +126,7 @@ impl FeedStore {
                 .key_condition_expression("#k = :k AND #p BETWEEN :first AND :last")
                 .expression_attribute_names("#k", KEY)
                 .expression_attribute_names("#p", POSITION)
-                .expression_attribute_values(":k", AttributeValue::S(format!("e#{bucket}")))
+                .expression_attribute_values(":k", AttributeValue::S(entry_key(campaign, bucket)))
                 .expression_attribute_values(":first", AttributeValue::N(first.to_string()))
                 .expression_attribute_values(":last", AttributeValue::N(last.to_string()))
                 .scan_index_forward(forward);

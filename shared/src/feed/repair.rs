@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use uuid::Uuid;
 
 use super::indexer::Indexer;
-use crate::domain::Version;
+use crate::domain::{Version, DEFAULT_CAMPAIGN};
 use crate::error::Error;
 use crate::store::scan_streams;
 use crate::stream::CharacterRecords;
@@ -23,9 +23,13 @@ impl Indexer {
     /// events table finds the characters whose marker is behind (or has a hole the table now
     /// fills); each is indexed from its stream through the same transactions as the live
     /// indexer, so running it beside the indexer, again, or on a schedule indexes nothing twice.
+    ///
+    /// `only`: the feed of that campaign alone (the Scan still reads every event: the events
+    /// table has no index by campaign).
     pub async fn repair(
         &self,
         segments: u32,
+        only: Option<Uuid>,
         progress: &RepairProgress,
     ) -> Result<RepairReport, Error> {
         let started = std::time::Instant::now();
@@ -52,34 +56,44 @@ impl Indexer {
                 Err(_) => report.unreadable.push(key.0),
             }
         }
-        let streams: Vec<(Uuid, u64, Version)> = streams
+        let streams: Vec<(Uuid, u64, Version, Uuid)> = streams
             .into_iter()
             .filter(|(stream, _)| !report.failed.contains(stream))
-            .map(|(stream, summary)| (stream, summary.events, summary.last.version))
+            .map(|(stream, summary)| {
+                let campaign = summary.last.campaign_id.unwrap_or(DEFAULT_CAMPAIGN);
+                (stream, summary.events, summary.last.version, campaign)
+            })
             .collect();
         // Characters are checked and read concurrently, and each chunk of them is indexed
         // together (one writer: chunks of one repair do not race each other for the head).
         for chunk in streams.chunks(CONCURRENT_REPAIRS) {
-            let read = join_all(chunk.iter().map(|&(stream, count, last)| async move {
-                let marker = self.feed.marker(stream).await?;
-                let indexed = marker.version == Some(last)
-                    && count == (last + 1).saturating_sub(marker.holes.count());
-                if indexed {
-                    return Ok(None);
-                }
-                let events = self.events.read_all(stream).await?;
-                Ok::<_, Error>(Some(CharacterRecords {
-                    stream,
-                    first_sequence_number: String::new(),
-                    events: events.into_iter().map(|e| (e.version, e)).collect(),
-                }))
-            }))
+            let read = join_all(
+                chunk
+                    .iter()
+                    .map(|&(stream, count, last, campaign)| async move {
+                        // Up to date when the feed of its campaign has its last version and every
+                        // version but the holes (a character that moved has versions in other feeds:
+                        // its events are read, and planned in each of their campaigns).
+                        let marker = self.feed.marker(campaign, stream).await?;
+                        let indexed = marker.version == Some(last)
+                            && count == (last + 1).saturating_sub(marker.holes.count());
+                        if indexed {
+                            return Ok(None);
+                        }
+                        let events = self.events.read_all(stream).await?;
+                        Ok::<_, Error>(Some(CharacterRecords {
+                            stream,
+                            first_sequence_number: String::new(),
+                            events: events.into_iter().map(|e| (e.version, e)).collect(),
+                        }))
+                    }),
+            )
             .await;
             progress
                 .checked
                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
             let mut groups: Vec<CharacterRecords> = Vec::new();
-            for (&(stream, _, _), result) in chunk.iter().zip(read) {
+            for (&(stream, _, _, _), result) in chunk.iter().zip(read) {
                 match result {
                     Ok(Some(group)) => groups.push(group),
                     Ok(None) => {}
@@ -92,22 +106,15 @@ impl Indexer {
             if groups.is_empty() {
                 continue;
             }
-            match self.index_groups(&mut groups).await {
-                Ok(indexed) => {
-                    for (stream, count) in indexed.written {
-                        report.indexed += count as u64;
-                        progress.indexed.fetch_add(count as u64, Ordering::Relaxed);
-                        report.repaired.push(stream);
-                    }
-                    for (stream, error) in indexed.failed {
-                        tracing::error!(%stream, %error, "character not repaired");
-                        report.failed.push(stream);
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(%error, characters = groups.len(), "characters not repaired");
-                    report.failed.extend(groups.iter().map(|g| g.stream));
-                }
+            let indexed = self.index_groups(&mut groups, only).await;
+            for (stream, count) in indexed.written {
+                report.indexed += count as u64;
+                progress.indexed.fetch_add(count as u64, Ordering::Relaxed);
+                report.repaired.push(stream);
+            }
+            for (stream, error) in indexed.failed {
+                tracing::error!(%stream, %error, "character not repaired");
+                report.failed.push(stream);
             }
         }
         // A character that failed after some of its entries were written is not repaired.

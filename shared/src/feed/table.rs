@@ -1,10 +1,15 @@
 //! The feed table: entries, the head and the characters' markers, on DynamoDB.
 //!
+//! Each campaign has a feed of its own: its head, entries and markers, under keys of its own.
+//! The default campaign's keys are those of the one feed before campaigns (`head`, `e#…`,
+//! `c#…`), so its positions and the checkpoints handed out before are unchanged; another
+//! campaign's keys carry its id (`<c>` below).
+//!
 //! | item | `Key` (S, partition) | `Position` (N, sort) | attributes |
 //! | --- | --- | --- | --- |
-//! | head | `head` | 0 | `Last`: the last position written |
-//! | entry | `e#<position / 65536>` | the position | the event item's own attributes (`Id`, `Version`, …) |
-//! | marker | `c#<character id>` | 0 | `Version`: the character's last version in the feed; `HoleRanges` (S, `"4..200000"`; before ranges, `Holes`, NS: still read); `Rev`: its writes |
+//! | head | `head`; `head#<c>` | 0 | `Last`: the last position written |
+//! | entry | `e#<position / 65536>`; `e#<c>#<position / 65536>` | the position | the event item's own attributes (`Id`, `Version`, …) |
+//! | marker | `c#<character id>`; `c#<c>#<character id>` | 0 | `Version`: the character's last version in this feed; `HoleRanges` (S, `"4..200000"`; before ranges, `Holes`, NS: still read); `Rev`: its writes |
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,7 +20,7 @@ use uuid::Uuid;
 
 use super::plan::Marker;
 use super::position::Position;
-use crate::domain::{RecordedEvent, Version};
+use crate::domain::{RecordedEvent, Version, DEFAULT_CAMPAIGN};
 use crate::error::{Error, InfraError};
 use crate::store::item::EventItem;
 use crate::store::sdk::{self, infra, transacted, Item};
@@ -71,13 +76,14 @@ impl FeedStore {
         &self.table
     }
 
-    /// The last position written (0 before the first entry): one consistent GetItem.
-    pub async fn head(&self) -> Result<Position, Error> {
+    /// The last position written in a campaign's feed (0 before the first entry): one
+    /// consistent GetItem.
+    pub async fn head(&self, campaign: Uuid) -> Result<Position, Error> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(KEY, AttributeValue::S(HEAD_KEY.to_owned()))
+            .key(KEY, AttributeValue::S(head_key(campaign)))
             .key(POSITION, AttributeValue::N("0".to_owned()))
             .consistent_read(true)
             .send()
@@ -87,17 +93,18 @@ impl FeedStore {
         match (output.item.is_some(), last) {
             (false, _) => Ok(Position(0)),
             (true, Some(last)) => Ok(Position(last)),
-            (true, None) => Err(corrupt(HEAD_KEY, "Last is not a number")),
+            (true, None) => Err(corrupt(&head_key(campaign), "Last is not a number")),
         }
     }
 
-    /// Where a character is in the feed: one consistent GetItem.
-    pub async fn marker(&self, stream: Uuid) -> Result<Marker, Error> {
+    /// Where a character is in a campaign's feed: one consistent GetItem.
+    pub async fn marker(&self, campaign: Uuid, stream: Uuid) -> Result<Marker, Error> {
+        let key = marker_key(campaign, stream);
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(KEY, AttributeValue::S(marker_key(stream)))
+            .key(KEY, AttributeValue::S(key.clone()))
             .key(POSITION, AttributeValue::N("0".to_owned()))
             .consistent_read(true)
             .send()
@@ -107,24 +114,24 @@ impl FeedStore {
             return Ok(Marker::default());
         };
         let version = number(&item, MARKER_VERSION)
-            .ok_or_else(|| corrupt(&marker_key(stream), "Version is not a number"))?;
+            .ok_or_else(|| corrupt(&key, "Version is not a number"))?;
         let holes: Holes = match (item.get(HOLE_RANGES), item.get(LEGACY_HOLES)) {
             (Some(AttributeValue::S(ranges)), _) => ranges
                 .parse()
-                .map_err(|()| corrupt(&marker_key(stream), "HoleRanges are not ranges"))?,
+                .map_err(|()| corrupt(&key, "HoleRanges are not ranges"))?,
             // Written before holes were ranges: one number each.
             (None, Some(AttributeValue::Ns(holes))) => holes
                 .iter()
                 .map(|h| h.parse::<Version>())
                 .collect::<Result<_, _>>()
-                .map_err(|_| corrupt(&marker_key(stream), "Holes are not versions"))?,
+                .map_err(|_| corrupt(&key, "Holes are not versions"))?,
             _ => Holes::new(),
         };
         Ok(Marker {
             version: Some(version),
             holes,
             revision: number(&item, REVISION)
-                .ok_or_else(|| corrupt(&marker_key(stream), "Rev is not a number"))?,
+                .ok_or_else(|| corrupt(&key, "Rev is not a number"))?,
         })
     }
 
@@ -136,6 +143,7 @@ impl FeedStore {
     /// there first, and the rest must be read and planned again.
     pub async fn append(
         &self,
+        campaign: Uuid,
         head: Position,
         entries: &[(Uuid, RecordedEvent, Marker)],
     ) -> Result<usize, Error> {
@@ -165,7 +173,7 @@ impl FeedStore {
                 take += 1;
             }
             let (chunk, later) = rest.split_at(take);
-            if !self.append_chunk(head, chunk, &revisions).await? {
+            if !self.append_chunk(campaign, head, chunk, &revisions).await? {
                 return Ok(entries.len() - rest.len());
             }
             for stream in characters {
@@ -181,6 +189,7 @@ impl FeedStore {
 
     async fn append_chunk(
         &self,
+        campaign: Uuid,
         head: Position,
         chunk: &[(Uuid, RecordedEvent, Marker)],
         revisions: &HashMap<Uuid, u64>,
@@ -189,7 +198,7 @@ impl FeedStore {
         let last = head.0 + chunk.len() as u64;
         let mut update = Update::builder()
             .table_name(&self.table)
-            .key(KEY, AttributeValue::S(HEAD_KEY.to_owned()))
+            .key(KEY, AttributeValue::S(head_key(campaign)))
             .key(POSITION, AttributeValue::N("0".to_owned()))
             .update_expression("SET #last = :last")
             .expression_attribute_names("#last", LAST)
@@ -210,7 +219,10 @@ impl FeedStore {
             let mut item: Item = EventItem::from_event(*stream, event)
                 .to_item()
                 .map_err(|e| sdk::corrupt(*stream, &e))?;
-            item.insert(KEY.to_owned(), AttributeValue::S(entry_key(position)));
+            item.insert(
+                KEY.to_owned(),
+                AttributeValue::S(entry_key(campaign, position / BUCKET)),
+            );
             item.insert(POSITION.to_owned(), AttributeValue::N(position.to_string()));
             // A position, once written, is never written again.
             let put = Put::builder()
@@ -229,7 +241,10 @@ impl FeedStore {
             };
             let revision = revisions.get(&stream).copied().unwrap_or(marker.revision);
             let mut item: Item = HashMap::from([
-                (KEY.to_owned(), AttributeValue::S(marker_key(stream))),
+                (
+                    KEY.to_owned(),
+                    AttributeValue::S(marker_key(campaign, stream)),
+                ),
                 (POSITION.to_owned(), AttributeValue::N("0".to_owned())),
                 (
                     MARKER_VERSION.to_owned(),
@@ -243,7 +258,7 @@ impl FeedStore {
             let holes = marker
                 .holes
                 .to_text()
-                .map_err(|e| corrupt(&marker_key(stream), &e.to_string()))?;
+                .map_err(|e| corrupt(&marker_key(campaign, stream), &e.to_string()))?;
             if let Some(holes) = holes {
                 item.insert(HOLE_RANGES.to_owned(), AttributeValue::S(holes));
             }
@@ -273,12 +288,30 @@ impl FeedStore {
     }
 }
 
-fn entry_key(position: u64) -> String {
-    format!("e#{}", position / BUCKET)
+/// The key of a campaign's head.
+fn head_key(campaign: Uuid) -> String {
+    if campaign == DEFAULT_CAMPAIGN {
+        HEAD_KEY.to_owned()
+    } else {
+        format!("{HEAD_KEY}#{campaign}")
+    }
 }
 
-fn marker_key(stream: Uuid) -> String {
-    format!("c#{stream}")
+/// The key of a campaign's entries in `bucket` (positions `bucket * BUCKET` on).
+pub(super) fn entry_key(campaign: Uuid, bucket: u64) -> String {
+    if campaign == DEFAULT_CAMPAIGN {
+        format!("e#{bucket}")
+    } else {
+        format!("e#{campaign}#{bucket}")
+    }
+}
+
+fn marker_key(campaign: Uuid, stream: Uuid) -> String {
+    if campaign == DEFAULT_CAMPAIGN {
+        format!("c#{stream}")
+    } else {
+        format!("c#{campaign}#{stream}")
+    }
 }
 
 fn number(item: &Item, name: &str) -> Option<u64> {

@@ -7,9 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
-use super::table::{Snapshot, SnapshotStore};
+use std::ops::ControlFlow;
+
+use super::table::{Snapshot, SnapshotStore, BY_CAMPAIGN, CAMPAIGN_ID};
 use crate::error::Error;
 use crate::store::item::attr;
+use crate::store::sdk::query_pages;
 use crate::store::{page_limit, scan, BadCursor, PageBytes, Unreadable, CURSOR_PREFIX};
 
 /// Where the next page of the party starts: after the snapshot of character `after`. Bound
@@ -94,6 +97,73 @@ impl SnapshotStore {
             snapshots.iter().map(Snapshot::json_size),
         ));
         let next = if snapshots.len() > keep || more {
+            snapshots.truncate(keep);
+            snapshots.last().map(|s| ListCursor {
+                after: s.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(SnapshotList { snapshots, next })
+    }
+}
+
+impl SnapshotStore {
+    /// A campaign's characters, `limit` at a time, in the order of their ids (a character
+    /// keeps its place whatever it changes: a page after a change neither repeats nor skips
+    /// it), from one Query of the [`BY_CAMPAIGN`] index (eventually consistent; 0.5 read
+    /// units per 4 KB read). A page also stops before the snapshot that would take it over
+    /// [`crate::store::MAX_PAGE_BYTES`] as JSON.
+    pub async fn list_campaign(
+        &self,
+        campaign: Uuid,
+        limit: usize,
+        cursor: Option<&ListCursor>,
+    ) -> Result<SnapshotList, Error> {
+        let limit = page_limit(limit)?;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_CAMPAIGN)
+            .expression_attribute_names("#c", CAMPAIGN_ID)
+            .expression_attribute_values(":c", AttributeValue::S(campaign.to_string()));
+        query = match cursor {
+            None => query.key_condition_expression("#c = :c"),
+            Some(cursor) => query
+                .key_condition_expression("#c = :c AND #id > :after")
+                .expression_attribute_names("#id", attr::ID)
+                .expression_attribute_values(":after", AttributeValue::S(cursor.after.clone())),
+        };
+        // One more than asked tells whether another page follows.
+        let mut page = (Vec::new(), PageBytes::default());
+        query_pages(
+            query,
+            &mut page,
+            |(snapshots, _)| Some(limit + 1 - snapshots.len()),
+            |(snapshots, bytes), item| {
+                match Snapshot::decode(item) {
+                    Ok(snapshot) => {
+                        bytes.take(snapshot.json_size());
+                        snapshots.push(snapshot);
+                    }
+                    Err(e) => {
+                        Unreadable::logged(&e, "snapshot left out of the party");
+                    }
+                }
+                Ok(if snapshots.len() > limit || bytes.full() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            },
+        )
+        .await?;
+        let (mut snapshots, bytes) = page;
+        let keep = limit.min(PageBytes::fitting(
+            snapshots.iter().map(Snapshot::json_size),
+        ));
+        let next = if snapshots.len() > keep || bytes.full() {
             snapshots.truncate(keep);
             snapshots.last().map(|s| ListCursor {
                 after: s.id.clone(),

@@ -14,7 +14,7 @@ use std::ops::Range;
 use futures_util::future::join_all;
 use uuid::Uuid;
 
-use crate::domain::{next_version, LatestEvent, RecordedEvent, Version};
+use crate::domain::{next_version, LatestEvent, RecordedEvent, Version, DEFAULT_CAMPAIGN};
 use crate::error::Error;
 use crate::rules::{fold_plain, Sheet};
 use crate::stream::{
@@ -43,6 +43,8 @@ pub struct SnapshotUpdate {
     /// The sheet after `version`, on a character with rules: the last one an event in hand
     /// carries, with the plain changes after it folded in. The snapshot's HP is then its HP.
     pub rules: Option<Sheet>,
+    /// The campaign the event at `version` puts the character in.
+    pub campaign_id: Uuid,
 }
 
 /// A write of a snapshot's holes: from what was read to `after`, only if they are still what
@@ -191,6 +193,7 @@ pub fn plan(
         version: last.version,
         holes,
         latest: LatestEvent::of(last),
+        campaign_id: last.campaign_id.unwrap_or(DEFAULT_CAMPAIGN),
     })
 }
 

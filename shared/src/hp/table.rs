@@ -10,6 +10,7 @@
 //! | `LastHpChange`, `LastNote`, `LastRecordedAt` | what the latest event said |
 //! | `LastEventType`, `LastOutcome` | the latest event's type and computed numbers |
 //! | `State` | the sheet, on a character with rules (`HitPoints` is then its HP) |
+//! | `CampaignId` (S) | the character's campaign: the key of the `ByCampaign` index |
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -37,6 +38,11 @@ const LAST_RECORDED_AT: &str = "LastRecordedAt";
 const LAST_EVENT_TYPE: &str = "LastEventType";
 const LAST_OUTCOME: &str = "LastOutcome";
 const STATE: &str = "State";
+/// The campaign's id (S): the partition key of the [`BY_CAMPAIGN`] index.
+pub const CAMPAIGN_ID: &str = "CampaignId";
+/// The index of the snapshot table by campaign (`CampaignId` hash, `Id` range, every
+/// attribute projected): a campaign's party is one Query of it.
+pub const BY_CAMPAIGN: &str = "ByCampaign";
 
 /// A character's snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,9 @@ pub struct Snapshot {
     pub last_outcome: Option<Outcome>,
     /// The sheet, on a character with rules.
     pub rules: Option<Sheet>,
+    /// The character's campaign (absent on snapshots written before campaigns, until the
+    /// projector's next write or a rebuild: the default campaign).
+    pub campaign_id: Option<Uuid>,
 }
 
 /// The item as stored, in its attribute names.
@@ -116,6 +125,12 @@ struct StoredSnapshot {
     last_outcome: Option<Outcome>,
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
     rules: Option<Sheet>,
+    #[serde(
+        rename = "CampaignId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    campaign_id: Option<Uuid>,
 }
 
 impl Snapshot {
@@ -149,6 +164,7 @@ impl Snapshot {
             last_event_type: stored.last_event_type,
             last_outcome: stored.last_outcome,
             rules: stored.rules,
+            campaign_id: stored.campaign_id,
         })
     }
 
@@ -239,7 +255,14 @@ impl SnapshotStore {
             (Some(_), _) | (None, None) => "#hp = :delta",
             (None, Some(_)) => "#hp = #hp + :delta",
         };
-        let mut set = format!("{hp}, #name = :name, #v = :v, #at = :at{latest}");
+        let request = request
+            .expression_attribute_names("#campaign", CAMPAIGN_ID)
+            .expression_attribute_values(
+                ":campaign",
+                AttributeValue::S(update.campaign_id.to_string()),
+            );
+        let mut set =
+            format!("{hp}, #name = :name, #v = :v, #at = :at, #campaign = :campaign{latest}");
         let mut remove = latest_removed(&update.latest).to_owned();
         let mut request = request;
         if let Some(sheet) = &update.rules {
@@ -328,6 +351,7 @@ impl SnapshotStore {
             last_event_type: Some(state.latest.event_type.clone()),
             last_outcome: state.latest.outcome.clone(),
             rules: state.rules.clone(),
+            campaign_id: Some(state.campaign_id),
         };
         let item: Item = serde_dynamo::to_item(&stored).map_err(|e| sdk::corrupt(stream, &e))?;
         let request = self

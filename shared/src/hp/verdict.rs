@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use super::table::Snapshot;
-use crate::domain::{CharacterState, LatestEvent};
+use crate::domain::{CharacterState, LatestEvent, DEFAULT_CAMPAIGN};
 use crate::rules::Sheet;
 use crate::store::StreamSummary;
 use crate::stream::Holes;
@@ -118,6 +118,7 @@ impl Truth {
                 version: summary.last.version,
                 latest: LatestEvent::of(&summary.last),
                 rules,
+                campaign_id: summary.last.campaign_id.unwrap_or(DEFAULT_CAMPAIGN),
             },
             holes: Holes::new(),
         })
@@ -153,7 +154,8 @@ pub fn judge(snapshot: Option<&Snapshot>, truth: Option<&Truth>) -> Verdict {
         && snapshot.last_recorded_at == state.latest.recorded_at
         && snapshot.last_event_type.as_deref() == Some(state.latest.event_type.as_str())
         && snapshot.last_outcome == state.latest.outcome
-        && snapshot.rules == state.rules.clone().map(without_recent);
+        && snapshot.rules == state.rules.clone().map(without_recent)
+        && snapshot.campaign_id == Some(state.campaign_id);
     if agrees {
         Verdict::Agrees
     } else {
@@ -182,6 +184,7 @@ mod tests {
                     outcome: None,
                 },
                 rules: None,
+                campaign_id: DEFAULT_CAMPAIGN,
             },
             holes: holes.iter().copied().collect(),
         }
@@ -202,6 +205,7 @@ mod tests {
             last_event_type: Some(t.state.latest.event_type.clone()),
             last_outcome: None,
             rules: None,
+            campaign_id: Some(t.state.campaign_id),
         }
     }
 
@@ -244,6 +248,15 @@ mod tests {
             },
             Snapshot {
                 last_recorded_at: None,
+                ..s.clone()
+            },
+            // Written before campaigns: a rebuild writes the campaign.
+            Snapshot {
+                campaign_id: None,
+                ..s.clone()
+            },
+            Snapshot {
+                campaign_id: Some(uuid::Uuid::from_u128(7)),
                 ..s.clone()
             },
         ] {

@@ -13,7 +13,7 @@ use super::sdk::{self, condition_held, transacted, Item, Lost};
 use super::{log_failure, EventStore};
 use crate::domain::{
     match_stored, next_version, validate_expected, ExpectedVersion, NewEvent, RecordedEvent,
-    StoredMatch, Version,
+    StoredMatch, Version, DEFAULT_CAMPAIGN,
 };
 use crate::error::{ConflictCause, Error, InfraError, VersionConflict};
 use crate::rules::{decide, Command, RECENT_COMMANDS};
@@ -44,10 +44,23 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
+        self.append_in(DEFAULT_CAMPAIGN, stream, expected, events)
+            .await
+    }
+
+    /// [`EventStore::append`], with the campaign a new stream starts in (a stream that
+    /// exists stays in its own).
+    pub async fn append_in(
+        &self,
+        campaign: Uuid,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, Error> {
         validate_expected(expected)?;
         let bytes = validate_events(&events)?;
         let count = events.len();
-        let result = self.append_valid(stream, expected, events).await;
+        let result = self.append_valid(campaign, stream, expected, events).await;
         if let Err(Error::Infrastructure(e)) = &result {
             log_failure("append", stream, e, count, bytes);
         }
@@ -56,26 +69,29 @@ impl EventStore {
 
     async fn append_valid(
         &self,
+        new_in: Uuid,
         stream: Uuid,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, Error> {
         let mut seen = Vec::new();
+        let mut campaign = new_in;
         if expected != ExpectedVersion::NoStream {
-            // One consistent read says whether the character has rules: then each event is a
-            // plain change the rules clamp.
+            // One consistent read says whether the character has rules (then each event is a
+            // plain change the rules clamp) and which campaign it is in.
             let head = self.head(stream, None).await?;
             if head.state().is_some_and(|s| s.rules.is_some()) {
                 return self.append_ruled(stream, expected, &events, head).await;
             }
+            campaign = head.state().map_or(new_in, |s| s.campaign_id);
             seen = head.into_newest_first();
         }
         match expected {
-            ExpectedVersion::Any => self.append_any(stream, &events, seen).await,
+            ExpectedVersion::Any => self.append_any(new_in, stream, &events, seen).await,
             ExpectedVersion::NoStream | ExpectedVersion::Exact(_) => {
                 let last = expected.last_version();
                 match self
-                    .write(stream, last, false, plain_events(&events, last))
+                    .write(stream, last, false, plain_events(&events, last, campaign))
                     .await?
                 {
                     Written::Stored(stored) => Ok(Appended {
@@ -113,6 +129,7 @@ impl EventStore {
     /// them when they are enough).
     async fn append_any(
         &self,
+        new_in: Uuid,
         stream: Uuid,
         events: &[NewEvent],
         mut seen: Vec<RecordedEvent>,
@@ -130,6 +147,9 @@ impl EventStore {
                 self.latest(stream, look).await?
             };
             let last = latest.first().map(|e| e.version);
+            let campaign = latest
+                .first()
+                .map_or(new_in, |e| e.campaign_id.unwrap_or(DEFAULT_CAMPAIGN));
             if any_has_ids {
                 latest.reverse();
                 match match_stored(events, &latest) {
@@ -151,7 +171,7 @@ impl EventStore {
                 }
             }
             match self
-                .write(stream, last, true, plain_events(events, last))
+                .write(stream, last, true, plain_events(events, last, campaign))
                 .await?
             {
                 Written::Stored(stored) => {
@@ -284,6 +304,7 @@ impl EventStore {
                 return Err(Error::NotFound(stream));
             };
             let last = state.version;
+            let campaign = state.campaign_id;
             let remembered = events
                 .iter()
                 .any(|e| e.event_id.is_some_and(|id| sheet.remembers(id)));
@@ -346,6 +367,7 @@ impl EventStore {
                     command: Some(command),
                     outcome: Some(decided.outcome),
                     state: Some(after.clone()),
+                    campaign_id: Some(campaign),
                     ..RecordedEvent::plain(
                         version,
                         e.character_name.clone(),
@@ -400,7 +422,7 @@ impl EventStore {
 
 /// Plain events as this code stores them after `last`: each with an id (made when absent),
 /// the time, and its type; the change as asked is the change applied (no rules).
-fn plain_events(events: &[NewEvent], last: Option<Version>) -> Vec<RecordedEvent> {
+fn plain_events(events: &[NewEvent], last: Option<Version>, campaign: Uuid) -> Vec<RecordedEvent> {
     let recorded_at = sdk::now();
     events
         .iter()
@@ -411,6 +433,7 @@ fn plain_events(events: &[NewEvent], last: Option<Version>) -> Vec<RecordedEvent
             command: Some(Command::Adjust {
                 hp_change: e.hp_change,
             }),
+            campaign_id: Some(campaign),
             ..RecordedEvent::plain(
                 version,
                 e.character_name.clone(),

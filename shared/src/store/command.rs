@@ -34,6 +34,8 @@ pub struct CommandRequest {
     pub dry_run: bool,
     /// A new character's name; a character's events keep its latest name.
     pub character_name: Option<String>,
+    /// The campaign a new character starts in; a character that exists stays in its own.
+    pub campaign: Uuid,
 }
 
 /// What a command did.
@@ -293,6 +295,7 @@ impl EventStore {
             command: Some(request.command.clone()),
             outcome: Some(outcome),
             state: Some(sheet.clone()),
+            campaign_id: Some(state.as_ref().map_or(request.campaign, |s| s.campaign_id)),
             ..RecordedEvent::plain(next_version(last), character_name, hp_change, note)
         };
         Ok(Prepared { last, event, sheet })
@@ -320,6 +323,7 @@ impl EventStore {
                     expected: target.expected,
                     dry_run,
                     character_name: None,
+                    campaign: crate::domain::DEFAULT_CAMPAIGN,
                 };
                 validate_expected(request.expected)?;
                 validate_note(request.note.as_deref(), None)?;

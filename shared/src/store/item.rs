@@ -18,8 +18,10 @@ pub mod attr {
     pub const EVENT_ID: &str = "EventId";
     pub const STATE: &str = "State";
     pub const EVENT_TYPE: &str = "EventType";
+    pub const CAMPAIGN_ID: &str = "CampaignId";
+    pub const MOVED_FROM: &str = "MovedFrom";
     /// Every attribute an event item of this code has; others are carried as they are.
-    pub const KNOWN: [&str; 14] = [
+    pub const KNOWN: [&str; 16] = [
         ID,
         VERSION,
         "CharacterName",
@@ -34,6 +36,8 @@ pub mod attr {
         STATE,
         "Recent",
         "CorrelationId",
+        CAMPAIGN_ID,
+        MOVED_FROM,
     ];
 }
 
@@ -88,6 +92,16 @@ pub struct EventItem {
         skip_serializing_if = "Option::is_none"
     )]
     pub correlation_id: Option<Uuid>,
+    /// The character's campaign from this event on; absent: the default campaign.
+    #[serde(
+        rename = "CampaignId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub campaign_id: Option<Uuid>,
+    /// On a move, the campaign the character left.
+    #[serde(rename = "MovedFrom", default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Uuid>,
     /// Attributes beyond the known ones, as stored.
     #[serde(skip)]
     pub other: OtherAttributes,
@@ -153,6 +167,8 @@ impl EventItem {
             command: self.command,
             outcome: self.outcome,
             correlation_id: self.correlation_id,
+            campaign_id: self.campaign_id,
+            moved_from: self.moved_from,
             state: self.state.map(|sheet| Sheet { recent, ..sheet }),
             other: self.other,
         }
@@ -177,6 +193,8 @@ impl EventItem {
             state: event.state.clone(),
             recent: event.state.as_ref().map(|s| encode_recent(&s.recent)),
             correlation_id: event.correlation_id,
+            campaign_id: event.campaign_id,
+            moved_from: event.moved_from,
             other: event.other.clone(),
         }
     }

@@ -9,6 +9,7 @@ mod history;
 pub mod instant;
 pub mod item;
 pub mod limits;
+mod moving;
 mod read;
 mod scan;
 pub(crate) mod sdk;
@@ -27,6 +28,7 @@ pub use limits::{
     MAX_HOLES_BYTES, MAX_ITEM_BYTES, MAX_PAGE_BYTES, MAX_PAGE_SIZE, MAX_TRANSACTION_ACTIONS,
     MAX_TRANSACTION_BYTES, TYPED_ITEM_OVERHEAD_BYTES,
 };
+pub use moving::MOVED;
 pub use read::{Page, ReadRequest};
 pub use scan::{
     scan, scan_segments, scan_streams, ScanKey, ScanPage, Segment, StreamSummary, Unreadable,

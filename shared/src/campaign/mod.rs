@@ -1,0 +1,259 @@
+//! Campaigns: a gaming group's party and feed. Each character belongs to one campaign (the
+//! `CampaignId` on its latest event; none: the default campaign), the snapshot table is
+//! queried by campaign for the party, and each campaign has a feed of its own.
+//!
+//! The campaigns table holds one item per campaign (`Id` S key; `Name`, `DmName`, `Ruleset`,
+//! `CreatedAt`). The default campaign has no item: it is built in.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::DEFAULT_CAMPAIGN;
+use crate::error::{Error, InfraError};
+use crate::rules::Ruleset;
+use crate::store::sdk::{self, condition_held, infra, Item};
+use crate::store::{page_limit, scan, BadCursor, CURSOR_PREFIX};
+
+/// Most characters in a campaign's or its DM's name.
+pub const MAX_CAMPAIGN_NAME_CHARS: usize = 100;
+
+/// A campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    #[serde(rename = "Id")]
+    pub id: Uuid,
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// The Dungeon Master's display name.
+    #[serde(rename = "DmName")]
+    pub dm_name: String,
+    /// The ruleset a new character under the rules takes unless its request names one.
+    #[serde(rename = "Ruleset")]
+    pub ruleset: Ruleset,
+}
+
+impl Campaign {
+    /// The built-in default campaign (the nil id): every character without a campaign.
+    pub fn default_campaign() -> Campaign {
+        Campaign {
+            id: DEFAULT_CAMPAIGN,
+            name: "Default campaign".to_owned(),
+            dm_name: String::new(),
+            ruleset: Ruleset::Srd2024,
+        }
+    }
+}
+
+/// A campaign the request cannot have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CampaignError {
+    #[error("campaign {0} does not exist")]
+    NotFound(Uuid),
+    /// A campaign named in a request body (a new character's, a move's) that does not exist.
+    #[error("campaign_id {0} names no campaign: create it first with POST /campaigns")]
+    Unknown(Uuid),
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} has {chars} characters; at most {max} are allowed")]
+    TooLong {
+        field: &'static str,
+        chars: usize,
+        max: usize,
+    },
+}
+
+/// A new campaign's fields, checked.
+pub fn validate(name: &str, dm_name: &str) -> Result<(), CampaignError> {
+    for (field, text) in [("name", name), ("dm_name", dm_name)] {
+        let chars = text.chars().count();
+        if text.trim().is_empty() {
+            return Err(CampaignError::Empty { field });
+        }
+        if chars > MAX_CAMPAIGN_NAME_CHARS {
+            return Err(CampaignError::TooLong {
+                field,
+                chars,
+                max: MAX_CAMPAIGN_NAME_CHARS,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where the next page of campaigns starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignCursor {
+    pub after: Uuid,
+}
+
+const LISTING: &str = "campaigns";
+
+impl CampaignCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{LISTING}:{}", self.after))
+    }
+
+    pub fn decode(text: &str) -> Result<CampaignCursor, BadCursor> {
+        let bad = || BadCursor {
+            reason: "it is not a cursor of this listing",
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+        match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
+            [CURSOR_PREFIX, LISTING, after] => Uuid::try_parse(after)
+                .map(|after| CampaignCursor { after })
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One page of campaigns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignList {
+    pub campaigns: Vec<Campaign>,
+    pub next: Option<CampaignCursor>,
+}
+
+/// The campaigns table.
+#[derive(Debug, Clone)]
+pub struct CampaignStore {
+    client: Client,
+    table: String,
+}
+
+const ID: &str = "Id";
+
+impl CampaignStore {
+    pub fn new(client: Client, table: impl Into<String>) -> CampaignStore {
+        CampaignStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates a campaign with a new id: one conditional PutItem (1 write unit).
+    pub async fn create(
+        &self,
+        name: String,
+        dm_name: String,
+        ruleset: Ruleset,
+    ) -> Result<Campaign, Error> {
+        validate(&name, &dm_name)?;
+        let campaign = Campaign {
+            id: Uuid::new_v4(),
+            name,
+            dm_name,
+            ruleset,
+        };
+        let mut item: Item =
+            serde_dynamo::to_item(&campaign).map_err(|e| sdk::corrupt(campaign.id, &e))?;
+        if let Some(now) = sdk::now() {
+            item.insert("CreatedAt".to_owned(), AttributeValue::S(now));
+        }
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", ID)
+            .send()
+            .await;
+        if !condition_held("PutItem", put)? {
+            // A random uuid taken already: not something a caller can cause or retry into.
+            return Err(InfraError::corrupt(campaign.id, None, "campaign id taken").into());
+        }
+        Ok(campaign)
+    }
+
+    /// A campaign by id (the default campaign without a read): one consistent GetItem.
+    pub async fn get(&self, id: Uuid) -> Result<Option<Campaign>, Error> {
+        if id == DEFAULT_CAMPAIGN {
+            return Ok(Some(Campaign::default_campaign()));
+        }
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(ID, AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| infra("GetItem", e))?;
+        output
+            .item
+            .map(|item| decode(item, id))
+            .transpose()
+            .map_err(Error::from)
+    }
+
+    /// A campaign that must exist, as named in a request's body.
+    pub async fn existing(&self, id: Uuid) -> Result<Campaign, Error> {
+        self.get(id)
+            .await?
+            .ok_or_else(|| CampaignError::Unknown(id).into())
+    }
+
+    /// Every campaign, `limit` at a time, the default campaign first, then the table's in its
+    /// order (by a hash of the id), from an eventually consistent Scan of the campaigns table.
+    pub async fn list(
+        &self,
+        limit: usize,
+        cursor: Option<&CampaignCursor>,
+    ) -> Result<CampaignList, Error> {
+        let limit = page_limit(limit)?;
+        let mut campaigns = Vec::new();
+        if cursor.is_none() {
+            campaigns.push(Campaign::default_campaign());
+        }
+        // After the default campaign (the first page held only it): the table from its start.
+        let mut start = cursor.filter(|c| c.after != DEFAULT_CAMPAIGN).map(|c| {
+            std::collections::HashMap::from([(
+                ID.to_owned(),
+                AttributeValue::S(c.after.to_string()),
+            )])
+        });
+        // One more than asked tells whether another page follows.
+        loop {
+            let want = limit + 1 - campaigns.len();
+            let page = scan(&self.client, &self.table, None, start, Some(want)).await?;
+            for item in page.items {
+                let id = match item.get(ID) {
+                    Some(AttributeValue::S(id)) => Uuid::try_parse(id).ok(),
+                    _ => None,
+                };
+                match id.map(|id| decode(item, id)) {
+                    Some(Ok(campaign)) => campaigns.push(campaign),
+                    Some(Err(error)) => tracing::error!(%error, "campaign item cannot be read"),
+                    None => tracing::error!("campaign item without a uuid Id"),
+                }
+            }
+            start = page.next;
+            if campaigns.len() > limit || start.is_none() {
+                break;
+            }
+        }
+        let next = (campaigns.len() > limit).then(|| {
+            campaigns.truncate(limit);
+            CampaignCursor {
+                after: campaigns.last().map_or(DEFAULT_CAMPAIGN, |c| c.id),
+            }
+        });
+        Ok(CampaignList { campaigns, next })
+    }
+}
+
+fn decode(item: Item, id: Uuid) -> Result<Campaign, InfraError> {
+    serde_dynamo::from_item(item).map_err(|e: serde_dynamo::Error| {
+        InfraError::corrupt(id, None, sdk::without_quotes(&e.to_string()))
+    })
+}
