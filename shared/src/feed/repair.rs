@@ -56,12 +56,15 @@ impl Indexer {
                 Err(_) => report.unreadable.push(key.0),
             }
         }
-        let streams: Vec<(Uuid, u64, Version, Uuid)> = streams
+        // A character that moved has events in more than one feed: never taken as up to date
+        // from one marker (its events are read and planned in each of their campaigns).
+        let streams: Vec<(Uuid, u64, Version, Option<Uuid>)> = streams
             .into_iter()
             .filter(|(stream, _)| !report.failed.contains(stream))
             .map(|(stream, summary)| {
                 let campaign = summary.last.campaign_id.unwrap_or(DEFAULT_CAMPAIGN);
-                (stream, summary.events, summary.last.version, campaign)
+                let one_feed = (!summary.moved).then_some(campaign);
+                (stream, summary.events, summary.last.version, one_feed)
             })
             .collect();
         // Characters are checked and read concurrently, and each chunk of them is indexed
@@ -70,13 +73,17 @@ impl Indexer {
             let read = join_all(
                 chunk
                     .iter()
-                    .map(|&(stream, count, last, campaign)| async move {
-                        // Up to date when the feed of its campaign has its last version and every
-                        // version but the holes (a character that moved has versions in other feeds:
-                        // its events are read, and planned in each of their campaigns).
-                        let marker = self.feed.marker(campaign, stream).await?;
-                        let indexed = marker.version == Some(last)
-                            && count == (last + 1).saturating_sub(marker.holes.count());
+                    .map(|&(stream, count, last, one_feed)| async move {
+                        // Up to date when the feed of its campaign has its last version and
+                        // every version but the holes.
+                        let indexed = match one_feed {
+                            Some(campaign) => {
+                                let marker = self.feed.marker(campaign, stream).await?;
+                                marker.version == Some(last)
+                                    && count == (last + 1).saturating_sub(marker.holes.count())
+                            }
+                            None => false,
+                        };
                         if indexed {
                             return Ok(None);
                         }

@@ -113,6 +113,8 @@ pub struct StreamSummary {
     pub last: RecordedEvent,
     /// Whether some event carries a sheet: the character has rules, and its HP is the fold.
     pub ruled: bool,
+    /// Whether some event moved it between campaigns: its events are in more than one feed.
+    pub moved: bool,
 }
 
 impl StreamSummary {
@@ -122,12 +124,14 @@ impl StreamSummary {
                 hp: event.hp_effect(),
                 events: 1,
                 ruled: event.state.is_some(),
+                moved: event.moved_from.is_some(),
                 last: event,
             },
             Some(mut s) => {
                 s.hp = s.hp.saturating_add(event.hp_effect());
                 s.events += 1;
                 s.ruled |= event.state.is_some();
+                s.moved |= event.moved_from.is_some();
                 if event.version > s.last.version {
                     s.last = event;
                 }
@@ -144,11 +148,13 @@ impl StreamSummary {
             a.last
         };
         let ruled = a.ruled || b.ruled;
+        let moved = a.moved || b.moved;
         StreamSummary {
             hp,
             events,
             last,
             ruled,
+            moved,
         }
     }
 
