@@ -25,6 +25,16 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-read-feed.json", 200),
         ("apigw-read-feed-backward.json", 200),
         ("apigw-openapi.json", 200),
+        // Campaigns: one created; the default campaign, its party and its feed; the samples'
+        // character moved to the campaign it is in already (nothing written).
+        ("apigw-create-campaign.json", 201),
+        ("apigw-list-campaigns.json", 200),
+        ("apigw-get-campaign.json", 200),
+        ("apigw-campaign-characters.json", 200),
+        ("apigw-campaign-events.json", 200),
+        ("apigw-move-character.json", 200),
+        ("apigw-bad-unknown-campaign.json", 422),
+        ("apigw-bad-campaign-not-found.json", 404),
         // A character under the rules, through every command: down, dying, stable, dead,
         // revived, healed and the healing undone, rested.
         ("apigw-create-rules-character.json", 201),
@@ -90,11 +100,15 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
     let db = test_db().await;
     let store = db.store().await;
     let snapshots = db.snapshots().await;
-    let append = Api::new(store.clone()).router(Function::Append);
+    let campaigns = db.campaigns().await;
+    let append = Api::new(store.clone())
+        .with_campaigns(campaigns.clone())
+        .router(Function::Append);
     let feed = db.feed().await;
     let query = Api::new(store.clone())
         .with_snapshots(snapshots.clone())
         .with_feed(feed.clone())
+        .with_campaigns(campaigns.clone())
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .router(Function::Query);
     let all = Api::new(store.clone()).router(Function::All);

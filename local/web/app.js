@@ -1,16 +1,23 @@
 // The Dungeon Master's screen: plain JavaScript on the documented HTTP API, no build step.
-// Views: the party (#/) and a character (#/characters/<id>). The global feed's long poll keeps
-// both current.
+// Views: the campaigns (#/), a campaign's party (#/campaigns/<cid>) and one of its characters
+// (#/campaigns/<cid>/characters/<id>). The open campaign's feed (a long poll) keeps the last two
+// current; another campaign's characters and events never reach them.
 
 const ZERO = "00000000000000000000";
+const DEFAULT_CAMPAIGN = "00000000-0000-0000-0000-000000000000";
+const UUID = "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})";
+const RULESETS = [["5e-2024", "5e-2024 (SRD 5.2.1)"], ["5e-2014", "5e-2014 (SRD 5.1)"]];
+const TITLE = document.title;
 const FEED_SHOWN = 20;
 const PAGE = 10;
 
 const state = {
-  party: new Map(), // id -> {id, character_name, hp, version, last_hp_change, last_note, last_recorded_at}
-  feed: [], // newest first
-  head: null, // the feed position read up to
-  view: null, // {kind: "party"} | {kind: "character", id, ...}
+  // The open campaign: {id, name, dm_name, ruleset, stop (ends its feed), failing, and
+  // party: id -> {id, character_name, hp, version, last_hp_change, last_note, last_recorded_at},
+  // feed: newest first, head: the feed position read up to}. A new object for each opening.
+  campaign: null,
+  campaigns: null, // the list as last read
+  view: null, // {kind: "campaigns"} | {kind: "party"} | {kind: "character", id, ...}
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -52,15 +59,17 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, signal) {
   let response;
   try {
     response = await fetch(path, {
       method,
       headers: body ? { "content-type": "application/json" } : {},
       body: body ? JSON.stringify(body) : undefined,
+      signal,
     });
   } catch {
+    if (signal?.aborted) throw new ApiError(0, { error: "aborted", message: "the campaign was closed" });
     throw new ApiError(0, { error: "unreachable", message: "the server cannot be reached" });
   }
   const data = await response.json().catch(() => null);
@@ -101,57 +110,93 @@ function when(text) {
   return el("time", { datetime: text }, date.toLocaleString());
 }
 
-// --- The feed ---------------------------------------------------------------------------------
+// --- The campaign and its feed ------------------------------------------------------------------
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-let feedFailing = false;
+const here = (path = "") => `#/campaigns/${state.campaign.id}${path}`;
+const after = (cursor) => (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "");
 
-// Tonight's latest events, and where the feed ends now.
-async function readLatest() {
-  const page = await api("GET", `/events?direction=backward&limit=${FEED_SHOWN}`);
-  state.feed = page.events;
-  state.head = page.events.length ? page.events[0].position : ZERO;
+// Opens a campaign (unless it is the open one): its name, its latest events, and its feed
+// followed until another campaign or the list is opened.
+async function openCampaign(id) {
+  if (state.campaign?.id === id) return;
+  closeCampaign();
+  const campaign = { id, stop: new AbortController(), failing: false, party: new Map(), feed: [], head: null };
+  state.campaign = campaign;
+  try {
+    Object.assign(campaign, await api("GET", `/campaigns/${id}`), { id });
+  } catch (error) {
+    if (state.campaign === campaign) closeCampaign();
+    throw error;
+  }
+  try {
+    await readLatest(campaign);
+  } catch (error) {
+    // The feed follower reads it again.
+    campaign.failing = true;
+    showError(error, "read the feed");
+  }
+  if (state.campaign === campaign) followFeed(campaign);
 }
 
-// Follows the feed for ever: a long poll after the last position read. A failure is shown and
-// retried; a position the feed does not know (the server started afresh) starts it again.
-async function followFeed() {
-  for (;;) {
+function closeCampaign() {
+  state.campaign?.stop.abort();
+  state.campaign = null;
+}
+
+// The campaign's latest events, and where its feed ends now.
+async function readLatest(campaign) {
+  const page = await api("GET", `/campaigns/${campaign.id}/events?direction=backward&limit=${FEED_SHOWN}`, null, campaign.stop.signal);
+  campaign.feed = page.events;
+  campaign.head = page.events.length ? page.events[0].position : ZERO;
+}
+
+// Follows the campaign's feed until it is closed: a long poll after the last position read. A
+// failure is shown and retried; a position the feed does not know (the server started afresh)
+// starts it again.
+async function followFeed(campaign) {
+  const { signal } = campaign.stop;
+  while (!signal.aborted) {
     try {
-      if (state.head === null) {
-        await readLatest();
-        renderFeed();
+      if (campaign.head === null) {
+        await readLatest(campaign);
+        if (state.campaign === campaign) renderFeed();
       }
-      const page = await api("GET", `/events?after=${state.head}&wait=10`);
+      const page = await api("GET", `/campaigns/${campaign.id}/events?after=${campaign.head}&wait=10`, null, signal);
       if (page.events.length) {
-        await onFeedEvents(page.events);
-        state.head = page.next;
+        await onFeedEvents(campaign, page.events);
+        campaign.head = page.next;
       }
-      if (feedFailing) {
-        feedFailing = false;
+      if (campaign.failing) {
+        campaign.failing = false;
         clearError();
       }
     } catch (error) {
-      if (error.code === "invalid_position") state.head = null;
-      feedFailing = true;
+      if (signal.aborted) return;
+      if (error.code === "invalid_position") campaign.head = null;
+      campaign.failing = true;
       showError(error, "follow the feed");
       await sleep(2000);
     }
   }
 }
 
-async function onFeedEvents(events) {
+async function onFeedEvents(campaign, events) {
   const touched = [...new Set(events.map((e) => e.id))];
   // The snapshot table may lag the feed: read each touched character consistently. All of
   // them first: if one read fails, nothing is applied and the same events come again.
-  const characters = await Promise.all(touched.map((id) => api("GET", `/characters/${id}?consistent=true`)));
-  const known = new Set(state.feed.map((e) => e.position));
-  state.feed = [...events.filter((e) => !known.has(e.position)).reverse(), ...state.feed].slice(0, FEED_SHOWN);
+  const characters = await Promise.all(
+    touched.map((id) => api("GET", `/characters/${id}?consistent=true`, null, campaign.stop.signal)),
+  );
+  const known = new Set(campaign.feed.map((e) => e.position));
+  campaign.feed = [...events.filter((e) => !known.has(e.position)).reverse(), ...campaign.feed].slice(0, FEED_SHOWN);
   touched.forEach((id, i) => {
     const character = characters[i];
+    // Moved to another campaign since: no longer in this party.
+    if (character.campaign_id && character.campaign_id !== campaign.id) return campaign.party.delete(id);
     const last = events.filter((e) => e.id === id).at(-1);
-    state.party.set(id, {
-      ...(state.party.get(id) ?? {}),
+    campaign.party.set(id, {
+      ...(campaign.party.get(id) ?? {}),
       id,
       character_name: character.character_name,
       hp: character.hp,
@@ -161,9 +206,10 @@ async function onFeedEvents(events) {
       last_recorded_at: last.recorded_at,
     });
   });
+  if (state.campaign !== campaign) return;
   const view = state.view;
-  if (view?.kind === "party") renderParty();
-  else if (view?.kind === "character" && touched.includes(view.id)) await refreshCharacter(view, false);
+  if (view?.kind === "party") renderParty(true);
+  else if (view?.kind === "character" && touched.includes(view.id)) await refreshCharacter(view, false, true);
   else renderFeed();
 }
 
@@ -174,46 +220,78 @@ function renderFeed() {
 
 // --- The party view ---------------------------------------------------------------------------
 
-async function loadParty() {
+async function loadParty(campaign) {
   let cursor = null;
   const party = new Map();
   do {
-    const page = await api("GET", `/characters?limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
+    const page = await api("GET", `/campaigns/${campaign.id}/characters?limit=1000${after(cursor)}`);
     for (const c of page.characters) party.set(c.id, c);
     cursor = page.next_cursor;
   } while (cursor);
   // What the feed already brought is at least as new as the snapshot.
-  for (const [id, c] of state.party) {
+  for (const [id, c] of campaign.party) {
     const listed = party.get(id);
     if (!listed || listed.version < c.version) party.set(id, c);
   }
-  state.party = party;
+  campaign.party = party;
 }
 
 function partyInOrder() {
-  return [...state.party.values()].sort((a, b) => {
+  return [...state.campaign.party.values()].sort((a, b) => {
     const at = (c) => (c.last_recorded_at ? Date.parse(c.last_recorded_at) : 0);
     return at(b) - at(a) || a.character_name.localeCompare(b.character_name);
   });
 }
 
-function renderParty() {
+// `live`: the feed brought something. Only the table and the feed are drawn again: the form,
+// and what the DM is typing in it, stay as they are.
+function renderParty(live) {
+  if (live && $("#party") && $("#create")) {
+    const row = document.activeElement?.closest("#party tr")?.dataset.character;
+    $("#party").replaceWith(partyTable());
+    renderFeed();
+    if (row) $(`#party tr[data-character="${row}"] a`)?.focus();
+    return;
+  }
   const typing = $("#create");
   const draft = typing
     ? { name: typing.name.value, hp: typing.hp.value, note: typing.note.value }
     : null;
+  const main = $("#main");
+  const focused = document.activeElement?.id;
+  main.replaceChildren(
+    campaignBar(),
+    el(
+      "div",
+      { class: "grid" },
+      el(
+        "section",
+        { "aria-labelledby": "party-heading" },
+        el("h2", { id: "party-heading", tabindex: "-1" }, "The party"),
+        partyTable(),
+        el("h2", { id: "create-heading" }, "Create a character"),
+        createForm(draft),
+      ),
+      feedSection(),
+    ),
+  );
+  if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
+  if (!performance.getEntriesByName("party-rendered").length) performance.mark("party-rendered");
+}
+
+function partyTable() {
   const rows = partyInOrder().map((c) =>
     el(
       "tr",
       { "data-character": c.id },
-      el("th", { scope: "row" }, el("a", { href: `#/characters/${c.id}`, class: "name" }, c.character_name)),
+      el("th", { scope: "row" }, el("a", { href: here(`/characters/${c.id}`), class: "name" }, c.character_name)),
       el("td", { class: "num hp" }, c.hp),
       el("td", { class: "last" }, changeWords(c.last_hp_change, c.version)),
       el("td", { class: "note" }, c.last_note ?? ""),
       el("td", { class: "num version" }, c.version),
     ),
   );
-  const table = el(
+  return el(
     "table",
     { id: "party" },
     el("caption", {}, "Most recently changed first"),
@@ -226,25 +304,18 @@ function renderParty() {
     ),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5 }, "No characters yet: create one below."))),
   );
-  const main = $("#main");
-  const focused = document.activeElement?.id;
-  main.replaceChildren(
-    el(
-      "div",
-      { class: "grid" },
-      el(
-        "section",
-        { "aria-labelledby": "party-heading" },
-        el("h2", { id: "party-heading", tabindex: "-1" }, "The party"),
-        table,
-        el("h2", { id: "create-heading" }, "Create a character"),
-        createForm(draft),
-      ),
-      feedSection(),
-    ),
+}
+
+// Which campaign is open, and the way back to the list.
+function campaignBar() {
+  const c = state.campaign;
+  return el(
+    "div",
+    { class: "campaign-bar" },
+    el("h2", { id: "campaign-name" }, c.name),
+    el("p", {}, `Dungeon Master: ${c.dm_name || "not named"} · Rules: ${c.ruleset} · `,
+      el("a", { href: "#/", id: "to-campaigns" }, "All campaigns")),
   );
-  if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
-  if (!performance.getEntriesByName("party-rendered").length) performance.mark("party-rendered");
 }
 
 function feedSection() {
@@ -260,12 +331,12 @@ function feedList() {
   return el(
       "ol",
       { class: "feed", id: "feed", "aria-live": "polite" },
-      state.feed.length
-        ? state.feed.map((e) =>
+      state.campaign.feed.length
+        ? state.campaign.feed.map((e) =>
             el(
               "li",
               { "data-position": e.position },
-              el("a", { href: `#/characters/${e.id}` }, e.character_name),
+              el("a", { href: here(`/characters/${e.id}`) }, e.character_name),
               ": ",
               changeWords(e.hp_change, e.version),
               ` (version ${e.version}) `,
@@ -278,8 +349,8 @@ function feedList() {
   );
 }
 
-// One event id per character the DM means to create (same name, HP and note): a retry after a
-// lost answer finds the character it created instead of making a second.
+// One event id per character the DM means to create (same campaign, name, HP and note): a retry
+// after a lost answer finds the character it created instead of making a second.
 let createAttempt = null;
 
 function createForm(draft) {
@@ -300,8 +371,9 @@ function createForm(draft) {
     if (button.disabled) return;
     button.disabled = true;
     clearError();
-    const wanted = { name: form.name.value, hp: Number(form.hp.value), note: form.note.value };
-    const same = createAttempt && ["name", "hp", "note"].every((k) => createAttempt[k] === wanted[k]);
+    const campaign = state.campaign.id;
+    const wanted = { campaign, name: form.name.value, hp: Number(form.hp.value), note: form.note.value };
+    const same = createAttempt && ["campaign", "name", "hp", "note"].every((k) => createAttempt[k] === wanted[k]);
     if (!same) createAttempt = { ...wanted, id: crypto.randomUUID() };
     try {
       const created = await api("POST", "/characters", {
@@ -309,10 +381,11 @@ function createForm(draft) {
         hp_change: wanted.hp,
         note: wanted.note,
         event_id: createAttempt.id,
+        campaign_id: campaign,
       });
       createAttempt = null;
       say(`${form.name.value} joined the party.`);
-      location.hash = `#/characters/${created.id}`;
+      location.hash = `#/campaigns/${campaign}/characters/${created.id}`;
     } catch (error) {
       if (error.status && error.status < 500) createAttempt = null;
       showError(error, "create the character");
@@ -336,74 +409,104 @@ async function loadAllEvents(id) {
 }
 
 async function showCharacter(id) {
-  const view = { kind: "character", id, known: null, pageIndex: 0, pending: null, travel: null };
+  const view = { kind: "character", id, known: null, pageIndex: 0, pending: null, travel: null, campaign: state.campaign };
   state.view = view;
+  // The other campaigns, where the character may move (the screen works without them).
+  const campaigns = loadCampaigns().catch(() => {});
+  if (!state.campaigns) await campaigns;
   await refreshCharacter(view, true);
 }
 
 // Reads the character consistently, for `view` if it is still the one on screen. `initial`:
 // also the version the page knows for appends.
-async function refreshCharacter(view, initial) {
+async function refreshCharacter(view, initial, live) {
   const [character, events] = await Promise.all([
     api("GET", `/characters/${view.id}?consistent=true`),
     loadAllEvents(view.id),
   ]);
   if (state.view !== view) return;
+  // A link into the wrong campaign (or the character moved): the campaign it is in.
+  if (character.campaign_id && character.campaign_id !== view.campaign.id) {
+    location.replace(`#/campaigns/${character.campaign_id}/characters/${view.id}`);
+    return;
+  }
   view.character = character;
   view.events = events;
   if (initial || view.known === null) view.known = character.version;
-  renderCharacter(initial);
+  renderCharacter(initial, live);
 }
 
-function renderCharacter(focusHeading) {
+// `live`: the feed brought something. The character and its history are drawn again, the
+// forms (and what the DM is typing in them) stay as they are.
+function renderCharacter(focusHeading, live) {
   const view = state.view;
-  // A live update re-renders the view: what the DM is typing stays.
+  const focused = document.activeElement?.id;
+  if (live && $("#summary") && $("#history") && $("#record")) {
+    const point = document.activeElement?.closest?.("#chart .point")?.dataset.version;
+    $("#summary").replaceWith(characterSummary());
+    $("#history").replaceWith(characterHistory());
+    renderFeed();
+    if (point) $(`#chart .point[data-version="${point}"]`)?.focus();
+    else if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
+    return;
+  }
+  // Drawn again: what the DM is typing stays.
   const typing = $("#record");
   if (typing) {
     view.draft = { kind: typing.kind.value, amount: typing.amount.value, note: typing.note.value };
   }
-  const c = view.character;
-  const behind = view.known < c.version;
-  const main = $("#main");
-  const focused = document.activeElement?.id;
-  main.replaceChildren(
-    el("p", {}, el("a", { href: "#/" }, "← The party")),
-    el(
-      "section",
-      { "aria-labelledby": "character-heading" },
-      el("h2", { id: "character-heading", tabindex: "-1" }, c.character_name),
-      el("p", { class: "hp-now" }, "HP ", el("span", { id: "hp" }, c.hp)),
-      el("p", {}, "Version ", el("span", { id: "version" }, c.version), ` · ${view.events.length} events`),
-      behind
-        ? el("p", { class: "notice", id: "behind" },
-            `Another player recorded since you last did (version ${c.version}); your next record will ask you to confirm.`)
-        : null,
-    ),
+  const moving = $("#move");
+  if (moving) view.moveTo = moving.campaign.value;
+  $("#main").replaceChildren(
+    campaignBar(),
+    el("p", {}, el("a", { href: here() }, "← The party")),
+    characterSummary(),
     el(
       "div",
       { class: "grid" },
-      el(
-        "section",
-        { "aria-labelledby": "chart-heading", class: "chart" },
-        el("h2", { id: "chart-heading" }, "HP over its history"),
-        chart(view.events),
-        el("p", { id: "point-detail", "aria-live": "polite" }, "Hover or focus a point for its note."),
-        el("h2", { id: "travel-heading" }, "HP as it was"),
-        travelControl(),
-        el("h2", { id: "events-heading" }, "Events, newest first"),
-        eventsTable(),
-      ),
+      characterHistory(),
       el(
         "section",
         { "aria-labelledby": "record-heading" },
         el("h2", { id: "record-heading" }, "Record damage or healing"),
         recordForm(),
+        moveForm(),
         feedSection(),
       ),
     ),
   );
   if (focusHeading) $("#character-heading").focus();
   else if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
+}
+
+function characterSummary() {
+  const view = state.view;
+  const c = view.character;
+  return el(
+    "section",
+    { id: "summary", "aria-labelledby": "character-heading" },
+    el("h2", { id: "character-heading", tabindex: "-1" }, c.character_name),
+    el("p", { class: "hp-now" }, "HP ", el("span", { id: "hp" }, c.hp)),
+    el("p", {}, "Version ", el("span", { id: "version" }, c.version), ` · ${view.events.length} events`),
+    view.known < c.version
+      ? el("p", { class: "notice", id: "behind" },
+          `Another player recorded since you last did (version ${c.version}); your next record will ask you to confirm.`)
+      : null,
+  );
+}
+
+function characterHistory() {
+  return el(
+    "section",
+    { id: "history", "aria-labelledby": "chart-heading", class: "chart" },
+    el("h2", { id: "chart-heading" }, "HP over its history"),
+    chart(state.view.events),
+    el("p", { id: "point-detail", "aria-live": "polite" }, "Hover or focus a point for its note."),
+    el("h2", { id: "travel-heading" }, "HP as it was"),
+    travelControl(),
+    el("h2", { id: "events-heading" }, "Events, newest first"),
+    eventsTable(),
+  );
 }
 
 function chart(events) {
@@ -509,7 +612,7 @@ function eventsTable() {
   const newer = el("button", { type: "button", class: "secondary", id: "newer", disabled: view.pageIndex === 0 }, "Newer events");
   const turn = (by, id) => () => {
     view.pageIndex += by;
-    renderCharacter(false);
+    renderCharacter(false, true);
     $(`#${id}`)?.focus();
   };
   older.addEventListener("click", turn(1, "older"));
@@ -629,13 +732,148 @@ async function record() {
   if (done) {
     done.amount.value = "";
     done.note.value = "";
+    $("#record-button").disabled = false;
+    if (document.activeElement?.closest("#conflict")) $("#amount").focus();
+    $("#conflict")?.remove();
   }
   say(`Recorded ${p.kind} ${p.amount} for ${view.character.character_name} at version ${view.known}.`);
   try {
-    await refreshCharacter(view, false);
+    // The form stays as it is: the DM may be typing the next one.
+    await refreshCharacter(view, false, true);
   } catch (error) {
     showError(error, "show the character again (the record was saved)");
   }
+}
+
+function moveForm() {
+  const view = state.view;
+  const others = (state.campaigns ?? []).filter((c) => c.id !== view.campaign.id);
+  if (!others.length) return null;
+  const form = el(
+    "form",
+    { id: "move", "aria-labelledby": "move-heading" },
+    el("label", { for: "move-campaign" }, "Campaign"),
+    el("select", { id: "move-campaign", name: "campaign" },
+      others.map((c) => el("option", { value: c.id, selected: c.id === view.moveTo }, c.name))),
+    el("button", { type: "submit", class: "secondary" }, "Move"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("button", form);
+    if (button.disabled) return;
+    button.disabled = true;
+    clearError();
+    const to = others.find((c) => c.id === form.campaign.value);
+    try {
+      await api("POST", `/characters/${view.id}/campaign`, { campaign_id: to.id });
+      say(`${view.character.character_name} moved to ${to.name}.`);
+      location.hash = `#/campaigns/${to.id}/characters/${view.id}`;
+    } catch (error) {
+      showError(error, "move the character");
+      button.disabled = false;
+    }
+  });
+  return [el("h2", { id: "move-heading" }, "Move to another campaign"), form];
+}
+
+// --- The campaigns ------------------------------------------------------------------------------
+
+async function loadCampaigns() {
+  const campaigns = [];
+  let cursor = null;
+  do {
+    const page = await api("GET", `/campaigns?limit=100${after(cursor)}`);
+    campaigns.push(...page.campaigns);
+    cursor = page.next_cursor;
+  } while (cursor);
+  state.campaigns = campaigns;
+  return campaigns;
+}
+
+async function showCampaigns() {
+  const view = { kind: "campaigns" };
+  state.view = view;
+  document.title = TITLE;
+  const [campaigns, used] = await Promise.all([
+    loadCampaigns(),
+    api("GET", `/campaigns/${DEFAULT_CAMPAIGN}/characters?limit=1`),
+  ]);
+  if (state.view !== view) return;
+  // The default campaign holds the characters made without one: listed once it has any.
+  const shown = campaigns.filter((c) => c.id !== DEFAULT_CAMPAIGN || used.characters.length);
+  const rows = shown.map((c) =>
+    el(
+      "tr",
+      { "data-campaign": c.id },
+      el("th", { scope: "row" }, el("a", { href: `#/campaigns/${c.id}`, class: "name" }, c.name)),
+      el("td", { class: "dm" }, c.dm_name || "not named"),
+      el("td", { class: "ruleset" }, c.ruleset),
+    ),
+  );
+  // A route again (the same list) keeps what the DM is typing.
+  const typing = $("#new-campaign");
+  const draft = typing && { name: typing.name.value, dm: typing.dm.value, ruleset: typing.ruleset.value };
+  $("#main").replaceChildren(
+    el(
+      "div",
+      { class: "grid" },
+      el(
+        "section",
+        { "aria-labelledby": "campaigns-heading" },
+        el("h2", { id: "campaigns-heading", tabindex: "-1" }, "Campaigns"),
+        el(
+          "table",
+          { id: "campaigns" },
+          el("caption", {}, "Open one to see its party and its feed"),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Campaign"),
+            el("th", { scope: "col" }, "Dungeon Master"), el("th", { scope: "col" }, "Rules"))),
+          el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 3 }, "No campaigns yet: create one."))),
+        ),
+      ),
+      el(
+        "section",
+        { "aria-labelledby": "new-campaign-heading" },
+        el("h2", { id: "new-campaign-heading" }, "Create a campaign"),
+        campaignForm(draft),
+      ),
+    ),
+  );
+  $("#campaigns-heading").focus();
+}
+
+function campaignForm(draft) {
+  const form = el(
+    "form",
+    { id: "new-campaign", "aria-labelledby": "new-campaign-heading" },
+    el("label", { for: "new-campaign-name" }, "Campaign name"),
+    el("input", { id: "new-campaign-name", name: "name", required: true, maxlength: 256, autocomplete: "off", value: draft?.name }),
+    el("label", { for: "new-campaign-dm" }, "Dungeon Master's name"),
+    el("input", { id: "new-campaign-dm", name: "dm", required: true, maxlength: 256, value: draft?.dm }),
+    el("label", { for: "new-campaign-ruleset" }, "Rules"),
+    el("select", { id: "new-campaign-ruleset", name: "ruleset" },
+      RULESETS.map(([value, words]) => el("option", { value, selected: value === draft?.ruleset }, words))),
+    el("button", { type: "submit" }, "Create the campaign"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("button", form);
+    if (button.disabled) return;
+    button.disabled = true;
+    clearError();
+    try {
+      const created = await api("POST", "/campaigns", {
+        name: form.name.value,
+        dm_name: form.dm.value,
+        ruleset: form.ruleset.value,
+      });
+      say(`Campaign ${created.name} created.`);
+      location.hash = `#/campaigns/${created.id}`;
+    } catch (error) {
+      showError(error, "create the campaign");
+      button.disabled = false;
+    }
+  });
+  return form;
 }
 
 // --- Routing ------------------------------------------------------------------------------------
@@ -643,18 +881,38 @@ async function record() {
 async function route() {
   // Only "#/…" is a view; another fragment (the skip link's #main) is a place on the page.
   if (location.hash && !location.hash.startsWith("#/")) return;
-  const match = location.hash.match(/^#\/characters\/([0-9a-fA-F-]{36})$/);
+  const old = location.hash.match(new RegExp(`^#/characters/${UUID}$`));
+  const match = location.hash.match(new RegExp(`^#/campaigns/${UUID}(?:/characters/${UUID})?$`));
   try {
-    if (match) {
-      await showCharacter(match[1]);
+    if (old) {
+      // A link from before campaigns: the character's campaign.
+      const character = await api("GET", `/characters/${old[1]}?consistent=true`);
+      location.replace(`#/campaigns/${character.campaign_id ?? DEFAULT_CAMPAIGN}/characters/${old[1]}`);
+    } else if (match) {
+      const view = { kind: "opening" };
+      state.view = view;
+      await openCampaign(match[1].toLowerCase());
+      if (state.view !== view) return;
+      document.title = `${state.campaign.name} · ${TITLE}`;
+      if (match[2]) {
+        await showCharacter(match[2].toLowerCase());
+      } else {
+        const party = { kind: "party" };
+        state.view = party;
+        await loadParty(state.campaign);
+        if (state.view !== party) return;
+        renderParty();
+        $("#party-heading").focus();
+      }
     } else {
-      state.view = { kind: "party" };
-      await loadParty();
-      renderParty();
-      $("#party-heading").focus();
+      closeCampaign();
+      await showCampaigns();
     }
   } catch (error) {
     showError(error, "load the screen");
+    if (error.code === "campaign_not_found") {
+      $("#main").replaceChildren(el("p", {}, "No such campaign. ", el("a", { href: "#/" }, "All campaigns")));
+    }
   }
 }
 
@@ -664,14 +922,6 @@ window.addEventListener("hashchange", () => {
 });
 
 (async () => {
-  try {
-    await readLatest();
-  } catch (error) {
-    state.head = null;
-    feedFailing = true;
-    showError(error, "read the feed");
-  }
   await route();
   document.body.dataset.ready = "true";
-  followFeed();
 })();
