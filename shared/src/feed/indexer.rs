@@ -76,6 +76,7 @@ impl Indexer {
             .collect();
         let indexed = self.index_groups(&mut groups, None).await;
         outcome.writes = indexed.written.values().sum();
+        outcome.retries = indexed.retries;
         for (stream, error) in indexed.failed {
             tracing::error!(%stream, %error, "character not indexed: reported as failed");
             outcome.failures.extend(first_records.get(&stream).cloned());

@@ -58,6 +58,9 @@ pub struct BatchOutcome {
     pub writes: usize,
     /// Characters in the batch.
     pub characters: usize,
+    /// The indexer: transactions lost to another writer of the same campaign's head, and tried
+    /// again (a campaign's head is its own item: another campaign's writer cannot cause one).
+    pub retries: u64,
 }
 
 /// A batch's events by character, in order of first appearance. MODIFY and REMOVE records are
