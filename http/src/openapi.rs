@@ -601,9 +601,10 @@ fn doc(endpoint: Endpoint) -> Doc {
         },
         Endpoint::ListCharacters => Doc {
             id: "listCharacters",
-            summary: "The party: every character with its current state and latest event",
-            description: "From the snapshot table, in its Scan order (stable from page to page, \
-                          meaningless: sort by last_recorded_at to show who changed last).",
+            summary: "Every character of every campaign, with its state and latest event",
+            description: "The operator's listing: a Scan of the snapshot table, in its order \
+                          (stable from page to page, meaningless). A campaign's party is \
+                          GET /campaigns/{id}/characters.",
             path_id: PathId::None,
             params: ListParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
@@ -616,10 +617,12 @@ fn doc(endpoint: Endpoint) -> Doc {
         },
         Endpoint::ReadFeed => Doc {
             id: "readFeed",
-            summary: "The global feed: every event of every character, in one order",
-            description: "next is what to pass as after to continue. wait (forward only) holds \
-                          the request until an event newer than after arrives, up to that many \
-                          seconds.",
+            summary: "The default campaign's feed (the one feed before campaigns), in one order",
+            description: "Every event of the default campaign's characters (positions and \
+                          checkpoints as before campaigns); a campaign's feed is \
+                          GET /campaigns/{id}/events. next is what to pass as after to continue. \
+                          wait (forward only) holds the request until an event newer than after \
+                          arrives, up to that many seconds.",
             path_id: PathId::None,
             params: FeedParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
@@ -849,6 +852,16 @@ fn operation(endpoint: Endpoint) -> Operation {
                 "NextPage",
                 LinkBuilder::new()
                     .operation_id("readFeed")
+                    .parameter("after", "$response.body#/next")
+                    .build(),
+            );
+        }
+        if endpoint == Endpoint::CampaignEvents {
+            response = response.link(
+                "NextPage",
+                LinkBuilder::new()
+                    .operation_id("campaignEvents")
+                    .parameter("id", "$request.path.id")
                     .parameter("after", "$response.body#/next")
                     .build(),
             );
