@@ -8,12 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitpoints::campaign::{Campaign, CampaignCursor, CampaignError};
-use hitpoints::hp::ListCursor;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{CampaignId, CharacterId, JsonBody, Params};
-use crate::handlers::{appended_response, feed_page, party_body};
+use crate::handlers::{appended_response, feed_page, party_body, party_page};
 use crate::wire::{
     CampaignBody, CampaignsBody, CreateCampaignBody, ErrorCode, FeedBody, FeedParams, ListParams,
     MoveBody, NoParams, PartyBody, DEFAULT_PAGE_SIZE,
@@ -73,13 +72,8 @@ pub(crate) async fn campaign_characters(
     Params(params): Params<ListParams>,
 ) -> Result<Json<PartyBody>, ApiError> {
     let snapshots = api.snapshots.as_ref().ok_or(ApiError::NoSnapshotTable)?;
-    let cursor = params
-        .cursor
-        .as_deref()
-        .map(ListCursor::decode)
-        .transpose()?;
+    let (limit, cursor) = party_page(&params, Some(id))?;
     found(&api, id).await?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     let page = snapshots.list_campaign(id, limit, cursor.as_ref()).await?;
     Ok(Json(party_body(page)))
 }

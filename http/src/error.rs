@@ -136,6 +136,7 @@ fn refusal_code(refusal: &Refusal) -> ErrorCode {
         Refusal::UndoNotLatest => ErrorCode::UndoNotLatest,
         Refusal::UndoDeath => ErrorCode::UndoDeath,
         Refusal::UndoRules => ErrorCode::UndoRules,
+        Refusal::UndoMove => ErrorCode::UndoMove,
         Refusal::UnknownDamageType(_) => ErrorCode::UnknownDamageType,
         Refusal::TooManyTargets(_) => ErrorCode::TooManyTargets,
         Refusal::InvalidHitDice(_) => ErrorCode::InvalidHitDice,
@@ -154,7 +155,7 @@ impl ErrorCode {
             MalformedJson, MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice, NoMaximum,
             NotDead, NotDying, RequestTimeout, RestNeedsHp, RouteNotFound, RulesEnabledAlready,
             RulesNotEnabled, ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled,
-            TooManyEvents, TooManyTargets, TransactionConflict, UndoDeath, UndoNotLatest,
+            TooManyEvents, TooManyTargets, TransactionConflict, UndoDeath, UndoMove, UndoNotLatest,
             UndoRules, UnknownCampaign, UnknownDamageType, UnknownParameter, VersionConflict,
             VersionNotFound,
         };
@@ -188,7 +189,7 @@ impl ErrorCode {
             InvalidEvent | InvalidCampaign | UnknownCampaign | InvalidAmount | InvalidRoll
             | UnknownDamageType | InvalidHitDice | TooManyTargets | RulesNotEnabled
             | RulesEnabledAlready | CharacterDead | NotDying | NotDead | RestNeedsHp
-            | NoHitDice | NoMaximum | UndoRules => StatusCode::UNPROCESSABLE_ENTITY,
+            | NoHitDice | NoMaximum | UndoRules | UndoMove => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
             Throttled | StoreUnreachable | TransactionConflict | ServerBusy => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -152,14 +152,23 @@ pub(crate) async fn list_characters(
     Params(params): Params<ListParams>,
 ) -> Result<Json<PartyBody>, ApiError> {
     let snapshots = api.snapshots.as_ref().ok_or(ApiError::NoSnapshotTable)?;
+    let (limit, cursor) = party_page(&params, None)?;
+    let page = snapshots.list(limit, cursor.as_ref()).await?;
+    Ok(Json(party_body(page)))
+}
+
+/// A party's page size and cursor, as asked (`campaign`: of that campaign's party; `None`: of
+/// every character's).
+pub(crate) fn party_page(
+    params: &ListParams,
+    campaign: Option<Uuid>,
+) -> Result<(usize, Option<ListCursor>), ApiError> {
     let cursor = params
         .cursor
         .as_deref()
-        .map(ListCursor::decode)
+        .map(|text| ListCursor::decode(text, campaign))
         .transpose()?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    let page = snapshots.list(limit, cursor.as_ref()).await?;
-    Ok(Json(party_body(page)))
+    Ok((params.limit.unwrap_or(DEFAULT_PAGE_SIZE), cursor))
 }
 
 /// A page of the party as answered.

@@ -434,7 +434,7 @@ fn doc(endpoint: Endpoint) -> Doc {
              deleted. 409 undo_not_latest when it is not the latest event, undo_death when it \
              killed the character.",
             schema_ref::<UndoBody>(),
-            command_errors!(UndoNotLatest, UndoDeath, UndoRules),
+            command_errors!(UndoNotLatest, UndoDeath, UndoRules, UndoMove),
         ),
         Endpoint::DamageMany => Doc {
             id: "damageMany",
@@ -1114,6 +1114,7 @@ fn sample_message(code: ErrorCode) -> &'static str {
         E::UndoNotLatest => "only the character's latest event can be undone",
         E::UndoDeath => "an event that killed the character cannot be undone: revive it",
         E::UndoRules => "the event that turned the rules on cannot be undone",
+        E::UndoMove => "a move between campaigns is not undone: move the character back",
         E::MalformedJson => "the JSON body cannot be read: EOF while parsing an object at line 1 column 20",
         E::InvalidBody => "the JSON body cannot be read: hp_change: invalid type: string \"5\", expected a whole number",
         E::InvalidId => "\"abc\" is not a character id: ids are uuids such as 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10",

@@ -508,6 +508,7 @@ pub enum ErrorCode {
     NoHitDice,
     NoMaximum,
     UndoRules,
+    UndoMove,
     // 409 for an undo
     UndoNotLatest,
     UndoDeath,

@@ -281,6 +281,20 @@ async fn two_campaigns_never_mix_in_party_or_feed() {
     assert_eq!(t.party(&a, 1).await, sorted(vec![a1, a2]));
     assert_eq!(t.party(&b, 1).await, sorted(vec![b1]));
     assert_eq!(t.party(NIL, 10).await, sorted(vec![d1]));
+    // A cursor pages its own listing only: campaign a's is refused on b and on every character's.
+    let page = t.get(&format!("/campaigns/{a}/characters?limit=1")).await;
+    let cursor = page["next_cursor"].as_str().expect("a second page");
+    for uri in [
+        format!("/campaigns/{b}/characters?cursor={cursor}"),
+        format!("/characters?cursor={cursor}"),
+    ] {
+        let (status, body) = t.send(Method::GET, &uri, None).await;
+        assert_eq!(
+            (status, body["error"].clone()),
+            (StatusCode::BAD_REQUEST, json!("invalid_cursor")),
+            "{uri}"
+        );
+    }
     // The operator's listing still has everyone.
     let everyone = t.get("/characters").await;
     assert_eq!(everyone["characters"].as_array().map(Vec::len), Some(4));
@@ -344,6 +358,17 @@ async fn a_move_is_the_last_entry_of_the_old_feed_and_the_first_of_the_new() {
         )
     );
     t.sync(id).await;
+    // A move is not undone (that would be a move back, in both feeds): the move route does it.
+    let undo = format!("/characters/{id}/undo");
+    let moved_id = moved["event_id"].clone();
+    let (status, body) = t
+        .send(Method::POST, &undo, Some(json!({"event_id": moved_id})))
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["error"].clone()),
+        (422, json!("undo_move")),
+        "{body}"
+    );
     t.hit(id, -2).await;
 
     // The rules carry over: HP 20 - 3 - 2, its ruleset unchanged.

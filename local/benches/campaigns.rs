@@ -1,13 +1,14 @@
 //! Campaigns at scale on the local run's embedded DynamoDB: `cargo bench -p local --bench campaigns`.
 //!
 //! 1. **Many campaigns at once.** 16 campaigns of 4 characters each; every campaign appends
-//!    concurrently, and 4 indexers (as 4 stream shards would) index what was appended, each
-//!    shard taking whole campaigns. Prints each campaign's feed lag (append acknowledged → its
-//!    entry written; median, p99), the indexers' events/s, and the transactions lost to a head
-//!    (a retry): with each campaign on its own head, an indexer can only lose to a writer of
-//!    the same campaign, and no two shards share one, so every retry here would be another
-//!    campaign's doing. The same workload in one campaign (every character in the default
-//!    campaign, the one feed before campaigns) is the control: its shards do contend.
+//!    concurrently, and 4 indexers index what was appended, as 4 stream shards would. Three
+//!    runs: shards by character (as DynamoDB Streams shards by the events table's partition
+//!    key: a campaign's characters spread over every shard, so its head has several writers);
+//!    shards holding whole campaigns (no two shards share a campaign's head, so any transaction
+//!    lost to a head there could only be another campaign's doing); and the control, every
+//!    character in one campaign (the one feed before campaigns), shards by character. Prints
+//!    each campaign's feed lag (append acknowledged → its entry written; median, p99), the
+//!    indexers' events/s, and the transactions lost to a head and tried again.
 //! 2. **Write units per appended event, end to end.** An isolated event (one per batch) through
 //!    the append, the projector and the indexer, on a client that asks every call for its
 //!    `ConsumedCapacity`: the units dynoxide reports per table, beside those computed from the
@@ -55,8 +56,16 @@ fn main() {
     let (runtime, running, _, _) = local_run();
     let endpoint = running.dynamodb_endpoint.clone();
     runtime.block_on(async {
-        for (label, campaigns) in [("16 campaigns", CAMPAIGNS), ("one campaign (control)", 1)] {
-            many_campaigns(&endpoint, label, campaigns).await;
+        for (label, campaigns, by_character) in [
+            ("16 campaigns, shards by character", CAMPAIGNS, true),
+            (
+                "16 campaigns, each shard holding whole campaigns",
+                CAMPAIGNS,
+                false,
+            ),
+            ("one campaign (control), shards by character", 1, true),
+        ] {
+            many_campaigns(&endpoint, label, campaigns, by_character).await;
         }
         write_units(&endpoint).await;
     });
@@ -65,7 +74,7 @@ fn main() {
 
 /// Appends to `campaigns` campaigns at once, indexes with `SHARDS` indexers, and prints lags,
 /// events/s and retries.
-async fn many_campaigns(endpoint: &str, label: &str, campaigns: usize) {
+async fn many_campaigns(endpoint: &str, label: &str, campaigns: usize, by_character: bool) {
     let client = aws_sdk_dynamodb::Client::new(&local_sdk_config(endpoint));
     let suffix = Uuid::new_v4().simple().to_string();
     let (events_table, feed_table) = (format!("events-{suffix}"), format!("feed-{suffix}"));
@@ -100,8 +109,7 @@ async fn many_campaigns(endpoint: &str, label: &str, campaigns: usize) {
         .iter()
         .enumerate()
         .map(|(g, (campaign, characters))| {
-            let (store, shard, appending) =
-                (store.clone(), shards[g % SHARDS].clone(), appending.clone());
+            let (store, shards, appending) = (store.clone(), shards.clone(), appending.clone());
             let (campaign, characters) = (*campaign, characters.clone());
             async move {
                 for round in 0..ROUNDS {
@@ -117,7 +125,12 @@ async fn many_campaigns(endpoint: &str, label: &str, campaigns: usize) {
                             .await
                             .expect("append");
                         let now = Instant::now();
-                        let mut shard = shard.lock().expect("shard");
+                        let shard = if by_character {
+                            (stream.as_u128() % SHARDS as u128) as usize
+                        } else {
+                            g % SHARDS
+                        };
+                        let mut shard = shards[shard].lock().expect("shard");
                         for event in appended.events {
                             shard.push((record(stream, event), now, g));
                         }

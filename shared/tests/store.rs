@@ -623,3 +623,95 @@ async fn an_unreachable_endpoint_is_an_infrastructure_error() {
         other => panic!("expected an unreachable store, got {other:?}"),
     }
 }
+
+/// Campaigns on the server's own rules: the campaign on every new item, a move, a campaign's
+/// party through the snapshot table's index by campaign, and each campaign's feed (transactions
+/// of at most this server's actions: one event per batch here).
+#[tokio::test]
+async fn campaigns_party_by_the_index_and_a_feed_each() {
+    use hitpoints::domain::DEFAULT_CAMPAIGN;
+    use hitpoints::feed::{FeedRead, Indexer};
+    use hitpoints::hp::Projector;
+    use hitpoints::stream::{Change, StreamRecord};
+
+    let db = test_db().await;
+    let store = db.store().await;
+    let snapshots = db.snapshots().await;
+    let feed = db.feed().await;
+    let projector = Projector::new(store.clone(), snapshots.clone());
+    let indexer = Indexer::new(store.clone(), feed.clone());
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut written = Vec::new();
+    for (stream, campaign) in [(x, a), (y, a)] {
+        let created = store
+            .append_in(
+                campaign,
+                stream,
+                ExpectedVersion::NoStream,
+                vec![event(9, "Init")],
+            )
+            .await
+            .expect("create");
+        written.push((stream, created.events[0].clone()));
+    }
+    let moved = store
+        .move_to(y, b, "to b".into(), ExpectedVersion::Exact(0))
+        .await
+        .expect("move");
+    assert_eq!(
+        (moved.events[0].campaign_id, moved.events[0].moved_from),
+        (Some(b), Some(a))
+    );
+    written.push((y, moved.events[0].clone()));
+    let hit = store
+        .append(y, ExpectedVersion::Any, vec![event(-2, "hit")])
+        .await
+        .expect("a hit in b");
+    assert_eq!(hit.events[0].campaign_id, Some(b));
+    written.push((y, hit.events[0].clone()));
+    // One record per batch, as a quiet table's stream delivers them.
+    for (stream, event) in written {
+        let record = [StreamRecord {
+            sequence_number: format!("{stream}-{}", event.version),
+            change: Change::Insert { stream, event },
+        }];
+        assert!(projector.project(&record).await.failures.is_empty());
+        assert!(indexer.index(&record).await.failures.is_empty());
+    }
+    let party = |campaign| {
+        let snapshots = snapshots.clone();
+        async move {
+            let page = snapshots
+                .list_campaign(campaign, 10, None)
+                .await
+                .expect("a party");
+            page.snapshots.into_iter().map(|s| s.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(party(a).await, vec![x.to_string()]);
+    assert_eq!(party(b).await, vec![y.to_string()]);
+    assert!(party(DEFAULT_CAMPAIGN).await.is_empty());
+    let entries = |campaign| {
+        let feed = feed.clone();
+        async move {
+            let page = feed
+                .read(FeedRead {
+                    campaign,
+                    after: None,
+                    direction: Direction::Forward,
+                    limit: 100,
+                    wait: std::time::Duration::ZERO,
+                })
+                .await
+                .expect("a feed");
+            page.entries
+                .into_iter()
+                .map(|e| (e.stream, e.event.version, e.position.0))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(entries(a).await, vec![(x, 0, 1), (y, 0, 2), (y, 1, 3)]);
+    assert_eq!(entries(b).await, vec![(y, 1, 1), (y, 2, 2)]);
+    assert!(entries(DEFAULT_CAMPAIGN).await.is_empty());
+}

@@ -7,16 +7,15 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::DEFAULT_CAMPAIGN;
 use crate::error::{Error, InfraError};
 use crate::rules::Ruleset;
+use crate::store::cursor::{decode_listing, encode_listing};
 use crate::store::sdk::{self, condition_held, infra, Item};
-use crate::store::{page_limit, scan, BadCursor, CURSOR_PREFIX};
+use crate::store::{page_limit, scan, BadCursor};
 
 /// Most characters in a campaign's or its DM's name.
 pub const MAX_CAMPAIGN_NAME_CHARS: usize = 100;
@@ -94,21 +93,11 @@ const LISTING: &str = "campaigns";
 
 impl CampaignCursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{LISTING}:{}", self.after))
+        encode_listing(LISTING, self.after)
     }
 
     pub fn decode(text: &str) -> Result<CampaignCursor, BadCursor> {
-        let bad = || BadCursor {
-            reason: "it is not a cursor of this listing",
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
-        match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
-            [CURSOR_PREFIX, LISTING, after] => Uuid::try_parse(after)
-                .map(|after| CampaignCursor { after })
-                .map_err(|_| bad()),
-            _ => Err(bad()),
-        }
+        decode_listing(LISTING, text).map(|after| CampaignCursor { after })
     }
 }
 

@@ -11,40 +11,46 @@ use std::ops::ControlFlow;
 
 use super::table::{Snapshot, SnapshotStore, BY_CAMPAIGN, CAMPAIGN_ID};
 use crate::error::Error;
+use crate::store::cursor::{decode_listing, encode_listing};
 use crate::store::item::attr;
 use crate::store::sdk::query_pages;
 use crate::store::{page_limit, scan, BadCursor, PageBytes, Unreadable, CURSOR_PREFIX};
 
-/// Where the next page of the party starts: after the snapshot of character `after`. Bound
-/// to the listing: a stream's cursor is refused here, and this one on a stream.
+/// Where the next page of a party starts: after the snapshot of character `after`. Bound
+/// to its listing (every character, or one campaign's): a stream's cursor, or another
+/// listing's, is refused here, and this one elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCursor {
     pub after: String,
+    /// The campaign whose party it pages; `None`: every character (`GET /characters`).
+    pub campaign: Option<Uuid>,
 }
 
-const LISTING: &str = "party";
+/// The listing's tag in its cursor.
+fn listing(campaign: Option<Uuid>) -> String {
+    match campaign {
+        None => "party".to_owned(),
+        Some(campaign) => format!("party.{campaign}"),
+    }
+}
 
 impl ListCursor {
     /// The cursor as an opaque, URL-safe string.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{LISTING}:{}", self.after))
+        let listing = listing(self.campaign);
+        // The id is a uuid: decode made it from one, and a snapshot's is one.
+        match Uuid::try_parse(&self.after) {
+            Ok(after) => encode_listing(&listing, after),
+            Err(_) => URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{listing}:{}", self.after)),
+        }
     }
 
-    pub fn decode(text: &str) -> Result<ListCursor, BadCursor> {
-        let bad = || BadCursor {
-            reason: "it is not a cursor of this listing",
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
-        // Every character id hitpoints writes is a uuid: nothing else is a place to resume.
-        match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
-            [CURSOR_PREFIX, LISTING, after] => Uuid::try_parse(after)
-                .map(|id| ListCursor {
-                    after: id.to_string(),
-                })
-                .map_err(|_| bad()),
-            _ => Err(bad()),
-        }
+    /// Reads a cursor of the listing of `campaign` (`None`: every character) back.
+    pub fn decode(text: &str, campaign: Option<Uuid>) -> Result<ListCursor, BadCursor> {
+        decode_listing(&listing(campaign), text).map(|id| ListCursor {
+            after: id.to_string(),
+            campaign,
+        })
     }
 }
 
@@ -93,18 +99,7 @@ impl SnapshotStore {
                 next => break next.is_some(),
             }
         };
-        let keep = limit.min(PageBytes::fitting(
-            snapshots.iter().map(Snapshot::json_size),
-        ));
-        let next = if snapshots.len() > keep || more {
-            snapshots.truncate(keep);
-            snapshots.last().map(|s| ListCursor {
-                after: s.id.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(SnapshotList { snapshots, next })
+        Ok(page_of(snapshots, limit, more, None))
     }
 }
 
@@ -159,20 +154,32 @@ impl SnapshotStore {
             },
         )
         .await?;
-        let (mut snapshots, bytes) = page;
-        let keep = limit.min(PageBytes::fitting(
-            snapshots.iter().map(Snapshot::json_size),
-        ));
-        let next = if snapshots.len() > keep || bytes.full() {
-            snapshots.truncate(keep);
-            snapshots.last().map(|s| ListCursor {
-                after: s.id.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(SnapshotList { snapshots, next })
+        let (snapshots, bytes) = page;
+        Ok(page_of(snapshots, limit, bytes.full(), Some(campaign)))
     }
+}
+
+/// The page of `snapshots` (up to `limit` + 1 read, in order) that `limit` and the page's bytes
+/// allow, with a cursor when more follow (`more`: the read stopped before the end).
+fn page_of(
+    mut snapshots: Vec<Snapshot>,
+    limit: usize,
+    more: bool,
+    campaign: Option<Uuid>,
+) -> SnapshotList {
+    let keep = limit.min(PageBytes::fitting(
+        snapshots.iter().map(Snapshot::json_size),
+    ));
+    let next = if snapshots.len() > keep || more {
+        snapshots.truncate(keep);
+        snapshots.last().map(|s| ListCursor {
+            after: s.id.clone(),
+            campaign,
+        })
+    } else {
+        None
+    };
+    SnapshotList { snapshots, next }
 }
 
 #[cfg(test)]
@@ -185,9 +192,10 @@ mod tests {
     fn listing_cursors_round_trip_and_are_not_stream_cursors() {
         let listing = ListCursor {
             after: Uuid::new_v4().to_string(),
+            campaign: None,
         };
         let text = listing.encode();
-        assert_eq!(ListCursor::decode(&text), Ok(listing));
+        assert_eq!(ListCursor::decode(&text, None), Ok(listing));
         let stream = Uuid::new_v4();
         assert!(Cursor::decode(&text, stream).is_err());
         let of_stream = Cursor {
@@ -195,7 +203,7 @@ mod tests {
             direction: Direction::Forward,
             version: 3,
         };
-        assert!(ListCursor::decode(&of_stream.encode()).is_err());
+        assert!(ListCursor::decode(&of_stream.encode(), None).is_err());
         let long = URL_SAFE_NO_PAD.encode(format!("hp1:party:{}", "x".repeat(3000)));
         let not_a_uuid = URL_SAFE_NO_PAD.encode("hp1:party:nuru");
         for garbage in [
@@ -206,7 +214,25 @@ mod tests {
             &long,
             &not_a_uuid,
         ] {
-            assert!(ListCursor::decode(garbage).is_err(), "{garbage}");
+            assert!(ListCursor::decode(garbage, None).is_err(), "{garbage}");
         }
+    }
+
+    #[test]
+    fn a_campaigns_cursor_pages_that_campaign_only() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let of_a = ListCursor {
+            after: Uuid::new_v4().to_string(),
+            campaign: Some(a),
+        };
+        let text = of_a.encode();
+        assert_eq!(ListCursor::decode(&text, Some(a)), Ok(of_a));
+        assert!(ListCursor::decode(&text, Some(b)).is_err());
+        assert!(ListCursor::decode(&text, None).is_err());
+        let of_all = ListCursor {
+            after: Uuid::new_v4().to_string(),
+            campaign: None,
+        };
+        assert!(ListCursor::decode(&of_all.encode(), Some(a)).is_err());
     }
 }

@@ -429,6 +429,8 @@ pub enum Refusal {
     UndoDeath,
     #[error("the event that turned the rules on cannot be undone")]
     UndoRules,
+    #[error("a move between campaigns is not undone: move the character back")]
+    UndoMove,
     #[error("{0:?} is not a damage type: acid, bludgeoning, cold, fire, force, lightning, necrotic, piercing, poison, psychic, radiant, slashing or thunder")]
     UnknownDamageType(String),
     #[error("a hit has at most {0} targets")]
@@ -454,6 +456,7 @@ impl Refusal {
             Refusal::UndoNotLatest => "undo_not_latest",
             Refusal::UndoDeath => "undo_death",
             Refusal::UndoRules => "undo_rules",
+            Refusal::UndoMove => "undo_move",
             Refusal::UnknownDamageType(_) => "unknown_damage_type",
             Refusal::TooManyTargets(_) => "too_many_targets",
             Refusal::InvalidHitDice(_) => "invalid_hit_dice",

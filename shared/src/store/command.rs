@@ -10,7 +10,7 @@ use super::append::{conflict, Written};
 use super::item::EventItem;
 use super::limits::{validate_events_within, MAX_TRANSACTION_BYTES, TYPED_ITEM_OVERHEAD_BYTES};
 use super::sdk::{self, transacted, Item, Lost};
-use super::{log_failure, EventStore, TRANSACTION_CONFLICT_ATTEMPTS};
+use super::{log_failure, EventStore, MOVED, TRANSACTION_CONFLICT_ATTEMPTS};
 use crate::domain::{
     next_version, validate_event, validate_expected, CharacterState, ExpectedVersion, InvalidInput,
     NewEvent, RecordedEvent, Version,
@@ -253,6 +253,10 @@ impl EventStore {
                 let latest = head.latest().ok_or(Error::NotFound(stream))?;
                 if latest.event_id != Some(*undone) {
                     return Err(Refusal::UndoNotLatest.into());
+                }
+                // A move's undo would be a move back, in both campaigns' feeds: the move route's.
+                if latest.event_type == MOVED {
+                    return Err(Refusal::UndoMove.into());
                 }
                 let before = match latest.version.checked_sub(1) {
                     Some(previous) => self.head(stream, Some(previous)).await?.state(),

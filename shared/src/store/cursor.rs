@@ -75,6 +75,26 @@ impl Cursor {
     }
 }
 
+/// A listing's cursor (the party, the campaigns): the id of the last item handed out, bound to
+/// its listing, so that one listing's cursor (or a stream's) is refused by another.
+pub fn encode_listing(listing: &str, after: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}:{listing}:{after}"))
+}
+
+/// Reads a cursor of `listing` back: the id after which the next page starts.
+pub fn decode_listing(listing: &str, text: &str) -> Result<Uuid, BadCursor> {
+    let bad = || BadCursor {
+        reason: "it is not a cursor of this listing",
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+    // Every id hitpoints writes is a uuid: nothing else is a place to resume.
+    match raw.splitn(3, ':').collect::<Vec<_>>().as_slice() {
+        [CURSOR_PREFIX, tag, after] if *tag == listing => Uuid::try_parse(after).map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
