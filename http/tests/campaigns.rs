@@ -532,3 +532,52 @@ async fn earlier_data_is_the_default_campaigns_and_a_rebuild_puts_it_in_the_part
     let item = t.store.read_all(plain).await.expect("events");
     assert_eq!(item[0].campaign_id, Some(DEFAULT_CAMPAIGN));
 }
+
+#[tokio::test]
+async fn a_campaigns_long_poll_answers_with_its_own_event_not_another_campaigns() {
+    let t = table().await;
+    let (a, b) = (
+        t.campaign("Strahd", "5e-2014").await,
+        t.campaign("Avernus", "5e-2024").await,
+    );
+    let in_a = t.character("Ireena", Some(&a), false).await;
+    let in_b = t.character("Lulu", Some(&b), false).await;
+    let head = t
+        .get(&format!("/campaigns/{a}/events?direction=backward&limit=1"))
+        .await;
+    let after = head["next"].as_str().expect("next").to_owned();
+    let waiting = {
+        let router = t.router.clone();
+        let uri = format!("/campaigns/{a}/events?after={after}&wait=10");
+        tokio::spawn(async move {
+            let (status, body, _) = call(&router, Method::GET, &uri, None).await;
+            (status, body, std::time::Instant::now())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Another campaign's event does not answer it.
+    t.hit(in_b, -4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "answered by another campaign's event"
+    );
+    t.hit(in_a, -3).await;
+    let appended = std::time::Instant::now();
+    let (status, body, answered) = waiting.await.expect("the waiting read");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let events = body["events"].as_array().expect("events");
+    assert_eq!(events.len(), 1, "{body}");
+    assert_eq!(
+        (events[0]["id"].clone(), events[0]["hp_change"].clone()),
+        (json!(in_a), json!(-3))
+    );
+    assert!(answered.duration_since(appended) < std::time::Duration::from_secs(5));
+    // A page is capped by limit, and next resumes after it.
+    let first = t.get(&format!("/campaigns/{a}/events?limit=1")).await;
+    let next = first["next"].as_str().expect("next");
+    let rest = t.get(&format!("/campaigns/{a}/events?after={next}")).await;
+    assert_eq!(first["events"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["events"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["events"][0]["hp_change"], json!(-3));
+}
