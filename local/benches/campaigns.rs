@@ -182,7 +182,10 @@ async fn many_campaigns(endpoint: &str, label: &str, campaigns: usize, by_charac
     for (lags, shard_retries, shard_events) in indexed {
         retries += shard_retries;
         events += shard_events;
-        by_group.extend(lags);
+        // A campaign's characters may be on several shards.
+        for (group, lags) in lags {
+            by_group.entry(group).or_insert_with(Vec::new).extend(lags);
+        }
     }
     for (group, mut lags) in by_group {
         if campaigns > 1 {
