@@ -181,13 +181,8 @@ impl EventStore {
                     })
                 }
                 Written::Conflict => {
-                    attempt += 1;
-                    if attempt >= self.any_retry.attempts {
-                        let current = self.last_version(stream).await?;
-                        let cause = ConflictCause::Version;
-                        return Err(conflict(stream, ExpectedVersion::Any, current, cause));
-                    }
-                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    self.after_lost_race(stream, ExpectedVersion::Any, &mut attempt)
+                        .await?;
                     // What won the race may have turned the rules on.
                     let head = self.head(stream, None).await?;
                     if head.state().is_some_and(|s| s.rules.is_some()) {
@@ -385,12 +380,7 @@ impl EventStore {
                     })
                 }
                 Written::Conflict if expected == ExpectedVersion::Any => {
-                    attempt += 1;
-                    if attempt >= self.any_retry.attempts {
-                        let current = self.last_version(stream).await?;
-                        return Err(conflict(stream, expected, current, ConflictCause::Version));
-                    }
-                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    self.after_lost_race(stream, expected, &mut attempt).await?;
                     head = self.head(stream, None).await?;
                 }
                 Written::Conflict => {
@@ -399,6 +389,23 @@ impl EventStore {
                 }
             }
         }
+    }
+
+    /// After an `any` write lost its race: waits its backoff before the next try, or, once the
+    /// tries are spent, is the version conflict (with the stream's version now).
+    pub(super) async fn after_lost_race(
+        &self,
+        stream: Uuid,
+        expected: ExpectedVersion,
+        attempt: &mut u32,
+    ) -> Result<(), Error> {
+        *attempt += 1;
+        if *attempt >= self.any_retry.attempts {
+            let current = self.last_version(stream).await?;
+            return Err(conflict(stream, expected, current, ConflictCause::Version));
+        }
+        tokio::time::sleep(self.any_retry.delay(*attempt)).await;
+        Ok(())
     }
 
     /// A transaction's put of an event item, on condition that its version is free.

@@ -77,12 +77,7 @@ impl EventStore {
                     })
                 }
                 Written::Conflict if expected == ExpectedVersion::Any => {
-                    attempt += 1;
-                    if attempt >= self.any_retry.attempts {
-                        let current = self.last_version(stream).await?;
-                        return Err(conflict(stream, expected, current, ConflictCause::Version));
-                    }
-                    tokio::time::sleep(self.any_retry.delay(attempt)).await;
+                    self.after_lost_race(stream, expected, &mut attempt).await?;
                 }
                 Written::Conflict => {
                     let current = self.last_version(stream).await?;
