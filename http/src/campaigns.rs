@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::extract::{CampaignId, CharacterId, JsonBody, Params};
 use crate::handlers::{appended_response, feed_page, party_body, party_page};
 use crate::wire::{
-    CampaignBody, CampaignsBody, CreateCampaignBody, ErrorCode, FeedBody, FeedParams, ListParams,
-    MoveBody, NoParams, PartyBody, DEFAULT_PAGE_SIZE,
+    CampaignBody, CampaignsBody, CreateCampaignBody, ErrorCode, FeedParams, ListParams, MoveBody,
+    NoParams, PartyBody, DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
@@ -84,7 +84,7 @@ pub(crate) async fn campaign_events(
     State(api): State<Arc<Api>>,
     CampaignId(id): CampaignId,
     Params(params): Params<FeedParams>,
-) -> Result<Json<FeedBody>, ApiError> {
+) -> Result<Response, ApiError> {
     found(&api, id).await?;
     feed_page(&api, id, params).await
 }

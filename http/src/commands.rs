@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{CharacterId, JsonBody, OptionalJsonBody, Params};
+use crate::metrics::Written;
 use crate::wire::{NoParams, StateBody};
 use crate::Api;
 
@@ -633,7 +634,15 @@ fn answered(done: Commanded, dry_run: bool) -> Response {
     } else {
         StatusCode::CREATED
     };
-    (status, Json(CommandAnswer::of(done))).into_response()
+    let written = Written {
+        events: usize::from(!dry_run),
+        replayed: done.replayed,
+    };
+    let mut response = (status, Json(CommandAnswer::of(done))).into_response();
+    if !dry_run {
+        response.extensions_mut().insert(written);
+    }
+    response
 }
 
 async fn run(api: &Api, stream: Uuid, request: CommandRequest) -> Result<Response, ApiError> {
@@ -812,9 +821,17 @@ pub(crate) async fn damage_many(
     } else {
         StatusCode::CREATED
     };
+    let written = Written {
+        events: done.iter().filter(|d| !d.replayed).count(),
+        replayed,
+    };
     let answer = ManyAnswer {
         correlation_id,
         targets: done.into_iter().map(CommandAnswer::of).collect(),
     };
-    Ok((status, Json(answer)).into_response())
+    let mut response = (status, Json(answer)).into_response();
+    if !dry_run {
+        response.extensions_mut().insert(written);
+    }
+    Ok(response)
 }

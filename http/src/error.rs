@@ -247,6 +247,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (code.status(), Json(body)).into_response();
+        // For the metrics: what the request came to.
+        response.extensions_mut().insert(code);
         match &self {
             ApiError::MethodNotAllowed { allow, .. } => {
                 if let Ok(allow) = HeaderValue::from_str(allow) {

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
 use crate::extract::{parse_json, CharacterId, JsonBody, Params, RawBody};
+use crate::metrics::{Waited, Written};
 use crate::wire::{
     AppendRequest, AppendedBody, CharacterBody, CharacterParams, CreatePlainBody, ErrorCode,
     FeedBody, FeedEvent, FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember,
@@ -200,7 +201,7 @@ pub(crate) fn party_body(page: SnapshotList) -> PartyBody {
 pub(crate) async fn read_feed(
     State(api): State<Arc<Api>>,
     Params(params): Params<FeedParams>,
-) -> Result<Json<FeedBody>, ApiError> {
+) -> Result<Response, ApiError> {
     feed_page(&api, DEFAULT_CAMPAIGN, params).await
 }
 
@@ -209,7 +210,7 @@ pub(crate) async fn feed_page(
     api: &Api,
     campaign: Uuid,
     params: FeedParams,
-) -> Result<Json<FeedBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let feed = api.feed.as_ref().ok_or(ApiError::NoFeedTable)?;
     let direction = params.direction.unwrap_or_default();
     let wait = params.wait.unwrap_or(0);
@@ -225,6 +226,7 @@ pub(crate) async fn feed_page(
             "wait is for reading forward: a backward read has nothing newer to wait for",
         ));
     }
+    let waits = wait > 0;
     let page = feed
         .read(FeedRead {
             campaign,
@@ -234,7 +236,8 @@ pub(crate) async fn feed_page(
             wait: Duration::from_secs(wait),
         })
         .await?;
-    Ok(Json(FeedBody {
+    let answered = !page.entries.is_empty();
+    let mut response = Json(FeedBody {
         events: page
             .entries
             .into_iter()
@@ -245,7 +248,12 @@ pub(crate) async fn feed_page(
             })
             .collect(),
         next: page.next.encode(),
-    }))
+    })
+    .into_response();
+    if waits {
+        response.extensions_mut().insert(Waited { answered });
+    }
+    Ok(response)
 }
 
 /// `GET /openapi.json`: the API's contract, as checked in.
@@ -295,10 +303,16 @@ pub(crate) fn appended_response(stream: Uuid, appended: Appended) -> Response {
         let sheet = e.state.as_ref()?;
         Some(StateBody::of_sheet(&e.character_name, e.version, sheet))
     });
+    let written = Written {
+        events: appended.events.len(),
+        replayed: appended.replayed,
+    };
     let body = AppendedBody {
         id: stream,
         events: appended.events,
         state,
     };
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    response.extensions_mut().insert(written);
+    response
 }

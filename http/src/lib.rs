@@ -15,6 +15,7 @@ pub mod commands;
 mod error;
 mod extract;
 mod handlers;
+pub mod metrics;
 pub mod openapi;
 mod routes;
 pub mod wire;
@@ -26,6 +27,7 @@ use hitpoints::campaign::{Campaign, CampaignStore};
 use hitpoints::domain::DEFAULT_CAMPAIGN;
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
+use hitpoints::metrics::Metrics;
 use hitpoints::store::EventStore;
 use uuid::Uuid;
 
@@ -41,6 +43,7 @@ pub struct Api {
     feed: Option<FeedStore>,
     campaigns: Option<CampaignStore>,
     document: Option<&'static str>,
+    metrics: Option<Metrics>,
 }
 
 impl Api {
@@ -51,6 +54,7 @@ impl Api {
             feed: None,
             campaigns: None,
             document: None,
+            metrics: None,
         }
     }
 
@@ -91,6 +95,12 @@ impl Api {
     /// served, so the append function does not carry a document it never sends.
     pub fn with_document(mut self, document: &'static str) -> Api {
         self.document = Some(document);
+        self
+    }
+
+    /// Counts every request in `metrics` (see [`metrics`](mod@metrics)).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Api {
+        self.metrics = Some(metrics);
         self
     }
 

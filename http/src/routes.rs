@@ -303,9 +303,18 @@ pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
             .route(path, methods.clone())
             .route(&format!("{path}/"), methods);
     }
-    router
+    let metrics = api.metrics.clone();
+    let router = router
         .fallback(|uri: Uri| async move { ApiError::RouteNotFound(uri.path().to_owned()) })
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let router = match metrics {
+        Some(metrics) => router.layer(middleware::from_fn_with_state(
+            (metrics, function),
+            crate::metrics::record,
+        )),
+        None => router,
+    };
+    router
         .layer(middleware::from_fn(log_request))
         .with_state(api)
 }

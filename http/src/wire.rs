@@ -523,6 +523,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as it is written in an error body, e.g. `version_conflict`.
+    pub fn text(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// The code of a query parameter or body field that does not parse, by its name.
     pub(crate) fn for_field(field: &str) -> Option<ErrorCode> {
         Some(match field {

@@ -5,6 +5,7 @@
 //!
 //! Prints figures; asserts nothing about time.
 
+use hitpoints::metrics::Metrics;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -141,7 +142,7 @@ fn main() {
         let mut batch_times = Vec::new();
         for event in events {
             let batch_started = Instant::now();
-            let response = hitpoints_streams::handle(&projector, event).await;
+            let response = hitpoints_streams::handle(&projector, event, &Metrics::new()).await;
             assert!(response.batch_item_failures.is_empty());
             batch_times.push(batch_started.elapsed());
         }

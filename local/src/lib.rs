@@ -17,6 +17,7 @@ use hitpoints::feed::FeedStore;
 use hitpoints::feed::Indexer;
 use hitpoints::hp::Projector;
 use hitpoints::hp::SnapshotStore;
+use hitpoints::metrics::Metrics;
 use hitpoints::store::EventStore;
 use hitpoints_http::{Api, Function};
 use tokio::net::TcpListener;
@@ -129,11 +130,14 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     // source mappings do: one that fails holds back only itself. Both are woken after every
     // POST the API answers, so an append reaches them at once however long they idle.
     let (wake, woken) = watch::channel(());
+    // What the run counts, as the functions do on Lambda: served at `/metrics`.
+    let metrics = Metrics::new();
     let projector = streams::Follower {
         client: streams_client(&dynamodb_endpoint, &http_client),
         table: EVENTS_TABLE.to_owned(),
         consumer: Projector::new(store.clone(), snapshots.clone()),
         position_file: position_file("stream-position.json"),
+        metrics: metrics.clone(),
     };
     let projector = tokio::spawn(projector.run(stopped.clone(), woken.clone()));
     let indexer = streams::Follower {
@@ -141,6 +145,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         table: EVENTS_TABLE.to_owned(),
         consumer: Indexer::new(store.clone(), feed.clone()),
         position_file: position_file("feed-position.json"),
+        metrics: metrics.clone(),
     };
     let indexer = tokio::spawn(indexer.run(stopped.clone(), woken));
 
@@ -151,12 +156,16 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         .with_feed(feed)
         .with_campaigns(campaigns)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
+        .with_metrics(metrics.clone())
         .router(Function::All);
     let wake_on_post = axum::middleware::from_fn(move |request, next| {
         wake_after_post(request, next, wake.clone())
     });
     // The Dungeon Master's screen at `/`, beside the API.
-    let router = web::router().merge(router).layer(wake_on_post);
+    let router = web::router()
+        .merge(web::metrics_router(metrics))
+        .merge(router)
+        .layer(wake_on_post);
     let http = tokio::spawn(server::serve(
         api_listener,
         router,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
+use hitpoints::metrics::Metrics;
 use hitpoints_streams::Consumer;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -44,6 +45,8 @@ pub struct Follower<C> {
     pub consumer: C,
     /// `None`: keep the position in memory only.
     pub position_file: Option<PathBuf>,
+    /// Where each batch is counted (the local run's `/metrics`).
+    pub metrics: Metrics,
 }
 
 impl<C: Consumer + Sync> Follower<C> {
@@ -170,7 +173,7 @@ impl<C: Consumer + Sync> Follower<C> {
                     return;
                 }
             };
-            let response = hitpoints_streams::handle(&self.consumer, event).await;
+            let response = hitpoints_streams::handle(&self.consumer, event, &self.metrics).await;
             let failed: Vec<String> = response
                 .batch_item_failures
                 .into_iter()

@@ -5,6 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use hitpoints::metrics::Metrics;
 
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
@@ -40,6 +41,26 @@ async fn file(content_type: &'static str, body: &'static str) -> impl IntoRespon
     (
         [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
         body,
+    )
+}
+
+/// What the run counted since it started (the API, the projector, the indexer), at `/metrics`
+/// in Prometheus's text format: the figures the functions publish to CloudWatch on AWS.
+pub fn metrics_router(metrics: Metrics) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let text = metrics.prometheus();
+            async move {
+                (
+                    [
+                        (CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"),
+                        (CACHE_CONTROL, "no-store"),
+                    ],
+                    text,
+                )
+            }
+        }),
     )
 }
 

@@ -10,6 +10,9 @@
 //! - [`hp`]: the HP read model (the plan, the snapshot table, the projector, verify/rebuild);
 //! - [`feed`]: the global feed (the plan, the feed table, the indexer, the repair);
 //! - [`campaign`]: campaigns, the unit of the party and the feed, and their table;
+//! - [`metrics`]: what the functions count, as CloudWatch's Embedded Metric Format and as
+//!   Prometheus text;
+//! - [`upkeep`]: the scheduled repair of the feed and the snapshots, resumable page by page;
 //! - [`error`]: the typed errors, in the kinds a caller acts on;
 //! - [`config`]: what a deployed function reads from its environment at start-up.
 //!
@@ -21,9 +24,11 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod hp;
+pub mod metrics;
 pub mod rules;
 pub mod store;
 pub mod stream;
+pub mod upkeep;
 
 pub use domain::{
     CharacterState, Direction, ExpectedVersion, InvalidInput, NewEvent, RecordedEvent, Version,

@@ -4,35 +4,60 @@
 //! Lambdas and the local run's stream followers all go through [`handle`].
 
 use std::future::Future;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use hitpoints::feed::Indexer;
 use hitpoints::hp::Projector;
+use hitpoints::metrics::{Metric, Metrics};
 use hitpoints::store::item::event_from_image;
 use hitpoints::stream::{BatchOutcome, Change, StreamRecord};
 
 /// What consumes the events table's stream: a batch of records in, what it came to out.
 pub trait Consumer {
+    /// The function's name, as its metrics' `Function` dimension.
+    const FUNCTION: &'static str;
+
     fn consume(&self, records: &[StreamRecord]) -> impl Future<Output = BatchOutcome> + Send;
 }
 
 impl Consumer for Projector {
+    const FUNCTION: &'static str = "hp-projector";
+
     async fn consume(&self, records: &[StreamRecord]) -> BatchOutcome {
         self.project(records).await
     }
 }
 
 impl Consumer for Indexer {
+    const FUNCTION: &'static str = "feed-indexer";
+
     async fn consume(&self, records: &[StreamRecord]) -> BatchOutcome {
         self.index(records).await
     }
 }
 
 /// Handles one batch as Lambda delivers it, with `ReportBatchItemFailures`: the sequence
-/// numbers of records to retry come back as batch item failures.
-pub async fn handle<C: Consumer + Sync>(consumer: &C, event: Event) -> DynamoDbEventResponse {
+/// numbers of records to retry come back as batch item failures. Counts it in `metrics`.
+pub async fn handle<C: Consumer + Sync>(
+    consumer: &C,
+    event: Event,
+    metrics: &Metrics,
+) -> DynamoDbEventResponse {
     let outcome = consume(consumer, &event).await;
+    let function = C::FUNCTION;
+    metrics.add(function, Metric::Records, event.records.len() as u64);
+    metrics.add(
+        function,
+        Metric::RecordFailures,
+        outcome.failures.len() as u64,
+    );
+    metrics.add(function, Metric::Holes, outcome.holes);
+    metrics.add(function, Metric::HeadRetries, outcome.retries);
+    if let Some(age) = newest_record_age(&event, SystemTime::now()) {
+        metrics.add(function, Metric::NewestRecordAge, age);
+    }
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = outcome
         .failures
@@ -44,6 +69,20 @@ pub async fn handle<C: Consumer + Sync>(consumer: &C, event: Event) -> DynamoDbE
         })
         .collect();
     response
+}
+
+/// How old the batch's newest record is, in milliseconds: how far behind the table the
+/// consumer is. `None` when no record says when it was written.
+pub fn newest_record_age(event: &Event, now: SystemTime) -> Option<u64> {
+    let newest = event
+        .records
+        .iter()
+        .map(|r| r.change.approximate_creation_date_time.timestamp_millis())
+        .filter(|&ms| ms > 0)
+        .max()?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_millis();
+    let now = i64::try_from(now).ok()?;
+    Some(u64::try_from(now.saturating_sub(newest)).unwrap_or(0))
 }
 
 /// Consumes one batch as Lambda delivers it and says what it came to.

@@ -3,6 +3,7 @@
 //! indexers, checked against every guarantee of the feed.
 
 use hitpoints::domain::DEFAULT_CAMPAIGN;
+use hitpoints::metrics::Metrics;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -105,7 +106,7 @@ async fn the_sample_batches_index_each_event_once_in_version_order() {
     let event: Event =
         serde_json::from_str(include_str!("../../events/dynamodb-stream-batch.json"))
             .expect("a DynamoDB Streams event");
-    let response = handle(&indexer, event).await;
+    let response = handle(&indexer, event, &Metrics::new()).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -122,7 +123,7 @@ async fn the_sample_batches_index_each_event_once_in_version_order() {
     let text = include_str!("../../events/dynamodb-stream-batch-out-of-order.json");
     for _ in 0..2 {
         let event: Event = serde_json::from_str(text).expect("a DynamoDB Streams event");
-        let response = handle(&indexer, event).await;
+        let response = handle(&indexer, event, &Metrics::new()).await;
         assert!(response.batch_item_failures.is_empty());
     }
     let feed = whole_feed(&indexer.feed, 2).await;

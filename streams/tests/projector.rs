@@ -1,6 +1,7 @@
 //! The Streams adapter and the projector against dynoxide: Lambda-shaped stream events in,
 //! snapshots out.
 
+use hitpoints::metrics::Metrics;
 use std::collections::HashMap;
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -22,7 +23,7 @@ async fn the_sample_stream_batch_goes_through_the_handler() {
     let event: Event =
         serde_json::from_str(include_str!("../../events/dynamodb-stream-batch.json"))
             .expect("a DynamoDB Streams event");
-    let response = handle(&projector, event).await;
+    let response = handle(&projector, event, &Metrics::new()).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()

@@ -6,6 +6,8 @@
 //! Its own tests check the deployment against the code (`tests/template.rs`) and a function's
 //! client configuration from its environment (`tests/config.rs`).
 
+mod emf;
+
 use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -19,6 +21,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+pub use emf::{emf_documents, emf_value};
 pub use local::dynamodb::local_client;
 
 /// The character of the sample stream batch (`events/dynamodb-stream-batch.json`), and of the

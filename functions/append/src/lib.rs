@@ -2,23 +2,29 @@
 
 use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR};
+use hitpoints::metrics::EmfWriter;
 use hitpoints::store::EventStore;
+use hitpoints_http::metrics::emf_after_each_request;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
 pub const REQUIRED_VARS: [&str; 2] = [EVENTS_TABLE_VAR, CAMPAIGNS_TABLE_VAR];
 
-/// The function's handler: the API's router with this function's routes.
-pub fn app(store: EventStore, campaigns: CampaignStore) -> Router {
-    Api::new(store)
+/// The function's handler: the API's router with this function's routes, writing each
+/// request's metrics to `emf` as it answers.
+pub fn app(store: EventStore, campaigns: CampaignStore, emf: EmfWriter) -> Router {
+    let router = Api::new(store)
         .with_campaigns(campaigns)
-        .router(Function::Append)
+        .with_metrics(emf.metrics().clone())
+        .router(Function::Append);
+    emf_after_each_request(router, emf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hitpoints_testkit::{call_lambda, unreachable_client};
+    use hitpoints::metrics::Metrics;
+    use hitpoints_testkit::{call_lambda, emf_documents, emf_value, unreachable_client};
 
     /// The entry point's own routing, with sample events from `events/` as API Gateway sends
     /// them (the store behind it is never reached: these are routes this function does not
@@ -26,9 +32,11 @@ mod tests {
     #[tokio::test]
     async fn routes_it_does_not_serve_are_404_or_405() {
         let client = unreachable_client();
+        let emf = EmfWriter::buffer(Metrics::new());
         let app = app(
             EventStore::new(client.clone(), "events"),
             CampaignStore::new(client, "campaigns"),
+            emf.clone(),
         );
         for (sample, status) in [
             (
@@ -40,5 +48,12 @@ mod tests {
             let (got, body, _) = call_lambda(&app, sample).await;
             assert_eq!(got.as_u16(), status, "{body}");
         }
+        // One flush per request, each a document CloudWatch takes.
+        let documents = emf_documents(&emf.lines());
+        let value = |metric, outcome| emf_value(&documents, "append", metric, outcome);
+        assert_eq!(value("Requests", None), 2.0);
+        assert_eq!(value("ClientErrors", Some("route_not_found")), 1.0);
+        assert_eq!(value("ClientErrors", Some("method_not_allowed")), 1.0);
+        assert_eq!(documents.len(), 3, "{documents:?}");
     }
 }

@@ -3,6 +3,7 @@
 use append::{app, REQUIRED_VARS};
 use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{dynamodb_client, read};
+use hitpoints::metrics::{EmfWriter, Metrics};
 use hitpoints::store::EventStore;
 
 // One thread: a function has a fraction of one core, and one request at a time.
@@ -13,5 +14,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let client = dynamodb_client()?;
     let store = EventStore::new(client.clone(), events_table);
     let campaigns = CampaignStore::new(client, campaigns_table);
-    lambda_http::run(app(store, campaigns)).await
+    let emf = EmfWriter::stdout(Metrics::new());
+    lambda_http::run(app(store, campaigns, emf)).await
 }

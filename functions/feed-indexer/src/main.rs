@@ -2,10 +2,11 @@
 // The indexer's future nests deeply (batch, plan, gap reads, transactions).
 #![recursion_limit = "256"]
 
-use feed_indexer::{handler, REQUIRED_VARS};
+use feed_indexer::{handler, Deps, REQUIRED_VARS};
 use hitpoints::config::{dynamodb_client, read};
 use hitpoints::feed::FeedStore;
 use hitpoints::feed::Indexer;
+use hitpoints::metrics::{EmfWriter, Metrics};
 use hitpoints::store::EventStore;
 use lambda_runtime::{run, service_fn, Error};
 
@@ -15,9 +16,12 @@ async fn main() -> Result<(), Error> {
     hitpoints::config::init_logging();
     let [events_table, feed_table] = read(REQUIRED_VARS)?;
     let client = dynamodb_client()?;
-    let indexer = Indexer::new(
-        EventStore::new(client.clone(), events_table),
-        FeedStore::new(client, feed_table),
-    );
-    run(service_fn(|event| handler(&indexer, event))).await
+    let deps = Deps {
+        indexer: Indexer::new(
+            EventStore::new(client.clone(), events_table),
+            FeedStore::new(client, feed_table),
+        ),
+        emf: EmfWriter::stdout(Metrics::new()),
+    };
+    run(service_fn(|event| handler(&deps, event))).await
 }

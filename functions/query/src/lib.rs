@@ -6,7 +6,9 @@ use hitpoints::config::{
 };
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
+use hitpoints::metrics::EmfWriter;
 use hitpoints::store::EventStore;
+use hitpoints_http::metrics::emf_after_each_request;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
@@ -17,24 +19,29 @@ pub const REQUIRED_VARS: [&str; 4] = [
     CAMPAIGNS_TABLE_VAR,
 ];
 
-/// The function's handler: the API's router with this function's routes.
+/// The function's handler: the API's router with this function's routes, writing each
+/// request's metrics to `emf` as it answers.
 pub fn app(
     store: EventStore,
     snapshots: SnapshotStore,
     feed: FeedStore,
     campaigns: CampaignStore,
+    emf: EmfWriter,
 ) -> Router {
-    Api::new(store)
+    let router = Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
         .with_campaigns(campaigns)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
-        .router(Function::Query)
+        .with_metrics(emf.metrics().clone())
+        .router(Function::Query);
+    emf_after_each_request(router, emf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hitpoints::metrics::Metrics;
     use hitpoints_testkit::{call_lambda, unreachable_client};
 
     /// The entry point's own routing, with sample events from `events/` as API Gateway sends
@@ -48,6 +55,7 @@ mod tests {
             SnapshotStore::new(client.clone(), "snapshots"),
             FeedStore::new(client.clone(), "feed"),
             CampaignStore::new(client, "campaigns"),
+            EmfWriter::buffer(Metrics::new()),
         );
         for (sample, status) in [
             // POST /characters: the path is this function's (GET lists the party).

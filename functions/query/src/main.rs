@@ -4,6 +4,7 @@ use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{dynamodb_client, read};
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
+use hitpoints::metrics::{EmfWriter, Metrics};
 use hitpoints::store::EventStore;
 use query::{app, REQUIRED_VARS};
 
@@ -18,6 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         SnapshotStore::new(client.clone(), snapshots_table),
         FeedStore::new(client.clone(), feed_table),
         CampaignStore::new(client, campaigns_table),
+        EmfWriter::stdout(Metrics::new()),
     );
     lambda_http::run(app).await
 }

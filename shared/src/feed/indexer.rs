@@ -40,13 +40,15 @@ pub struct Indexer {
 
 /// What indexing some characters came to.
 #[derive(Debug, Default)]
-pub(super) struct Indexed {
+pub(crate) struct Indexed {
     /// Entries written, per character that had any.
     pub written: HashMap<Uuid, usize>,
     /// Characters that could not be indexed, each with why (logged).
     pub failed: Vec<(Uuid, String)>,
     /// Transactions lost to another writer of the same campaign's head (and tried again).
     pub retries: u64,
+    /// Versions the events table confirmed missing.
+    pub holes: u64,
 }
 
 impl Indexed {
@@ -77,6 +79,7 @@ impl Indexer {
         let indexed = self.index_groups(&mut groups, None).await;
         outcome.writes = indexed.written.values().sum();
         outcome.retries = indexed.retries;
+        outcome.holes = indexed.holes;
         for (stream, error) in indexed.failed {
             tracing::error!(%stream, %error, "character not indexed: reported as failed");
             outcome.failures.extend(first_records.get(&stream).cloned());
@@ -97,7 +100,7 @@ impl Indexer {
     /// A character whose marker or events cannot be read, or whose holes would outgrow an item,
     /// is left out and returned as failed; so is every character of a campaign whose feed
     /// itself cannot be written (its head, a transaction).
-    pub(super) async fn index_groups(
+    pub(crate) async fn index_groups(
         &self,
         groups: &mut [CharacterRecords],
         only: Option<Uuid>,
@@ -142,6 +145,7 @@ impl Indexer {
                         }
                     }
                     indexed.retries += part.retries;
+                    indexed.holes += part.holes;
                 }
                 Err(error) => {
                     tracing::error!(%campaign, %error, characters = groups.len(),
@@ -192,6 +196,7 @@ impl Indexer {
                     Err(error) => indexed.fail(stream, &error),
                 }
             }
+            indexed.holes = holes.values().map(Holes::count).sum();
             if entries.is_empty() {
                 return Ok(indexed);
             }

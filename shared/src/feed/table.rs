@@ -51,8 +51,8 @@ const LEGACY_HOLES: &str = "Holes";
 /// The feed table.
 #[derive(Debug, Clone)]
 pub struct FeedStore {
-    pub(super) client: Client,
-    pub(super) table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
     pub(super) poll_interval: Duration,
 }
 

@@ -166,6 +166,16 @@ impl Audit<'_> {
         Ok(all)
     }
 
+    /// Reads one character, consistently, judges its snapshot and for a rebuild writes its
+    /// fold: the verdict, and whether this call wrote the snapshot (not when every
+    /// compare-and-set lost its race to the projector, which is moving it on).
+    pub async fn settle_one(&self, stream: Uuid, mode: Mode) -> Result<(Verdict, bool), Error> {
+        Ok(match self.settle(stream, mode).await? {
+            Settled::Judged(verdict, wrote) => (verdict, wrote),
+            Settled::Contended(verdict) => (verdict, false),
+        })
+    }
+
     /// Reads one character again, consistently, and for a rebuild writes its fold.
     async fn settle(&self, stream: Uuid, mode: Mode) -> Result<Settled, Error> {
         let mut verdict = Verdict::Agrees;

@@ -219,7 +219,10 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     .await;
     for (stream, first_sequence_number, result) in results {
         match result {
-            Ok(writes) => outcome.writes += writes,
+            Ok((writes, holes)) => {
+                outcome.writes += writes;
+                outcome.holes += holes;
+            }
             Err(error) => {
                 tracing::error!(%stream, error = %error, "snapshot not updated: reported as failed");
                 outcome.failures.push(first_sequence_number);
@@ -229,12 +232,13 @@ pub async fn project_batch<B: SnapshotBackend + Sync>(
     outcome
 }
 
-/// Brings one character's snapshot up to the events in hand; returns the writes it made.
+/// Brings one character's snapshot up to the events in hand; returns the writes it made and
+/// the versions it found missing from the events table.
 async fn project_character<B: SnapshotBackend + Sync>(
     backend: &B,
     stream: Uuid,
     mut events: BTreeMap<Version, RecordedEvent>,
-) -> Result<usize, ProjectionError> {
+) -> Result<(usize, u64), ProjectionError> {
     // The common case: the snapshot is right before the batch's first event, with no holes.
     // Assume so and write without reading; a failed condition says otherwise. Unless the first
     // event was written without a type (by other code): whether the rules clamp it depends on
@@ -260,7 +264,7 @@ async fn project_character<B: SnapshotBackend + Sync>(
     let mut writes = 0;
     loop {
         match plan(stream, base.as_ref(), &events, &holes) {
-            Plan::UpToDate => return Ok(writes),
+            Plan::UpToDate => return Ok((writes, holes.count())),
             Plan::Gap(gap) => fill_gap(backend, stream, gap, &mut events, &mut holes).await?,
             Plan::Fill(fill) => {
                 if backend.fill(&fill).await? {
@@ -276,7 +280,7 @@ async fn project_character<B: SnapshotBackend + Sync>(
             }
             Plan::Write(update) => {
                 if backend.apply(&update).await? {
-                    return Ok(writes + 1);
+                    return Ok((writes + 1, holes.count()));
                 }
                 attempts += 1;
                 if attempts >= MAX_WRITE_ATTEMPTS {

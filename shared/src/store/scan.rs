@@ -76,6 +76,18 @@ pub async fn scan(
     })
 }
 
+impl EventStore {
+    /// One page of a Scan of the events table, of at most `limit` items (eventually
+    /// consistent), from where the last page ended.
+    pub async fn scan_page(
+        &self,
+        start: Option<ScanKey>,
+        limit: usize,
+    ) -> Result<ScanPage<ScanKey>, Error> {
+        scan(&self.client, &self.table, None, start, Some(limit)).await
+    }
+}
+
 /// Every page of every segment of a parallel Scan of `table` at once; each segment folds its
 /// items into an `A` of its own with `fold`.
 pub async fn scan_segments<A: Default>(

@@ -61,6 +61,9 @@ pub struct BatchOutcome {
     /// The indexer: transactions lost to another writer of the same campaign's head, and tried
     /// again (a campaign's head is its own item: another campaign's writer cannot cause one).
     pub retries: u64,
+    /// Versions the events table confirmed missing while the batch was applied (folded
+    /// around): written by other code with a version skipped.
+    pub holes: u64,
 }
 
 /// A batch's events by character, in order of first appearance. MODIFY and REMOVE records are
