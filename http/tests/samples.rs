@@ -2,9 +2,11 @@
 //! the function the template routes each to: every one gets the status the README says.
 
 use axum::http::Method;
+use hitpoints::metrics::{EmfWriter, Metrics};
+use hitpoints_http::metrics::emf_after_each_request;
 use hitpoints_http::{Api, Function};
-use hitpoints_testkit::{call_lambda, test_db};
-use serde_json::json;
+use hitpoints_testkit::{call_lambda, emf_documents, emf_value, test_db};
+use serde_json::{json, Value};
 
 /// Every sample in `events/`, as API Gateway sends it, through lambda_http and the function
 /// that the template routes it to, on one table that starts empty: the good ones in the order
@@ -101,16 +103,22 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let campaigns = db.campaigns().await;
+    // Each request's metrics, as the functions write them after each one.
+    let emf = EmfWriter::buffer(Metrics::new());
     let append = Api::new(store.clone())
         .with_campaigns(campaigns.clone())
+        .with_metrics(emf.metrics().clone())
         .router(Function::Append);
+    let append = emf_after_each_request(append, emf.clone());
     let feed = db.feed().await;
     let query = Api::new(store.clone())
         .with_snapshots(snapshots.clone())
         .with_feed(feed.clone())
         .with_campaigns(campaigns.clone())
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
+        .with_metrics(emf.metrics().clone())
         .router(Function::Query);
+    let query = emf_after_each_request(query, emf.clone());
     let all = Api::new(store.clone()).router(Function::All);
     for (name, status) in in_order {
         if *name == "apigw-list-characters.json" {
@@ -137,8 +145,17 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         } else {
             &query
         };
+        let lines_before = emf.lines().len();
         let (got, body, _) = call_lambda(router, &text).await;
         assert_eq!(got.as_u16(), *status, "{name}: {body}");
+        if !std::ptr::eq(router, &all) {
+            let function = if std::ptr::eq(router, &append) {
+                "append"
+            } else {
+                "query"
+            };
+            metrics_say(name, function, *status, &body, &emf.lines()[lines_before..]);
+        }
         if *name == "apigw-list-characters.json" {
             let id = request.uri().path().to_owned();
             let state = store
@@ -200,3 +217,43 @@ const RULES_CHARACTER: &str = "da81cca5-3c03-5f9f-8063-af11936c0838";
 
 /// The character the API Gateway samples are about (`apigw-create-character.json` creates it).
 const SAMPLES_CHARACTER: &str = "eb3cefea-4c14-53d1-92ec-d92459133c76";
+
+/// What the metrics a request wrote say: documents CloudWatch takes, one request counted by the
+/// function the template routes it to, and what it came to.
+#[track_caller]
+fn metrics_say(name: &str, function: &str, status: u16, body: &Value, lines: &[String]) {
+    let documents = emf_documents(lines);
+    assert!(
+        documents.iter().all(|d| d["Function"] == function),
+        "{name}: {documents:?}"
+    );
+    let value = |metric, outcome| emf_value(&documents, function, metric, outcome);
+    assert_eq!(value("Requests", None), 1.0, "{name}");
+    let code = body["error"].as_str();
+    let (metric, outcome) = match status {
+        409 => ("Conflicts", code),
+        422 => ("Refusals", code),
+        500.. => ("ServerErrors", code),
+        400.. => ("ClientErrors", code),
+        // A campaign created writes no event.
+        201 if name != "apigw-create-campaign.json" => ("Appends", None),
+        _ => ("Requests", None),
+    };
+    assert_eq!(value(metric, outcome), 1.0, "{name}: {metric} {outcome:?}");
+    if status == 201 && name != "apigw-create-campaign.json" {
+        let written = body["events"]
+            .as_array()
+            .map_or(body["targets"].as_array().map_or(1, Vec::len), Vec::len);
+        assert_eq!(value("EventsWritten", None), written as f64, "{name}");
+    } else {
+        assert_eq!(value("Appends", None), 0.0, "{name}");
+    }
+    if status >= 400 {
+        // An error is counted once, under its code only.
+        let errors: f64 = ["Conflicts", "Refusals", "ServerErrors", "ClientErrors"]
+            .iter()
+            .map(|m| value(m, None))
+            .sum();
+        assert_eq!(errors, 1.0, "{name}");
+    }
+}

@@ -97,6 +97,24 @@ const PERMISSIONS: &[(&str, Grants)] = &[
             ("IndexerFailureQueue", &["sqs:SendMessage"]),
         ],
     ),
+    (
+        "repair",
+        &[
+            // Scan: the run's pages; Query: a character's whole stream.
+            ("EventsTable", &["dynamodb:Query", "dynamodb:Scan"]),
+            // The indexer's reads and transactions, and the checkpoint item.
+            (
+                "FeedTable",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+            ),
+            // The snapshot, and its compare-and-set rewrite.
+            ("SnapshotsTable", &["dynamodb:GetItem", "dynamodb:PutItem"]),
+        ],
+    ),
 ];
 
 fn template() -> Value {
@@ -182,6 +200,7 @@ const REQUIRED_VARS: &[(&str, &[&str])] = &[
     ("query", &query::REQUIRED_VARS),
     ("hp-projector", &hp_projector::REQUIRED_VARS),
     ("feed-indexer", &feed_indexer::REQUIRED_VARS),
+    ("repair", &repair::REQUIRED_VARS),
 ];
 
 #[test]
@@ -372,4 +391,111 @@ fn events_table(template: &Value) {
             ("Version".into(), "RANGE".into())
         ]
     );
+}
+
+/// The alarms' topic, and an alarm on each thing that needs a person: each on-failure queue
+/// not empty, each stream consumer's iterator age past the parameter, each function's errors
+/// and throttles, the scheduled repair's failures. Every alarm tells the topic.
+#[test]
+fn the_alarms_watch_what_needs_a_person_and_tell_the_topic() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    assert_eq!(
+        template["Resources"]["AlarmTopic"]["Type"],
+        "AWS::SNS::Topic"
+    );
+    let subscription = &template["Resources"]["AlarmEmailSubscription"];
+    assert_eq!(subscription["Type"], "AWS::SNS::Subscription");
+    assert_eq!(subscription["Condition"], "HasAlarmEmail");
+    assert_eq!(subscription["Properties"]["Protocol"], "email");
+    assert_eq!(text(&subscription["Properties"]["Endpoint"]), "AlarmEmail");
+    assert_eq!(template["Parameters"]["AlarmEmail"]["Default"], "");
+    // An hour by default, under the stream's 24 hours.
+    let age = &template["Parameters"]["IteratorAgeAlarmSeconds"];
+    assert_eq!(age["Default"], 3600);
+    assert!(age["MaxValue"].as_u64().expect("a bound") < 86_400);
+
+    // (namespace, metric, dimension value) of every alarm.
+    let mut watched: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for (name, resource) in resources {
+        if resource["Type"] != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let name = text(name);
+        let p = &resource["Properties"];
+        assert_eq!(strings(&p["AlarmActions"]), vec!["AlarmTopic"], "{name}");
+        assert_eq!(strings(&p["OKActions"]), vec!["AlarmTopic"], "{name}");
+        assert_eq!(p["TreatMissingData"], "notBreaching", "{name}");
+        assert!(p["EvaluationPeriods"].as_u64().is_some_and(|n| n >= 1));
+        let dimensions = p["Dimensions"].as_sequence().expect("dimensions");
+        assert_eq!(dimensions.len(), 1, "{name}");
+        watched.insert((
+            text(&p["Namespace"]),
+            text(&p["MetricName"]),
+            text(&dimensions[0]["Value"]),
+        ));
+        if text(&p["MetricName"]) == "IteratorAge" {
+            assert_eq!(
+                text(&p["Threshold"]),
+                "${IteratorAgeAlarmSeconds}000",
+                "{name}: the parameter, in milliseconds"
+            );
+        }
+    }
+    let mut expected: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut want = |namespace: &str, metric: &str, on: &str| {
+        expected.insert((namespace.into(), metric.into(), on.into()));
+    };
+    for queue in [
+        "IndexerFailureQueue.QueueName",
+        "ProjectorFailureQueue.QueueName",
+    ] {
+        want("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue);
+    }
+    for consumer in ["HpProjectorFunction", "FeedIndexerFunction"] {
+        want("AWS/Lambda", "IteratorAge", consumer);
+    }
+    let mut logical_names = 0;
+    for (name, resource) in resources {
+        if resource["Type"] == "AWS::Serverless::Function" {
+            logical_names += 1;
+            want("AWS/Lambda", "Errors", &text(name));
+            want("AWS/Lambda", "Throttles", &text(name));
+        }
+    }
+    assert_eq!(logical_names, 5);
+    want("hitpoints", "RepairFailures", "repair");
+    assert_eq!(watched, expected);
+    assert_eq!(hitpoints::metrics::NAMESPACE, "hitpoints");
+}
+
+/// The scheduled repair: its schedule a parameter (daily by default), the resumption's every 15
+/// minutes with the input the handler reads, the whole of a Lambda's time, no retry of a
+/// missed tick.
+#[test]
+fn the_repair_runs_on_a_schedule_and_resumes() {
+    let template = template();
+    let repair = &functions(&template)["repair"];
+    let run = &repair["Events"]["Run"];
+    assert_eq!(run["Type"], "Schedule");
+    assert_eq!(text(&run["Properties"]["Schedule"]), "RepairSchedule");
+    assert_eq!(
+        template["Parameters"]["RepairSchedule"]["Default"],
+        "rate(1 day)"
+    );
+    let resume = &repair["Events"]["Resume"];
+    assert_eq!(resume["Type"], "Schedule");
+    assert_eq!(resume["Properties"]["Schedule"], "rate(15 minutes)");
+    let input: serde_json::Value =
+        serde_json::from_str(&text(&resume["Properties"]["Input"])).expect("JSON input");
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/events/eventbridge-resume.json"))
+            .expect("the sample"),
+    )
+    .expect("JSON");
+    assert_eq!(input, sample, "the sample is what the resumption sends");
+    assert_eq!(repair["Timeout"], 900);
+    assert_eq!(repair["EventInvokeConfig"]["MaximumRetryAttempts"], 0);
+    // Its reserve leaves time inside the timeout.
+    assert!(repair::RESERVE.as_secs() < 900);
 }
