@@ -261,8 +261,9 @@ impl Metrics {
         let timestamp = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let mut documents: BTreeMap<(&'static str, Option<String>), Vec<(Metric, f64)>> =
-            BTreeMap::new();
+        // One document per function and outcome, with their values.
+        type Documents = BTreeMap<(&'static str, Option<String>), Vec<(Metric, f64)>>;
+        let mut documents = Documents::new();
         for (key, value) in taken {
             documents
                 .entry((key.function, key.outcome))
