@@ -36,19 +36,23 @@ impl Function {
     }
 }
 
-/// Counts one request: by the function the route table gives its route (the router's own for
-/// a path it does not know).
+/// Counts one request under the function serving it: a Lambda's own name, or in the local run
+/// (which serves every route) the function the route table gives the route (`api` for a
+/// request no route takes).
 pub(crate) async fn record(
     State((metrics, serving)): State<(Metrics, Function)>,
     request: Request,
     next: Next,
 ) -> Response {
-    let function = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|path| route_function(path.as_str(), request.method()))
-        .unwrap_or(serving)
-        .metric_name();
+    let function = match serving {
+        Function::All => request
+            .extensions()
+            .get::<MatchedPath>()
+            .and_then(|path| route_function(path.as_str(), request.method()))
+            .unwrap_or(serving),
+        lambda => lambda,
+    }
+    .metric_name();
     let response = next.run(request).await;
     metrics.add(function, Metric::Requests, 1);
     if let Some(written) = response.extensions().get::<Written>() {

@@ -54,6 +54,7 @@ mod tests {
         assert_eq!(value("Requests", None), 2.0);
         assert_eq!(value("ClientErrors", Some("route_not_found")), 1.0);
         assert_eq!(value("ClientErrors", Some("method_not_allowed")), 1.0);
-        assert_eq!(documents.len(), 3, "{documents:?}");
+        // Per request: one document by function, one by function and outcome.
+        assert_eq!(documents.len(), 4, "{documents:?}");
     }
 }
