@@ -226,7 +226,6 @@ pub(crate) async fn feed_page(
             "wait is for reading forward: a backward read has nothing newer to wait for",
         ));
     }
-    let waits = wait > 0;
     let page = feed
         .read(FeedRead {
             campaign,
@@ -236,7 +235,9 @@ pub(crate) async fn feed_page(
             wait: Duration::from_secs(wait),
         })
         .await?;
-    let answered = !page.entries.is_empty();
+    let waited = page.waited.then_some(Waited {
+        answered: !page.entries.is_empty(),
+    });
     let mut response = Json(FeedBody {
         events: page
             .entries
@@ -250,8 +251,8 @@ pub(crate) async fn feed_page(
         next: page.next.encode(),
     })
     .into_response();
-    if waits {
-        response.extensions_mut().insert(Waited { answered });
+    if let Some(waited) = waited {
+        response.extensions_mut().insert(waited);
     }
     Ok(response)
 }

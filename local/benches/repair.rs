@@ -3,9 +3,10 @@
 //! units dynoxide reports (`ReturnConsumedCapacity` on every call, through an SDK interceptor),
 //! and from them the price of one run per million events.
 //!
-//! Two tables of 500 characters × 20 events (10,000 events): one whose feed and snapshots are
-//! complete (a run finds nothing: the daily cost), and one where a tenth of the characters are
-//! missing from both (a run fixes them).
+//! Tables of 10,000 events: 500 characters × 20 events whose feed and snapshots are complete (a
+//! run finds nothing: the daily cost), the same with a tenth of the characters missing from both
+//! (a run fixes them), and 50 characters × 200 events, complete, whose histories straddle pages
+//! (each is then read whole, consistently, to check its snapshot: the costly case).
 //!
 //! Run: `cargo bench -p local --bench repair`. Asserts nothing about time.
 
@@ -20,7 +21,7 @@ use common::local_run;
 use hitpoints::feed::{FeedStore, Indexer};
 use hitpoints::hp::SnapshotStore;
 use hitpoints::store::EventStore;
-use hitpoints::upkeep::{Budget, Trigger, Upkeep, PAGE_ITEMS};
+use hitpoints::upkeep::{Budget, StepReport, Trigger, Upkeep, PAGE_ITEMS};
 use hitpoints::{ExpectedVersion, NewEvent};
 use hitpoints_testkit::{index_stream, project_stream};
 use local::dynamodb::{
@@ -29,8 +30,6 @@ use local::dynamodb::{
 use meter::Meter;
 use uuid::Uuid;
 
-const CHARACTERS: usize = 500;
-const EVENTS_EACH: usize = 20;
 /// us-east-1 list prices, 2025.
 const READ_UNIT_USD: f64 = 0.125 / 1e6;
 const WRITE_UNIT_USD: f64 = 0.625 / 1e6;
@@ -43,14 +42,15 @@ fn main() {
     let (runtime, running, _, _) = local_run();
     let endpoint = running.dynamodb_endpoint.clone();
     runtime.block_on(async {
-        for missing_every in [0, 10] {
-            run(&endpoint, missing_every).await;
+        for (characters, events_each, missing_every) in [(500, 20, 0), (500, 20, 10), (50, 200, 0)]
+        {
+            run(&endpoint, characters, events_each, missing_every).await;
         }
     });
     runtime.block_on(running.stop());
 }
 
-async fn run(endpoint: &str, missing_every: usize) {
+async fn run(endpoint: &str, characters: usize, events_each: usize, missing_every: usize) {
     let meter = Meter::default();
     let config = aws_sdk_dynamodb::config::Builder::from(&local_sdk_config(endpoint))
         .interceptor(meter.clone())
@@ -72,9 +72,9 @@ async fn run(endpoint: &str, missing_every: usize) {
     let store = EventStore::new(client.clone(), &events);
     let snapshots = SnapshotStore::new(client.clone(), &snapshots);
     let feed = FeedStore::new(client.clone(), &feed);
-    for i in 0..CHARACTERS {
+    for i in 0..characters {
         let stream = Uuid::new_v4();
-        let batch = (0..EVENTS_EACH)
+        let batch: Vec<NewEvent> = (0..events_each)
             .map(|n| NewEvent {
                 character_name: format!("Hero {i}"),
                 hp_change: if n == 0 { 30 } else { -1 },
@@ -82,17 +82,21 @@ async fn run(endpoint: &str, missing_every: usize) {
                 event_id: None,
             })
             .collect();
-        store
-            .append(stream, ExpectedVersion::NoStream, batch)
-            .await
-            .expect("append");
+        // At most 100 events an append.
+        for chunk in batch.chunks(100) {
+            store
+                .append(stream, ExpectedVersion::Any, chunk.to_vec())
+                .await
+                .expect("append");
+        }
         if missing_every == 0 || i % missing_every != 0 {
             index_stream(&store, &feed, stream).await;
             project_stream(&store, &snapshots, stream).await;
         }
     }
     meter.take();
-    let upkeep = Upkeep::new(Indexer::new(store, feed), snapshots);
+    // Just written: no grace, or the run would leave every event to the live consumers.
+    let upkeep = Upkeep::new(Indexer::new(store, feed), snapshots).with_grace(Duration::ZERO);
     let started = Instant::now();
     let (mut invocations, mut entries, mut fixed, mut events_read) = (0u64, 0u64, 0u64, 0u64);
     loop {
@@ -100,8 +104,9 @@ async fn run(endpoint: &str, missing_every: usize) {
             deadline: Instant::now() + Duration::from_secs(840),
             reserve: Duration::from_secs(60),
         };
-        let report = upkeep
-            .step(Trigger::Schedule, budget)
+        let mut report = StepReport::default();
+        upkeep
+            .step(Trigger::Schedule, budget, &mut report)
             .await
             .expect("a step");
         invocations += 1;
@@ -127,9 +132,9 @@ async fn run(endpoint: &str, missing_every: usize) {
     let lambda_usd = elapsed.as_secs_f64() * per_million * MEMORY_GB * GB_SECOND_USD
         + invocations as f64 * per_million * REQUEST_USD;
     let label = if missing_every == 0 {
-        "complete feed and snapshots".to_owned()
+        format!("{characters} characters x {events_each} events, complete feed and snapshots")
     } else {
-        format!("1 character in {missing_every} missing from both")
+        format!("{characters} characters x {events_each} events, 1 in {missing_every} missing from both")
     };
     println!(
         "repair run, {label}: {events_read} events in {} pages of {PAGE_ITEMS}, {} ms \

@@ -255,7 +255,11 @@ impl Metrics {
     /// Takes everything counted since the last take, as Embedded Metric Format documents: one
     /// per function and outcome, each one line of JSON. A metric with an outcome is published
     /// both by function and by function and outcome, so an alarm can watch the total.
-    pub fn take_emf(&self, now: SystemTime) -> Vec<String> {
+    ///
+    /// `function`: the name to publish as every document's `Function` (a deployed function's
+    /// own name, so two stacks in one account never share a series); `None`: the names
+    /// counted under.
+    pub fn take_emf(&self, now: SystemTime, function: Option<&str>) -> Vec<String> {
         let taken =
             std::mem::take(&mut *self.values.lock().unwrap_or_else(PoisonError::into_inner));
         let timestamp = now
@@ -270,12 +274,14 @@ impl Metrics {
                 .or_default()
                 .push((key.metric, value));
         }
+        let rename = function;
         documents
             .into_iter()
             .map(|((function, outcome), values)| {
                 let mut dimensions = vec![json!([FUNCTION_DIMENSION])];
                 let mut root = Map::new();
-                root.insert(FUNCTION_DIMENSION.to_owned(), json!(function));
+                let published = rename.unwrap_or(function);
+                root.insert(FUNCTION_DIMENSION.to_owned(), json!(published));
                 if let Some(outcome) = outcome {
                     dimensions.push(json!([FUNCTION_DIMENSION, OUTCOME_DIMENSION]));
                     root.insert(OUTCOME_DIMENSION.to_owned(), json!(outcome));
@@ -343,6 +349,8 @@ fn escape(value: &str) -> String {
 pub struct EmfWriter {
     metrics: Metrics,
     out: Arc<Mutex<Output>>,
+    /// The name published as `Function`, when not the one counted under.
+    function: Option<String>,
 }
 
 #[derive(Debug)]
@@ -352,12 +360,22 @@ enum Output {
 }
 
 impl EmfWriter {
-    /// Prints what `metrics` counted to standard output.
+    /// Prints what `metrics` counted to standard output, under the function's own name when
+    /// Lambda gives it (`AWS_LAMBDA_FUNCTION_NAME`: the stack's, so alarms can name it).
     pub fn stdout(metrics: Metrics) -> EmfWriter {
         EmfWriter {
             metrics,
             out: Arc::new(Mutex::new(Output::Stdout)),
+            function: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .ok()
+                .filter(|name| !name.is_empty()),
         }
+    }
+
+    /// Publishes every document under `function` (the deployed function's name).
+    pub fn named(mut self, function: impl Into<String>) -> EmfWriter {
+        self.function = Some(function.into());
+        self
     }
 
     /// Keeps what `metrics` counted in memory, for [`EmfWriter::lines`].
@@ -365,6 +383,7 @@ impl EmfWriter {
         EmfWriter {
             metrics,
             out: Arc::new(Mutex::new(Output::Buffer(Vec::new()))),
+            function: None,
         }
     }
 
@@ -374,7 +393,9 @@ impl EmfWriter {
 
     /// Writes what was counted since the last flush, one document per line.
     pub fn flush(&self) {
-        let documents = self.metrics.take_emf(SystemTime::now());
+        let documents = self
+            .metrics
+            .take_emf(SystemTime::now(), self.function.as_deref());
         if documents.is_empty() {
             return;
         }
@@ -419,7 +440,7 @@ mod tests {
         metrics.add("feed-indexer", Metric::NewestRecordAge, 40);
         assert_eq!(metrics.value("append", Metric::Appends), 3.0);
         assert_eq!(metrics.value("feed-indexer", Metric::NewestRecordAge), 40.0);
-        let lines = metrics.take_emf(UNIX_EPOCH + std::time::Duration::from_millis(1_234));
+        let lines = metrics.take_emf(UNIX_EPOCH + std::time::Duration::from_millis(1_234), None);
         // One document per function and outcome.
         assert_eq!(lines.len(), 3, "{lines:?}");
         let refusals: Value = serde_json::from_str(&lines[1]).expect("JSON");
@@ -430,7 +451,18 @@ mod tests {
             refusals["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["Function"], ["Function", "Outcome"]])
         );
-        assert!(metrics.take_emf(SystemTime::now()).is_empty());
+        assert!(metrics.take_emf(SystemTime::now(), None).is_empty());
+    }
+
+    #[test]
+    fn a_deployed_function_publishes_under_its_own_name() {
+        let writer = EmfWriter::buffer(Metrics::new()).named("hitpoints-RepairFunction-Ab12");
+        writer.metrics().add("repair", Metric::RepairFailures, 1);
+        writer.flush();
+        let lines = writer.lines();
+        let document: Value = serde_json::from_str(&lines[0]).expect("JSON");
+        assert_eq!(document["Function"], "hitpoints-RepairFunction-Ab12");
+        assert_eq!(document["RepairFailures"], 1.0);
     }
 
     #[test]

@@ -6,19 +6,25 @@
 //!
 //! - **the feed**: each event is in the feed of its campaign (and a move in the feed it left)
 //!   when that feed's marker for the character is at or past its version and does not list it
-//!   as a hole. A character with any event missing is read whole and indexed through the live
-//!   indexer's own transactions (conditional on the head and the marker), so nothing is indexed
-//!   twice beside the live indexer, another run or `repair-feed`.
+//!   as a hole. The page's characters with an event missing are read whole and indexed together
+//!   through the live indexer's own transactions (one writer per campaign, each conditional on
+//!   the head and the markers), so nothing is indexed twice beside the live indexer, another
+//!   run or `repair-feed`.
 //! - **the snapshot**: where the page holds the whole stream and the snapshot is at its last
 //!   version, the two are compared as `verify` does; otherwise, when the snapshot is not past
 //!   the page's events, the character is settled as `rebuild` does (read consistently, judged,
 //!   and rewritten with a compare-and-set that loses to the projector rather than overwrite it).
 //!
+//! Events recorded within the last [`Upkeep::grace`] are left to the live consumers (their
+//! stream records are on their way): what the run writes is what the stream did not deliver.
+//!
 //! Where the run is lives in a checkpoint item (the feed table's `upkeep` key): the Scan's next
-//! key, the run's counts and a revision. It is written after every page, conditional on the
-//! revision read, so two invocations never run the same pages: the one that loses stops. An
-//! invocation stops between pages when its time runs out and the next one goes on from the
-//! checkpoint; a page is at most [`Upkeep::page_items`] events, so a page's work is bounded.
+//! key, the run's counts, a revision and a lease. An invocation takes the lease until its
+//! deadline (a conditional write on the revision it read) and writes the checkpoint after every
+//! page on the same condition, so two invocations never work at once: one finding the lease
+//! held stops, and one that loses a write stops. It stops between pages when its time runs
+//! out, always after at least one page, and the next invocation goes on from the checkpoint; a
+//! page is at most [`Upkeep::page_items`] events, so a page's work is bounded.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -34,13 +40,15 @@ use crate::hp::verdict::{judge, Progress, Truth};
 use crate::hp::{Audit, Mode, SnapshotStore, Verdict};
 use crate::store::item::decode_event;
 use crate::store::sdk::{condition_held, infra};
-use crate::store::{ScanKey, StreamSummary, Unreadable};
+use crate::store::{Instant as EventInstant, ScanKey, StreamSummary, Unreadable};
 use crate::stream::CharacterRecords;
 
 /// Events per page, unless told otherwise: a page's work takes about a second on DynamoDB.
 pub const PAGE_ITEMS: usize = 1_000;
 /// Characters of a page checked at once.
 const CONCURRENT_CHARACTERS: usize = 16;
+/// Events recorded this recently are the live consumers' to take, unless told otherwise.
+pub const GRACE: Duration = Duration::from_secs(600);
 
 const KEY: &str = "Key";
 const POSITION: &str = "Position";
@@ -55,6 +63,7 @@ const EVENTS: &str = "Events";
 const FEED_ENTRIES: &str = "FeedEntries";
 const SNAPSHOTS_FIXED: &str = "SnapshotsFixed";
 const FAILURES: &str = "Failures";
+const LEASE: &str = "LeaseUntil";
 
 /// What the upkeep needs: the live indexer (events and feed tables) and the snapshot table.
 #[derive(Debug, Clone)]
@@ -63,6 +72,8 @@ pub struct Upkeep {
     pub snapshots: SnapshotStore,
     /// Events per page of the Scan.
     pub page_items: usize,
+    /// Events recorded this recently are left to the live consumers.
+    pub grace: Duration,
 }
 
 /// What started an invocation.
@@ -91,6 +102,8 @@ pub struct Checkpoint {
     pub feed_entries: u64,
     pub snapshots_fixed: u64,
     pub failures: u64,
+    /// Until when (milliseconds since the epoch) an invocation holds the run; 0: none does.
+    pub lease_until_ms: u64,
 }
 
 impl Checkpoint {
@@ -106,7 +119,7 @@ pub struct StepReport {
     pub started: bool,
     /// Its run finished.
     pub finished: bool,
-    /// Another invocation wrote the checkpoint first: this one stopped.
+    /// Another invocation held the run or wrote the checkpoint first: this one stopped.
     pub overtaken: bool,
     pub pages: u64,
     pub events: u64,
@@ -132,6 +145,12 @@ impl Budget {
     fn allows_another_page(&self) -> bool {
         Instant::now() + self.reserve < self.deadline
     }
+
+    /// The deadline in milliseconds since the epoch: the lease's end.
+    fn deadline_ms(&self) -> u64 {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        now_ms().saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+    }
 }
 
 impl Upkeep {
@@ -140,7 +159,13 @@ impl Upkeep {
             indexer,
             snapshots,
             page_items: PAGE_ITEMS,
+            grace: GRACE,
         }
+    }
+
+    pub fn with_grace(mut self, grace: Duration) -> Upkeep {
+        self.grace = grace;
+        self
     }
 
     pub fn with_page_items(mut self, page_items: usize) -> Upkeep {
@@ -149,14 +174,25 @@ impl Upkeep {
     }
 
     /// One invocation: at least one page when there is a run to go on with, then pages while
-    /// `budget` allows, a checkpoint after each.
-    pub async fn step(&self, trigger: Trigger, budget: Budget) -> Result<StepReport, Error> {
+    /// `budget` allows, a checkpoint after each. What it did is in `report` even when it fails
+    /// part-way (the pages before the failure are done and recorded).
+    pub async fn step(
+        &self,
+        trigger: Trigger,
+        budget: Budget,
+        report: &mut StepReport,
+    ) -> Result<(), Error> {
         let mut checkpoint = self.checkpoint().await?;
-        let mut report = StepReport::default();
+        if checkpoint.lease_until_ms > now_ms() {
+            tracing::info!(run = ?checkpoint.run, "another invocation holds the upkeep's run");
+            report.overtaken = true;
+            report.checkpoint = checkpoint;
+            return Ok(());
+        }
         if !checkpoint.is_running() {
             if trigger == Trigger::Resume {
                 report.checkpoint = checkpoint;
-                return Ok(report);
+                return Ok(());
             }
             checkpoint = Checkpoint {
                 run: Some(Uuid::new_v4().to_string()),
@@ -164,20 +200,26 @@ impl Upkeep {
                 revision: checkpoint.revision,
                 ..Checkpoint::default()
             };
-            if !self.save(&mut checkpoint).await? {
-                report.overtaken = true;
-                return Ok(report);
-            }
             report.started = true;
+        }
+        // The lease: this invocation's until its deadline.
+        checkpoint.lease_until_ms = budget.deadline_ms();
+        if !self.save(&mut checkpoint).await? {
+            report.started = false;
+            report.overtaken = true;
+            return Ok(());
+        }
+        if report.started {
             tracing::info!(run = ?checkpoint.run, "upkeep run started");
         }
-        while report.pages == 0 || budget.allows_another_page() {
+        let cutoff = EventInstant::of(SystemTime::now() - self.grace);
+        loop {
             let page = self
                 .indexer
                 .events
                 .scan_page(checkpoint.next.clone(), self.page_items)
                 .await?;
-            let checked = self.check_page(page.items).await;
+            let checked = self.check_page(page.items, cutoff).await;
             report.pages += 1;
             report.events += checked.events;
             report.feed_entries += checked.feed_entries;
@@ -191,8 +233,13 @@ impl Upkeep {
             checkpoint.snapshots_fixed += checked.snapshots_fixed.values().sum::<u64>();
             checkpoint.failures += checked.failures;
             checkpoint.next = page.next;
+            let last = checkpoint.next.is_none() || !budget.allows_another_page();
             if checkpoint.next.is_none() {
                 checkpoint.finished_ms = Some(now_ms());
+            }
+            if last {
+                // Handed back for the next invocation.
+                checkpoint.lease_until_ms = 0;
             }
             if !self.save(&mut checkpoint).await? {
                 tracing::warn!(run = ?checkpoint.run, "another invocation wrote the upkeep's checkpoint: stopped");
@@ -205,11 +252,13 @@ impl Upkeep {
                     events = checkpoint.events, feed_entries = checkpoint.feed_entries,
                     snapshots_fixed = checkpoint.snapshots_fixed, failures = checkpoint.failures,
                     "upkeep run finished");
+            }
+            if last {
                 break;
             }
         }
         report.checkpoint = checkpoint;
-        Ok(report)
+        Ok(())
     }
 
     /// The checkpoint, read consistently (the default before the first run).
@@ -251,6 +300,7 @@ impl Upkeep {
             feed_entries: number(FEED_ENTRIES).unwrap_or(0),
             snapshots_fixed: number(SNAPSHOTS_FIXED).unwrap_or(0),
             failures: number(FAILURES).unwrap_or(0),
+            lease_until_ms: number(LEASE).unwrap_or(0),
         })
     }
 
@@ -268,6 +318,7 @@ impl Upkeep {
             (FEED_ENTRIES.to_owned(), n(checkpoint.feed_entries)),
             (SNAPSHOTS_FIXED.to_owned(), n(checkpoint.snapshots_fixed)),
             (FAILURES.to_owned(), n(checkpoint.failures)),
+            (LEASE.to_owned(), n(checkpoint.lease_until_ms)),
         ]);
         if let Some(run) = &checkpoint.run {
             item.insert(RUN.to_owned(), AttributeValue::S(run.clone()));
@@ -303,8 +354,9 @@ impl Upkeep {
         Ok(written)
     }
 
-    /// Checks (and fixes) every character of one page.
-    async fn check_page(&self, items: Vec<ScanKey>) -> PageChecked {
+    /// Checks (and fixes) every character of one page: events recorded after `cutoff` are the
+    /// live consumers' to take.
+    async fn check_page(&self, items: Vec<ScanKey>, cutoff: EventInstant) -> PageChecked {
         let mut checked = PageChecked {
             events: items.len() as u64,
             ..PageChecked::default()
@@ -325,57 +377,73 @@ impl Upkeep {
         }
         // A character with an unreadable event can be neither indexed nor folded past it.
         checked.failures += unreadable.len() as u64;
-        streams.retain(|stream, _| !unreadable.contains(stream));
-        let streams: Vec<(Uuid, Vec<RecordedEvent>)> = streams.into_iter().collect();
+        let mut failed: BTreeSet<Uuid> = BTreeSet::new();
+        let streams: Vec<(Uuid, Vec<RecordedEvent>)> = streams
+            .into_iter()
+            .filter(|(stream, _)| !unreadable.contains(stream))
+            .map(|(stream, events)| {
+                let settled = events.into_iter().filter(|e| cutoff.saw(e)).collect();
+                (stream, settled)
+            })
+            .filter(|(_, events): &(Uuid, Vec<RecordedEvent>)| !events.is_empty())
+            .collect();
+
+        // The feed: which characters miss an event, then all of those indexed together.
+        let mut missing = Vec::new();
+        for chunk in streams.chunks(CONCURRENT_CHARACTERS) {
+            let found = join_all(
+                chunk
+                    .iter()
+                    .map(|(stream, events)| self.missing_from_feed(*stream, events)),
+            )
+            .await;
+            for ((stream, _), result) in chunk.iter().zip(found) {
+                match result {
+                    Ok(true) => missing.push(*stream),
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(%stream, %error, "upkeep: character's feed not checked");
+                        failed.insert(*stream);
+                    }
+                }
+            }
+        }
+        let (entries, not_indexed) = self.index_whole(&missing).await;
+        checked.feed_entries = entries;
+        failed.extend(not_indexed);
+
+        // The snapshots.
         for chunk in streams.chunks(CONCURRENT_CHARACTERS) {
             let results = join_all(
                 chunk
                     .iter()
-                    .map(|(stream, events)| self.check_character(*stream, events)),
+                    .map(|(stream, events)| self.check_snapshot(*stream, events)),
             )
             .await;
-            for result in results {
-                checked.feed_entries += result.feed_entries;
-                if let Some(verdict) = result.fixed {
-                    *checked.snapshots_fixed.entry(verdict).or_default() += 1;
-                }
-                if result.failed {
-                    checked.failures += 1;
+            for ((stream, _), result) in chunk.iter().zip(results) {
+                match result {
+                    Ok(Some(verdict)) => {
+                        *checked.snapshots_fixed.entry(verdict).or_default() += 1;
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::error!(%stream, %error, "upkeep: character's snapshot not checked");
+                        failed.insert(*stream);
+                    }
                 }
             }
         }
+        checked.failures += failed.len() as u64;
         checked
     }
 
-    async fn check_character(&self, stream: Uuid, events: &[RecordedEvent]) -> CharacterChecked {
-        let mut checked = CharacterChecked::default();
-        match self.check_feed(stream, events).await {
-            Ok((entries, complete)) => {
-                checked.feed_entries = entries;
-                checked.failed |= !complete;
-            }
-            Err(error) => {
-                tracing::error!(%stream, %error, "upkeep: character's feed not checked");
-                checked.failed = true;
-            }
-        }
-        match self.check_snapshot(stream, events).await {
-            Ok(fixed) => checked.fixed = fixed,
-            Err(error) => {
-                tracing::error!(%stream, %error, "upkeep: character's snapshot not checked");
-                checked.failed = true;
-            }
-        }
-        checked
-    }
-
-    /// Whether each event is in its feeds; if one is not, the whole stream through the
-    /// indexer. Returns the entries written, and whether the character is indexed now.
-    async fn check_feed(
+    /// Whether one of `events` is not in its feeds: each is in the feed of its campaign (a move
+    /// also in the feed it left) when that feed's marker is at or past it and has no hole there.
+    async fn missing_from_feed(
         &self,
         stream: Uuid,
         events: &[RecordedEvent],
-    ) -> Result<(u64, bool), Error> {
+    ) -> Result<bool, Error> {
         let mut by_feed: BTreeMap<Uuid, Vec<u64>> = BTreeMap::new();
         for event in events {
             let campaign = event.campaign_id.unwrap_or(DEFAULT_CAMPAIGN);
@@ -384,30 +452,48 @@ impl Upkeep {
                 by_feed.entry(left).or_default().push(event.version);
             }
         }
-        let mut indexed = true;
         for (campaign, versions) in &by_feed {
             let marker = self.indexer.feed.marker(*campaign, stream).await?;
             let missing = versions
                 .iter()
                 .any(|&v| marker.version.is_none_or(|last| v > last) || marker.holes.contains(v));
             if missing {
-                indexed = false;
-                break;
+                return Ok(true);
             }
         }
-        if indexed {
-            return Ok((0, true));
+        Ok(false)
+    }
+
+    /// Reads each character whole and indexes them all at once, as the live indexer does a
+    /// batch (one writer per campaign). Returns the entries written and the characters that
+    /// could not be indexed (logged).
+    async fn index_whole(&self, streams: &[Uuid]) -> (u64, Vec<Uuid>) {
+        let mut failed = Vec::new();
+        let mut groups = Vec::new();
+        for chunk in streams.chunks(CONCURRENT_CHARACTERS) {
+            let read = join_all(chunk.iter().map(|&s| self.indexer.events.read_all(s))).await;
+            for (&stream, result) in chunk.iter().zip(read) {
+                match result {
+                    Ok(events) => groups.push(CharacterRecords {
+                        stream,
+                        first_sequence_number: String::new(),
+                        events: events.into_iter().map(|e| (e.version, e)).collect(),
+                    }),
+                    Err(error) => {
+                        tracing::error!(%stream, %error, "upkeep: character not read");
+                        failed.push(stream);
+                    }
+                }
+            }
         }
-        let all = self.indexer.events.read_all(stream).await?;
-        let mut groups = vec![CharacterRecords {
-            stream,
-            first_sequence_number: String::new(),
-            events: all.into_iter().map(|e| (e.version, e)).collect(),
-        }];
+        if groups.is_empty() {
+            return (0, failed);
+        }
+        // The indexer logged why a character failed.
         let result = self.indexer.index_groups(&mut groups, None).await;
-        // The indexer logged why.
+        failed.extend(result.failed.iter().map(|(stream, _)| *stream));
         let written = result.written.values().sum::<usize>() as u64;
-        Ok((written, result.failed.is_empty()))
+        (written, failed)
     }
 
     /// Compares the snapshot with the page's events, and settles it when they cannot vouch for
@@ -459,13 +545,6 @@ struct PageChecked {
     feed_entries: u64,
     snapshots_fixed: BTreeMap<&'static str, u64>,
     failures: u64,
-}
-
-#[derive(Debug, Default)]
-struct CharacterChecked {
-    feed_entries: u64,
-    fixed: Option<&'static str>,
-    failed: bool,
 }
 
 fn now_ms() -> u64 {

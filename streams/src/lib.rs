@@ -119,3 +119,27 @@ pub fn decode_record(record: &EventRecord) -> Option<StreamRecord> {
         change,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The age of the newest record, from the sample batch's `ApproximateCreationDateTime`s
+    /// (1795810504 s), against a fixed clock; a record without one does not count.
+    #[test]
+    fn the_newest_records_age_is_measured_from_its_creation_time() {
+        let event: Event =
+            serde_json::from_str(include_str!("../../events/dynamodb-stream-batch.json"))
+                .expect("a DynamoDB Streams event");
+        let written = UNIX_EPOCH + Duration::from_secs(1_795_810_504);
+        let now = written + Duration::from_millis(1_500);
+        assert_eq!(newest_record_age(&event, now), Some(1_500));
+        // A clock behind the records: no negative age.
+        assert_eq!(
+            newest_record_age(&event, written - Duration::from_secs(5)),
+            Some(0)
+        );
+        assert_eq!(newest_record_age(&Event::default(), now), None);
+    }
+}

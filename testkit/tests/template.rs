@@ -464,7 +464,12 @@ fn the_alarms_watch_what_needs_a_person_and_tell_the_topic() {
         }
     }
     assert_eq!(logical_names, 5);
-    want("hitpoints", "RepairFailures", "repair");
+    want("hitpoints", "RepairFailures", "RepairFunction");
+    // The functions' metrics are log lines without a level: Lambda keeps them at INFO only.
+    assert_eq!(
+        template["Globals"]["Function"]["LoggingConfig"]["ApplicationLogLevel"],
+        "INFO"
+    );
     assert_eq!(watched, expected);
     assert_eq!(hitpoints::metrics::NAMESPACE, "hitpoints");
 }

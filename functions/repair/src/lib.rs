@@ -2,6 +2,8 @@
 //! a page of the events table at a time, going on from a checkpoint item across invocations and
 //! stopping when the invocation's time runs out (see `hitpoints::upkeep`).
 //!
+//! Events recorded in the last ten minutes are left to the live consumers (`Upkeep::grace`).
+//!
 //! Two schedules invoke it: the run's (the template's `RepairSchedule`, daily by default), whose
 //! standard scheduled event starts a run or goes on with the unfinished one, and the
 //! resumption's (every 15 minutes, input `{"resume": true}`), which only goes on with an
@@ -46,12 +48,12 @@ pub async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Er
         deadline: deadline(event.context.deadline, SystemTime::now()),
         reserve: deps.reserve,
     };
-    let result = deps.upkeep.step(trigger, budget).await;
-    if let Ok(report) = &result {
-        count(deps, report);
-    }
+    // Counted even when the invocation fails part-way: the pages before are done.
+    let mut report = StepReport::default();
+    let result = deps.upkeep.step(trigger, budget, &mut report).await;
+    count(deps, &report);
     deps.emf.flush();
-    let report = result?;
+    result?;
     Ok(json!({
         "run": report.checkpoint.run,
         "started": report.started,

@@ -95,7 +95,9 @@ async fn a_run_resumes_across_invocations_and_finishes_with_the_feed_and_snapsho
 
     let deps = Deps {
         upkeep: Upkeep::new(Indexer::new(store.clone(), feed.clone()), snapshots.clone())
-            .with_page_items(20),
+            .with_page_items(20)
+            // Just written: no grace, or the run would leave every event to the live consumers.
+            .with_grace(Duration::ZERO),
         emf: EmfWriter::buffer(Metrics::new()),
         reserve: Duration::from_secs(60),
     };
@@ -174,4 +176,180 @@ async fn a_run_resumes_across_invocations_and_finishes_with_the_feed_and_snapsho
         assert_eq!(next["snapshots_fixed"], serde_json::json!({}), "{next}");
     }
     assert_eq!(fixed, 0);
+}
+
+/// A run beside the live consumers: while it pages through the table, characters get new
+/// events that the live indexer and projector take as their stream delivers them. Nothing is
+/// indexed twice, nothing is lost, no snapshot goes backwards: with no catch-up afterwards,
+/// the feed holds every event exactly once and every snapshot agrees with its stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_beside_the_live_indexer_and_projector_indexes_each_event_once() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let snapshots = db.snapshots().await;
+    let feed = db.feed().await;
+    let streams: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
+    for (i, &stream) in streams.iter().enumerate() {
+        let events = (0..6)
+            .map(|n| event(&format!("Hero {i}"), 12 - n, "before the run"))
+            .collect();
+        store
+            .append(stream, ExpectedVersion::NoStream, events)
+            .await
+            .expect("appended");
+    }
+    let upkeep = Upkeep::new(Indexer::new(store.clone(), feed.clone()), snapshots.clone())
+        .with_page_items(7)
+        .with_grace(Duration::ZERO);
+    let run = async {
+        let deps = Deps {
+            upkeep,
+            emf: EmfWriter::buffer(Metrics::new()),
+            reserve: Duration::from_secs(60),
+        };
+        let mut invocations = 0;
+        loop {
+            invocations += 1;
+            let answer = invoke(&deps, SCHEDULE).await;
+            assert_eq!(answer["failures"], 0, "{answer}");
+            if answer["finished"] == true {
+                return invocations;
+            }
+        }
+    };
+    let live = async {
+        let indexer = Indexer::new(store.clone(), feed.clone());
+        let projector = hitpoints::hp::Projector::new(store.clone(), snapshots.clone());
+        for round in 0..4 {
+            for &stream in &streams {
+                let appended = store
+                    .append(
+                        stream,
+                        ExpectedVersion::Any,
+                        vec![event("Hero", -1, &format!("round {round}"))],
+                    )
+                    .await
+                    .expect("appended");
+                let records =
+                    hitpoints_testkit::records(stream, &appended.events, &format!("live{round}"));
+                let indexed = indexer.index(&records).await;
+                assert!(indexed.failures.is_empty(), "{indexed:?}");
+                let projected = projector.project(&records).await;
+                assert!(projected.failures.is_empty(), "{projected:?}");
+            }
+        }
+    };
+    let (invocations, ()) = tokio::join!(run, live);
+    assert!(invocations > 1, "the run took several invocations");
+
+    let stored = all_events(&store, &streams).await;
+    assert_eq!(stored.len(), 8 * (6 + 4));
+    assert_eq!(feed_contents(&feed).await, stored);
+    let progress = Progress::default();
+    let audit = Audit {
+        events: &store,
+        snapshots: &snapshots,
+        segments: 1,
+        progress: &progress,
+    };
+    let report = audit.run(Mode::Verify).await.expect("a verify");
+    assert_eq!(report.agreed, 8, "{report:?}");
+}
+
+/// Events recorded within the grace window are the live consumers' to take: a run leaves them;
+/// without the window the same run brings them in. With a deadline far off, one invocation does
+/// every page.
+#[tokio::test]
+async fn a_run_leaves_fresh_events_to_the_live_consumers_and_pages_until_its_time_is_up() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let snapshots = db.snapshots().await;
+    let feed = db.feed().await;
+    let streams: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for &stream in &streams {
+        let events = (0..6).map(|n| event("Hero", 9 - n, "just now")).collect();
+        store
+            .append(stream, ExpectedVersion::NoStream, events)
+            .await
+            .expect("appended");
+    }
+    let indexer = Indexer::new(store.clone(), feed.clone());
+    // A deadline ten minutes away, a minute kept back.
+    let in_time = || {
+        let mut context = Context::default();
+        context.deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_millis() as u64
+            + 600_000;
+        context
+    };
+    let payload: Value = serde_json::from_str(SCHEDULE).expect("a sample event");
+    for (grace, entries) in [(None, 0), (Some(Duration::ZERO), 30)] {
+        let mut upkeep = Upkeep::new(indexer.clone(), snapshots.clone()).with_page_items(8);
+        if let Some(grace) = grace {
+            upkeep = upkeep.with_grace(grace);
+        }
+        let deps = Deps {
+            upkeep,
+            emf: EmfWriter::buffer(Metrics::new()),
+            reserve: Duration::from_secs(60),
+        };
+        let answer = handler(&deps, LambdaEvent::new(payload.clone(), in_time()))
+            .await
+            .expect("an answer");
+        // 30 events in pages of 8: four pages in one invocation.
+        assert_eq!(answer["finished"], true, "{answer}");
+        assert_eq!(answer["pages"], 4, "{answer}");
+        assert_eq!(answer["feed_entries"], entries, "{answer}");
+        let fixed = if entries == 0 {
+            serde_json::json!({})
+        } else {
+            serde_json::json!({"missing": 5})
+        };
+        assert_eq!(answer["snapshots_fixed"], fixed, "{answer}");
+        assert_eq!(feed_contents(&feed).await.len(), entries);
+    }
+}
+
+/// An invocation that finds the run held by another (its lease not yet over) does nothing.
+#[tokio::test]
+async fn an_invocation_leaves_a_run_another_holds() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let db = test_db().await;
+    let store = db.store().await;
+    let feed = db.feed().await;
+    let deps = Deps {
+        upkeep: Upkeep::new(Indexer::new(store, feed.clone()), db.snapshots().await),
+        emf: EmfWriter::buffer(Metrics::new()),
+        reserve: Duration::from_secs(60),
+    };
+    let held_until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_millis()
+        + 3_600_000;
+    db.client
+        .put_item()
+        .table_name(feed.table())
+        .item("Key", AttributeValue::S("upkeep".into()))
+        .item("Position", AttributeValue::N("0".into()))
+        .item("Run", AttributeValue::S("another".into()))
+        .item("Started", AttributeValue::N("1".into()))
+        .item("Rev", AttributeValue::N("3".into()))
+        .item("LeaseUntil", AttributeValue::N(held_until.to_string()))
+        .send()
+        .await
+        .expect("a held checkpoint");
+    let answer = invoke(&deps, SCHEDULE).await;
+    assert_eq!(answer["overtaken"], true, "{answer}");
+    assert_eq!(
+        (answer["pages"].clone(), answer["started"].clone()),
+        (0.into(), false.into())
+    );
+    let checkpoint = deps.upkeep.checkpoint().await.expect("the checkpoint");
+    assert_eq!(
+        (checkpoint.revision, checkpoint.run.as_deref()),
+        (3, Some("another"))
+    );
 }

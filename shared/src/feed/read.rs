@@ -29,6 +29,8 @@ pub struct FeedPage {
     /// What to pass as `after` to continue: the last entry's position, or `after` itself when
     /// the page is empty.
     pub next: Position,
+    /// The read found nothing new and waited (a long poll), whether or not an entry came.
+    pub waited: bool,
 }
 
 /// A read of the feed.
@@ -52,6 +54,7 @@ impl FeedStore {
     pub async fn read(&self, read: FeedRead) -> Result<FeedPage, Error> {
         let limit = page_limit(read.limit)?;
         let mut head = self.head(read.campaign).await?;
+        let mut waited = false;
         let (first, last) = match read.direction {
             Direction::Forward => {
                 let after = read.after.unwrap_or_default();
@@ -60,6 +63,7 @@ impl FeedStore {
                     return Err(BadPosition::BeyondHead { last: head.0 }.into());
                 }
                 let started = Instant::now();
+                waited = head <= after && !read.wait.is_zero();
                 while head <= after && started.elapsed() < read.wait {
                     tokio::time::sleep(
                         self.poll_interval
@@ -72,6 +76,7 @@ impl FeedStore {
                     return Ok(FeedPage {
                         entries: Vec::new(),
                         next: after,
+                        waited,
                     });
                 }
                 (after.0 + 1, head.0)
@@ -84,6 +89,7 @@ impl FeedStore {
                     return Ok(FeedPage {
                         entries: Vec::new(),
                         next: read.after.unwrap_or_default(),
+                        waited,
                     });
                 }
                 (1, before)
@@ -97,7 +103,11 @@ impl FeedStore {
             .map(|e| e.position)
             .or(read.after)
             .unwrap_or_default();
-        Ok(FeedPage { entries, next })
+        Ok(FeedPage {
+            entries,
+            next,
+            waited,
+        })
     }
 
     /// Entries `first..=last` in `direction`, up to `limit` and the page's bytes, bucket by

@@ -39,6 +39,14 @@ impl<'de> Deserialize<'de> for Instant {
 }
 
 impl Instant {
+    /// The instant a system time is (before the epoch: the epoch).
+    pub fn of(time: std::time::SystemTime) -> Instant {
+        let nanos = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX));
+        Instant { nanos }
+    }
+
     /// Whether `event` was recorded at or before this instant. An event without a readable
     /// `RecordedAt` (written by the source material's code) counts as older than any time.
     pub fn saw(self, event: &RecordedEvent) -> bool {
