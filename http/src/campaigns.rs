@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header::{HeaderValue, LOCATION};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -83,10 +84,11 @@ pub(crate) async fn campaign_characters(
 pub(crate) async fn campaign_events(
     State(api): State<Arc<Api>>,
     CampaignId(id): CampaignId,
+    headers: HeaderMap,
     Params(params): Params<FeedParams>,
 ) -> Result<Response, ApiError> {
     found(&api, id).await?;
-    feed_page(&api, id, params).await
+    feed_page(&api, id, params, &headers).await
 }
 
 /// `POST /characters/{id}/campaign`: moves the character with an event of its own (201); a

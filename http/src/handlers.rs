@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header::{HeaderValue, CONTENT_TYPE, LOCATION};
+use axum::http::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hitpoints::domain::{
     character_id, CharacterState, Direction, ExpectedVersion, DEFAULT_CAMPAIGN,
 };
-use hitpoints::feed::{FeedRead, MAX_WAIT_SECONDS};
+use hitpoints::feed::{FeedRead, Position, MAX_WAIT_SECONDS};
 use hitpoints::hp::{ListCursor, SnapshotList};
 use hitpoints::store::{Appended, Cursor, ReadRequest};
 use uuid::Uuid;
@@ -20,7 +21,7 @@ use uuid::Uuid;
 use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
 use crate::extract::{parse_json, CharacterId, JsonBody, Params, RawBody};
-use crate::metrics::{Waited, Written};
+use crate::metrics::{NotModified, Waited, Written};
 use crate::wire::{
     AppendRequest, AppendedBody, CharacterBody, CharacterParams, CreatePlainBody, ErrorCode,
     FeedBody, FeedEvent, FeedParams, ListParams, NoParams, PageBody, PartyBody, PartyMember,
@@ -200,16 +201,47 @@ pub(crate) fn party_body(page: SnapshotList) -> PartyBody {
 /// positions unchanged); with `wait`, held until an event arrives.
 pub(crate) async fn read_feed(
     State(api): State<Arc<Api>>,
+    headers: HeaderMap,
     Params(params): Params<FeedParams>,
 ) -> Result<Response, ApiError> {
-    feed_page(&api, DEFAULT_CAMPAIGN, params).await
+    feed_page(&api, DEFAULT_CAMPAIGN, params, &headers).await
 }
 
-/// A page of a campaign's feed.
+/// The campaign's feed head as an entity tag: a read's page is what the feed held up to its
+/// head, so the same read at the same head gives the same page.
+fn head_tag(head: Position) -> String {
+    format!("\"{}\"", head.encode())
+}
+
+/// Whether an `If-None-Match` (a list of tags, weak or strong, or `*`) names `tag`.
+fn none_match(condition: &str, tag: &str) -> bool {
+    condition
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
+/// 304: the feed's head is still the one the client named; no body.
+fn not_modified(head: Position, waited: Option<Waited>) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(tag) = HeaderValue::from_str(&head_tag(head)) {
+        response.headers_mut().insert(ETAG, tag);
+    }
+    response.extensions_mut().insert(NotModified);
+    if let Some(waited) = waited {
+        response.extensions_mut().insert(waited);
+    }
+    response
+}
+
+/// A page of a campaign's feed. With `If-None-Match` naming the feed's head (the `ETag` of an
+/// earlier answer), a 304 when nothing was added since: one read of the head, no entries read
+/// (after the wait, with `wait`).
 pub(crate) async fn feed_page(
     api: &Api,
     campaign: Uuid,
     params: FeedParams,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let feed = api.feed.as_ref().ok_or(ApiError::NoFeedTable)?;
     let direction = params.direction.unwrap_or_default();
@@ -226,6 +258,16 @@ pub(crate) async fn feed_page(
             "wait is for reading forward: a backward read has nothing newer to wait for",
         ));
     }
+    let condition = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(condition) = condition.as_deref().filter(|_| wait == 0) {
+        let head = feed.head(campaign).await?;
+        if none_match(condition, &head_tag(head)) {
+            return Ok(not_modified(head, None));
+        }
+    }
     let page = feed
         .read(FeedRead {
             campaign,
@@ -238,6 +280,13 @@ pub(crate) async fn feed_page(
     let waited = page.waited.then_some(Waited {
         answered: !page.entries.is_empty(),
     });
+    let head = page.head;
+    if condition
+        .as_deref()
+        .is_some_and(|c| none_match(c, &head_tag(head)))
+    {
+        return Ok(not_modified(head, waited));
+    }
     let mut response = Json(FeedBody {
         events: page
             .entries
@@ -253,6 +302,9 @@ pub(crate) async fn feed_page(
     .into_response();
     if let Some(waited) = waited {
         response.extensions_mut().insert(waited);
+    }
+    if let Ok(tag) = HeaderValue::from_str(&head_tag(head)) {
+        response.headers_mut().insert(ETAG, tag);
     }
     Ok(response)
 }

@@ -19,6 +19,10 @@ pub(crate) struct Written {
     pub replayed: bool,
 }
 
+/// A conditional feed read answered 304.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NotModified;
+
 /// A feed read that waited for an event.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Waited {
@@ -70,6 +74,9 @@ pub(crate) async fn record(
             Metric::FeedWaitsAnswered,
             u64::from(waited.answered),
         );
+    }
+    if response.extensions().get::<NotModified>().is_some() {
+        metrics.add(function, Metric::FeedNotModified, 1);
     }
     if let Some(code) = response.extensions().get::<ErrorCode>() {
         let metric = match code.status().as_u16() {

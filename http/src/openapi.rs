@@ -821,6 +821,23 @@ fn operation(endpoint: Endpoint) -> Operation {
         );
     }
     parameters.extend(doc.params);
+    let feed = matches!(endpoint, Endpoint::ReadFeed | Endpoint::CampaignEvents);
+    if feed {
+        parameters.push(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The ETag of an earlier answer: 304 with no body while the campaign's feed \
+                     head is still that one (one read of the head, no entries read; with wait, \
+                     after the wait). How an open screen polls cheaply.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                .example(Some(json!("\"42\"")))
+                .build(),
+        );
+    }
     let mut operation = OperationBuilder::new()
         .operation_id(Some(doc.id))
         .summary(Some(doc.summary))
@@ -855,6 +872,9 @@ fn operation(endpoint: Endpoint) -> Operation {
                     .parameter("after", "$response.body#/next")
                     .build(),
             );
+        }
+        if feed {
+            response = response.header("ETag", etag_header());
         }
         if endpoint == Endpoint::CampaignEvents {
             response = response.link(
@@ -891,6 +911,18 @@ fn operation(endpoint: Endpoint) -> Operation {
             );
         }
         responses = responses.response(status.as_str(), response.build());
+    }
+    if feed {
+        responses = responses.response(
+            "304",
+            ResponseBuilder::new()
+                .description(
+                    "Nothing was added to the feed since the answer whose ETag If-None-Match \
+                     names (no body)",
+                )
+                .header("ETag", etag_header())
+                .build(),
+        );
     }
     let store = endpoint != Endpoint::OpenApi;
     let codes: Vec<ErrorCode> = doc
@@ -961,6 +993,17 @@ fn error_body_schema() -> RefOr<Schema> {
         }
     }
     body.into()
+}
+
+/// A feed answer's `ETag`: the campaign's feed head it was read at.
+fn etag_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+        .description(Some(
+            "The campaign's feed head this answer was read at, quoted: send it back as \
+             If-None-Match",
+        ))
+        .build()
 }
 
 /// A uuid in its hyphenated form, the only one the API takes.

@@ -9,6 +9,8 @@ const UUID = "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const RULESETS = [["5e-2024", "5e-2024 (SRD 5.2.1)"], ["5e-2014", "5e-2014 (SRD 5.1)"]];
 const TITLE = document.title;
 const FEED_SHOWN = 20;
+// How often an open screen asks for newer events (a 304 while there are none).
+const POLL_MS = 1000;
 const PAGE = 10;
 
 const state = {
@@ -151,21 +153,46 @@ async function readLatest(campaign) {
   campaign.head = page.events.length ? page.events[0].position : ZERO;
 }
 
-// Follows the campaign's feed until it is closed: a long poll after the last position read. A
-// failure is shown and retried; a position the feed does not know (the server started afresh)
-// starts it again.
+// The feed's newer events, read conditionally: with the ETag of the last answer, the server
+// answers 304 (one read of the feed's head, no body) while nothing is new. No request is held
+// open, so on AWS no Lambda waits for an open screen.
+async function readNewer(campaign, signal) {
+  let response;
+  try {
+    response = await fetch(`/campaigns/${campaign.id}/events?after=${campaign.head}`, {
+      headers: campaign.tag ? { "if-none-match": campaign.tag } : {},
+      cache: "no-store",
+      signal,
+    });
+  } catch {
+    if (signal.aborted) throw new ApiError(0, { error: "aborted", message: "the campaign was closed" });
+    throw new ApiError(0, { error: "unreachable", message: "the server cannot be reached" });
+  }
+  if (response.status === 304) return [];
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  campaign.tag = response.headers.get("etag");
+  return data;
+}
+
+// Follows the campaign's feed until it is closed: a conditional read after the last position
+// read, every POLL_MS. A failure is shown and retried; a position the feed does not know (the
+// server started afresh) starts it again.
 async function followFeed(campaign) {
   const { signal } = campaign.stop;
   while (!signal.aborted) {
     try {
       if (campaign.head === null) {
+        campaign.tag = null;
         await readLatest(campaign);
         if (state.campaign === campaign) renderFeed();
       }
-      const page = await api("GET", `/campaigns/${campaign.id}/events?after=${campaign.head}&wait=10`, null, signal);
-      if (page.events.length) {
+      const page = await readNewer(campaign, signal);
+      if (page.events?.length) {
         await onFeedEvents(campaign, page.events);
         campaign.head = page.next;
+      } else {
+        await sleep(POLL_MS);
       }
       if (campaign.failing) {
         campaign.failing = false;

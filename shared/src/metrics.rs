@@ -46,6 +46,8 @@ pub enum Metric {
     FeedWaits,
     /// Of those, the ones an event ended.
     FeedWaitsAnswered,
+    /// Conditional feed reads answered 304: the feed's head is still the one the client has.
+    FeedNotModified,
     /// Stream records a consumer was given.
     Records,
     /// Stream records reported as failed (Lambda delivers them again).
@@ -87,7 +89,7 @@ impl Unit {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 22] = [
         Metric::Requests,
         Metric::Appends,
         Metric::EventsWritten,
@@ -98,6 +100,7 @@ impl Metric {
         Metric::ServerErrors,
         Metric::FeedWaits,
         Metric::FeedWaitsAnswered,
+        Metric::FeedNotModified,
         Metric::Records,
         Metric::RecordFailures,
         Metric::Holes,
@@ -124,6 +127,7 @@ impl Metric {
             Metric::ServerErrors => "ServerErrors",
             Metric::FeedWaits => "FeedWaits",
             Metric::FeedWaitsAnswered => "FeedWaitsAnswered",
+            Metric::FeedNotModified => "FeedNotModified",
             Metric::Records => "Records",
             Metric::RecordFailures => "RecordFailures",
             Metric::Holes => "Holes",
@@ -184,6 +188,7 @@ impl Metric {
             Metric::ServerErrors => "requests failed on the server's side (5xx), by code",
             Metric::FeedWaits => "feed reads that waited for an event",
             Metric::FeedWaitsAnswered => "feed reads that waited and were answered by an event",
+            Metric::FeedNotModified => "conditional feed reads answered 304 (nothing new)",
             Metric::Records => "stream records given to a consumer",
             Metric::RecordFailures => "stream records reported as failed, to be delivered again",
             Metric::Holes => "versions confirmed missing from the events table",

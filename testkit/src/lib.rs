@@ -320,6 +320,16 @@ pub async fn call_raw(router: &Router, method: Method, uri: &str, body: Vec<u8>)
     answer(router.clone().oneshot(request).await).await
 }
 
+/// A GET with request headers.
+pub async fn call_with_headers(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().method(Method::GET).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Body::empty()).expect("a request");
+    answer(router.clone().oneshot(request).await).await
+}
+
 /// Sends `body` as JSON (none: an empty body) to `router`.
 pub async fn call(router: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();

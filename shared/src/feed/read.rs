@@ -31,6 +31,9 @@ pub struct FeedPage {
     pub next: Position,
     /// The read found nothing new and waited (a long poll), whether or not an entry came.
     pub waited: bool,
+    /// The campaign's head as the read last saw it: the page is what the feed held up to it, so
+    /// the same read at the same head gives the same page (the answer's `ETag`).
+    pub head: Position,
 }
 
 /// A read of the feed.
@@ -77,6 +80,7 @@ impl FeedStore {
                         entries: Vec::new(),
                         next: after,
                         waited,
+                        head,
                     });
                 }
                 (after.0 + 1, head.0)
@@ -90,6 +94,7 @@ impl FeedStore {
                         entries: Vec::new(),
                         next: read.after.unwrap_or_default(),
                         waited,
+                        head,
                     });
                 }
                 (1, before)
@@ -107,6 +112,7 @@ impl FeedStore {
             entries,
             next,
             waited,
+            head,
         })
     }
 

@@ -1,0 +1,87 @@
+//! The feed read conditionally: an answer's `ETag` names the campaign's feed head it was read
+//! at, and the same read with `If-None-Match` naming it is a 304 with no body while nothing is
+//! added; how an open screen learns of new events without holding a request (or a Lambda).
+
+use std::time::{Duration, Instant};
+
+use axum::http::{Method, StatusCode};
+use hitpoints::metrics::{Metric, Metrics};
+use hitpoints_http::{Api, Function};
+use hitpoints_testkit::{call, call_with_headers, index_stream, test_db};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_conditional_read_is_304_until_the_feed_moves() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let feed = db.feed().await;
+    let metrics = Metrics::new();
+    let router = Api::new(store.clone())
+        .with_feed(feed.clone())
+        .with_campaigns(db.campaigns().await)
+        .with_metrics(metrics.clone())
+        .router(Function::All);
+    let (status, campaign, _) = call(
+        &router,
+        Method::POST,
+        "/campaigns",
+        Some(json!({"name": "Tuesday", "dm_name": "Ana"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let campaign = campaign["id"].as_str().expect("an id").to_owned();
+    let create = |name: &str| json!({"character_name": name, "hp_change": 8, "note": "Init", "campaign_id": campaign});
+    let (_, nuru, _) = call(&router, Method::POST, "/characters", Some(create("Nuru"))).await;
+    let nuru: Uuid = nuru["id"].as_str().expect("an id").parse().expect("uuid");
+    index_stream(&store, &feed, nuru).await;
+
+    let path = format!("/campaigns/{campaign}/events");
+    let (status, page, headers) = call_with_headers(&router, &path, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let tag = headers["etag"].to_str().expect("ascii").to_owned();
+    assert_eq!(tag, format!("\"{}\"", page["next"].as_str().expect("next")));
+    // Nothing new: 304, no body, the same tag; also for a list, a weak tag and `*`.
+    let next = format!("{path}?after={}", page["next"].as_str().expect("next"));
+    for condition in [tag.clone(), format!("\"x\", W/{tag}"), "*".to_owned()] {
+        let (status, body, headers) =
+            call_with_headers(&router, &next, &[("if-none-match", &condition)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{condition}");
+        assert_eq!(body, Value::Null);
+        assert_eq!(headers["etag"].to_str().expect("ascii"), tag);
+    }
+    // Another tag: the page.
+    let (status, _, _) = call_with_headers(&router, &next, &[("if-none-match", "\"0\"")]).await;
+    assert_eq!(status, StatusCode::OK);
+    // With a wait and nothing new: 304 after the wait.
+    let started = Instant::now();
+    let (status, _, _) = call_with_headers(
+        &router,
+        &format!("{next}&wait=1"),
+        &[("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    // An event: the same conditional read answers it, with the new head's tag.
+    let appended =
+        json!({"events": [{"character_name": "Nuru", "hp_change": -2, "note": "Arrow"}]});
+    let (status, _, _) = call(
+        &router,
+        Method::POST,
+        &format!("/characters/{nuru}/events"),
+        Some(appended),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    index_stream(&store, &feed, nuru).await;
+    let (status, page, headers) =
+        call_with_headers(&router, &next, &[("if-none-match", &tag)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_ne!(headers["etag"].to_str().expect("ascii"), tag);
+    assert_eq!(metrics.value("api", Metric::FeedNotModified), 0.0);
+    assert_eq!(metrics.value("query", Metric::FeedNotModified), 4.0);
+    assert_eq!(metrics.value("query", Metric::FeedWaits), 1.0);
+}
