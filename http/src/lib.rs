@@ -18,6 +18,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+pub mod screen;
 pub mod wire;
 
 use std::sync::Arc;

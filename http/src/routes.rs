@@ -303,6 +303,10 @@ pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
             .route(path, methods.clone())
             .route(&format!("{path}/"), methods);
     }
+    // The screen, where the GET routes are served.
+    if function != Function::Append {
+        router = router.merge(crate::screen::router());
+    }
     let metrics = api.metrics.clone();
     let router = router
         .fallback(|uri: Uri| async move { ApiError::RouteNotFound(uri.path().to_owned()) })

@@ -162,7 +162,9 @@ impl TestApi {
 const UNKNOWN: &[Refusal] = &[
     (Method::GET,    "/characters/{id}",        404, "stream_not_found",   None,              ""),
     (Method::GET,    "/characters/{id}/events", 404, "stream_not_found",   None,              ""),
-    (Method::GET,    "/",                       404, "route_not_found",    None,              ""),
+    (Method::GET,    "/index.html",             404, "route_not_found",    None,              ""),
+    // The screen's page takes GET only.
+    (Method::POST,   "/",                       405, "method_not_allowed", Some("GET"),       ""),
     (Method::GET,    "/players",                404, "route_not_found",    None,              ""),
     (Method::GET,    "/characters/x/events/0",  404, "route_not_found",    None,              ""),
     (Method::GET,    "/characters//events",     404, "route_not_found",    None,              ""),

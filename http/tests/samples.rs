@@ -27,6 +27,8 @@ async fn every_sample_event_gets_its_status_in_the_readmes_order() {
         ("apigw-read-feed.json", 200),
         ("apigw-read-feed-backward.json", 200),
         ("apigw-openapi.json", 200),
+        // The screen, which the query function serves (no authorisation on AWS).
+        ("apigw-get-screen.json", 200),
         // Campaigns: one created; the default campaign, its party and its feed; the samples'
         // character moved to the campaign it is in already (nothing written).
         ("apigw-create-campaign.json", 201),

@@ -162,8 +162,8 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         wake_after_post(request, next, wake.clone())
     });
     // The Dungeon Master's screen at `/`, beside the API.
-    let router = web::router()
-        .merge(web::metrics_router(metrics))
+    // The Dungeon Master's screen is the router's too, at `/`.
+    let router = web::metrics_router(metrics)
         .merge(router)
         .layer(wake_on_post);
     let http = tokio::spawn(server::serve(

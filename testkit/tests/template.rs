@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hitpoints_http::screen::FILES;
 use hitpoints_http::{Function, ROUTES};
 use serde_yaml_ng::Value;
 
@@ -246,12 +247,33 @@ fn the_api_routes_are_the_codes_routes() {
                 )
             })
             .collect();
-        let in_code: BTreeSet<(String, String)> = ROUTES
+        let mut in_code: BTreeSet<(String, String)> = ROUTES
             .iter()
             .filter(|r| r.function == function)
             .map(|r| (r.method.to_string(), r.path.to_owned()))
             .collect();
+        // The query function also serves the screen's files.
+        if function == Function::Query {
+            in_code.extend(
+                FILES
+                    .iter()
+                    .map(|(path, _, _)| ("GET".to_owned(), path.to_string())),
+            );
+        }
         assert_eq!(in_template, in_code, "{binary}");
+        // The screen's files without authorisation; every API route with the API's.
+        for event in properties["Events"].as_mapping().expect("Events").values() {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let path = text(&event["Properties"]["Path"]);
+            let auth = &event["Properties"]["Auth"]["Authorizer"];
+            if FILES.iter().any(|(file, _, _)| *file == path) {
+                assert_eq!(auth, "NONE", "{path}");
+            } else {
+                assert!(auth.is_null(), "{path}: the API's default authorizer");
+            }
+        }
     }
     let api = &template["Resources"]["HttpApi"];
     assert_eq!(api["Type"], "AWS::Serverless::HttpApi");

@@ -5,6 +5,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const AxeBuilder = require("@axe-core/playwright").default;
+const { watchCsp } = require("./csp");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 const DEFAULT = "00000000-0000-0000-0000-000000000000";
@@ -54,6 +55,7 @@ const rowIds = (page, selector) =>
   page.locator(selector).evaluateAll((rows) => rows.map((r) => r.dataset.character ?? r.dataset.campaign));
 
 test("two campaigns whose parties and feeds never mix", async ({ page, request }) => {
+  const cspViolations = await watchCsp(page);
   test.setTimeout(120_000);
   const problems = watch(page);
   const { get, post, party } = client(request);
@@ -228,9 +230,11 @@ test("two campaigns whose parties and feeds never mix", async ({ page, request }
   expect(await rowIds(page, "#party tbody tr")).toEqual(mine[a]);
 
   expect(problems).toEqual([]);
+  expect(cspViolations).toEqual([]);
 });
 
 test("the list of campaigns: the default one once it has characters, old links, a missing campaign, keyboard, 360 px", async ({ page, request }) => {
+  const cspViolations = await watchCsp(page);
   test.setTimeout(120_000);
   const problems = watch(page);
   const { get, post, party } = client(request);
@@ -330,4 +334,5 @@ test("the list of campaigns: the default one once it has characters, old links, 
   const provoked = /^Failed to load resource: the server responded with a status of (400|404|422) /;
   expect(problems.filter((p) => !provoked.test(p))).toEqual([]);
   expect(problems.filter((p) => provoked.test(p))).toHaveLength(2);
+  expect(cspViolations).toEqual([]);
 });

@@ -4,6 +4,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const AxeBuilder = require("@axe-core/playwright").default;
+const { watchCsp } = require("./csp");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -23,6 +24,7 @@ function deref(doc, o) {
 }
 
 test("every operation of /openapi.json, with its bodies, responses, examples and links", async ({ page, request, baseURL }) => {
+  const cspViolations = await watchCsp(page);
   // 26 operations with their schemas: axe-core alone takes tens of seconds on two cores, and
   // the whole test about 3.6 minutes on a quiet two-core machine.
   test.setTimeout(480_000);
@@ -127,12 +129,15 @@ test("every operation of /openapi.json, with its bodies, responses, examples and
 
   expect(elsewhere).toEqual([]);
   expect(problems).toEqual([]);
+  expect(cspViolations).toEqual([]);
 });
 
 test("a document that cannot be fetched is said so", async ({ page }) => {
+  const cspViolations = await watchCsp(page);
   await page.route("**/openapi.json", (route) => route.fulfill({ status: 503, contentType: "application/json", body: "{}" }));
   await page.goto("/docs");
   await expect(page.locator("#error")).toContainText("could not be shown");
   await expect(page.locator("#error")).toContainText("503");
   await expect(page.locator("body")).toHaveAttribute("data-ready", "error");
+  expect(cspViolations).toEqual([]);
 });

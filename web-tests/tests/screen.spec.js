@@ -4,6 +4,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const AxeBuilder = require("@axe-core/playwright").default;
+const { watchCsp } = require("./csp");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 // The characters made without a campaign are the default campaign's: its screen is this one.
@@ -16,6 +17,7 @@ async function noSeriousViolations(page, view) {
 }
 
 test("the party, a character's history, the live feed, recording and time travel", async ({ page, request }) => {
+  const cspViolations = await watchCsp(page);
   const problems = [];
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(m.text());
@@ -186,6 +188,26 @@ test("the party, a character's history, the live feed, recording and time travel
     /^Failed to load resource: (the server responded with a status of (409|422) |net::ERR_CONNECTION_RESET)/;
   expect(problems.filter((p) => !provoked.test(p))).toEqual([]);
   expect(problems.filter((p) => provoked.test(p))).toHaveLength(3);
+
+  // The page's files come with the security headers, and no CSP violation happened. Then one,
+  // provoked (an inline script), is caught: the watch would fail a test on any other.
+  for (const file of ["/", "/app.js", "/app.css"]) {
+    const headers = (await request.get(file)).headers();
+    expect(headers["content-security-policy"], file).toContain("script-src 'self'");
+    expect(headers["content-security-policy"], file).toContain("frame-ancestors 'none'");
+    expect(headers["content-security-policy"], file).not.toContain("unsafe-inline");
+    expect(headers["x-content-type-options"], file).toBe("nosniff");
+    expect(headers["referrer-policy"], file).toBe("no-referrer");
+  }
+  expect(cspViolations).toEqual([]);
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.inlineRan = true";
+    document.body.append(script);
+  });
+  await expect.poll(() => cspViolations.length).toBe(1);
+  expect(cspViolations[0]).toMatch(/^script-src(-elem)? blocked inline$/);
+  expect(await page.evaluate(() => window.inlineRan)).toBeUndefined();
   console.log(
     `page weight ${weight} bytes (HTML, script and style, uncompressed); ` +
       `party view rendered ${firstRender?.toFixed(0)} ms after navigation started; ` +

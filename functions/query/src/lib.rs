@@ -69,9 +69,20 @@ mod tests {
             ),
             // Its contract, which needs no table.
             (include_str!("../../../events/apigw-openapi.json"), 200),
+            // The screen, with its security headers (which needs no table either).
+            (include_str!("../../../events/apigw-get-screen.json"), 200),
         ] {
-            let (got, body, _) = call_lambda(&app, sample).await;
+            let (got, body, headers) = call_lambda(&app, sample).await;
             assert_eq!(got.as_u16(), status, "{body}");
+            if headers["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/html"))
+            {
+                assert_eq!(
+                    headers["content-security-policy"],
+                    hitpoints_http::screen::POLICY
+                );
+            }
         }
     }
 }
