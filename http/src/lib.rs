@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+pub mod caller;
 mod campaigns;
 pub mod commands;
 mod error;

@@ -10,6 +10,7 @@
 //! - [`hp`]: the HP read model (the plan, the snapshot table, the projector, verify/rebuild);
 //! - [`feed`]: the global feed (the plan, the feed table, the indexer, the repair);
 //! - [`campaign`]: campaigns, the unit of the party and the feed, and their table;
+//! - [`access`]: who may do what (the caller, their role in a campaign, the one decision);
 //! - [`metrics`]: what the functions count, as CloudWatch's Embedded Metric Format and as
 //!   Prometheus text;
 //! - [`upkeep`]: the scheduled repair of the feed and the snapshots, resumable page by page;
@@ -18,6 +19,7 @@
 //!
 //! The read models meet only in [`stream`] and [`store`]: neither imports the other.
 
+pub mod access;
 pub mod campaign;
 pub mod config;
 pub mod domain;
