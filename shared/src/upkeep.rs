@@ -39,7 +39,7 @@ use crate::feed::Indexer;
 use crate::hp::verdict::{judge, Progress, Truth};
 use crate::hp::{Audit, Mode, SnapshotStore, Verdict};
 use crate::store::item::decode_event;
-use crate::store::sdk::{condition_held, infra};
+use crate::store::sdk::condition_held;
 use crate::store::{Instant as EventInstant, ScanKey, StreamSummary, Unreadable};
 use crate::stream::CharacterRecords;
 
@@ -263,18 +263,7 @@ impl Upkeep {
 
     /// The checkpoint, read consistently (the default before the first run).
     pub async fn checkpoint(&self) -> Result<Checkpoint, Error> {
-        let feed = &self.indexer.feed;
-        let output = feed
-            .client
-            .get_item()
-            .table_name(&feed.table)
-            .key(KEY, AttributeValue::S(CHECKPOINT_KEY.to_owned()))
-            .key(POSITION, AttributeValue::N("0".to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| infra("GetItem", e))?;
-        let Some(item) = output.item else {
+        let Some(item) = self.indexer.feed.item_at(CHECKPOINT_KEY).await? else {
             return Ok(Checkpoint::default());
         };
         let number = |name: &str| match item.get(name) {

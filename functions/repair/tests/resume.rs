@@ -71,6 +71,28 @@ async fn all_events(store: &EventStore, streams: &[Uuid]) -> BTreeSet<(Uuid, u64
     all
 }
 
+/// `count` characters of `events_each` events (HP changes counting down from `start`), written
+/// now with `note`.
+async fn seed(
+    store: &EventStore,
+    count: usize,
+    events_each: i64,
+    start: i64,
+    note: &str,
+) -> Vec<Uuid> {
+    let streams: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
+    for (i, &stream) in streams.iter().enumerate() {
+        let events = (0..events_each)
+            .map(|n| event(&format!("Hero {i}"), start - n, note))
+            .collect();
+        store
+            .append(stream, ExpectedVersion::NoStream, events)
+            .await
+            .expect("appended");
+    }
+    streams
+}
+
 #[tokio::test]
 async fn a_run_resumes_across_invocations_and_finishes_with_the_feed_and_snapshots_complete() {
     let db = test_db().await;
@@ -79,16 +101,7 @@ async fn a_run_resumes_across_invocations_and_finishes_with_the_feed_and_snapsho
     let feed = db.feed().await;
     // Six characters of five events: 30 events, two pages of 20. The first is indexed and
     // projected already, the second projected only: the stream delivered nothing else.
-    let streams: Vec<Uuid> = (0..6).map(|_| Uuid::new_v4()).collect();
-    for (i, &stream) in streams.iter().enumerate() {
-        let events = (0..5)
-            .map(|n| event(&format!("Hero {i}"), 10 - n, "a change"))
-            .collect();
-        store
-            .append(stream, ExpectedVersion::NoStream, events)
-            .await
-            .expect("appended");
-    }
+    let streams = seed(&store, 6, 5, 10, "a change").await;
     index_stream(&store, &feed, streams[0]).await;
     project_stream(&store, &snapshots, streams[0]).await;
     project_stream(&store, &snapshots, streams[1]).await;
@@ -188,16 +201,7 @@ async fn a_run_beside_the_live_indexer_and_projector_indexes_each_event_once() {
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let feed = db.feed().await;
-    let streams: Vec<Uuid> = (0..8).map(|_| Uuid::new_v4()).collect();
-    for (i, &stream) in streams.iter().enumerate() {
-        let events = (0..6)
-            .map(|n| event(&format!("Hero {i}"), 12 - n, "before the run"))
-            .collect();
-        store
-            .append(stream, ExpectedVersion::NoStream, events)
-            .await
-            .expect("appended");
-    }
+    let streams = seed(&store, 8, 6, 12, "before the run").await;
     let upkeep = Upkeep::new(Indexer::new(store.clone(), feed.clone()), snapshots.clone())
         .with_page_items(7)
         .with_grace(Duration::ZERO);
@@ -265,14 +269,7 @@ async fn a_run_leaves_fresh_events_to_the_live_consumers_and_pages_until_its_tim
     let store = db.store().await;
     let snapshots = db.snapshots().await;
     let feed = db.feed().await;
-    let streams: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
-    for &stream in &streams {
-        let events = (0..6).map(|n| event("Hero", 9 - n, "just now")).collect();
-        store
-            .append(stream, ExpectedVersion::NoStream, events)
-            .await
-            .expect("appended");
-    }
+    seed(&store, 5, 6, 9, "just now").await;
     let indexer = Indexer::new(store.clone(), feed.clone());
     // A deadline ten minutes away, a minute kept back.
     let in_time = || {

@@ -76,21 +76,28 @@ impl FeedStore {
         &self.table
     }
 
-    /// The last position written in a campaign's feed (0 before the first entry): one
-    /// consistent GetItem.
-    pub async fn head(&self, campaign: Uuid) -> Result<Position, Error> {
+    /// The item at position 0 of `key` (a head, a marker, the upkeep's checkpoint), read
+    /// consistently: one GetItem.
+    pub(crate) async fn item_at(&self, key: &str) -> Result<Option<Item>, Error> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(KEY, AttributeValue::S(head_key(campaign)))
+            .key(KEY, AttributeValue::S(key.to_owned()))
             .key(POSITION, AttributeValue::N("0".to_owned()))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| infra("GetItem", e))?;
-        let last = output.item.as_ref().and_then(|item| number(item, LAST));
-        match (output.item.is_some(), last) {
+        Ok(output.item)
+    }
+
+    /// The last position written in a campaign's feed (0 before the first entry): one
+    /// consistent GetItem.
+    pub async fn head(&self, campaign: Uuid) -> Result<Position, Error> {
+        let item = self.item_at(&head_key(campaign)).await?;
+        let last = item.as_ref().and_then(|item| number(item, LAST));
+        match (item.is_some(), last) {
             (false, _) => Ok(Position(0)),
             (true, Some(last)) => Ok(Position(last)),
             (true, None) => Err(corrupt(&head_key(campaign), "Last is not a number")),
@@ -100,17 +107,7 @@ impl FeedStore {
     /// Where a character is in a campaign's feed: one consistent GetItem.
     pub async fn marker(&self, campaign: Uuid, stream: Uuid) -> Result<Marker, Error> {
         let key = marker_key(campaign, stream);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, AttributeValue::S(key.clone()))
-            .key(POSITION, AttributeValue::N("0".to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| infra("GetItem", e))?;
-        let Some(item) = output.item else {
+        let Some(item) = self.item_at(&key).await? else {
             return Ok(Marker::default());
         };
         let version = number(&item, MARKER_VERSION)
