@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -207,8 +207,9 @@ pub(crate) async fn read_feed(
     feed_page(&api, DEFAULT_CAMPAIGN, params, &headers).await
 }
 
-/// The campaign's feed head as an entity tag: a read's page is what the feed held up to its
-/// head, so the same read at the same head gives the same page.
+/// The campaign's feed head as an entity tag, on a forward page that reaches the head: its
+/// holder has every entry up to the head, so while the head is the same, a read after it has
+/// nothing new (304).
 fn head_tag(head: Position) -> String {
     format!("\"{}\"", head.encode())
 }
@@ -221,12 +222,15 @@ fn none_match(condition: &str, tag: &str) -> bool {
         .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
 }
 
-/// 304: the feed's head is still the one the client named; no body.
+/// 304: nothing after the client's position, whose head it named; no body.
 fn not_modified(head: Position, waited: Option<Waited>) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     if let Ok(tag) = HeaderValue::from_str(&head_tag(head)) {
         response.headers_mut().insert(ETAG, tag);
     }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.extensions_mut().insert(NotModified);
     if let Some(waited) = waited {
         response.extensions_mut().insert(waited);
@@ -234,9 +238,9 @@ fn not_modified(head: Position, waited: Option<Waited>) -> Response {
     response
 }
 
-/// A page of a campaign's feed. With `If-None-Match` naming the feed's head (the `ETag` of an
-/// earlier answer), a 304 when nothing was added since: one read of the head, no entries read
-/// (after the wait, with `wait`).
+/// A page of a campaign's feed. A forward read after the head, with `If-None-Match` naming it
+/// (the `ETag` of the answer that reached it), is a 304 while nothing was added: one read of
+/// the head, no entries read (after the wait, with `wait`).
 pub(crate) async fn feed_page(
     api: &Api,
     campaign: Uuid,
@@ -258,13 +262,22 @@ pub(crate) async fn feed_page(
             "wait is for reading forward: a backward read has nothing newer to wait for",
         ));
     }
-    let condition = headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    // Forward reads only: a backward page has no tag.
+    let condition = (direction == Direction::Forward)
+        .then(|| {
+            let lines: Vec<&str> = headers
+                .get_all(IF_NONE_MATCH)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!lines.is_empty()).then(|| lines.join(","))
+        })
+        .flatten();
+    let after = params.after.unwrap_or_default();
     if let Some(condition) = condition.as_deref().filter(|_| wait == 0) {
+        // Nothing after `after`, and the client holds the answer that said so: one read.
         let head = feed.head(campaign).await?;
-        if none_match(condition, &head_tag(head)) {
+        if head == after && none_match(condition, &head_tag(head)) {
             return Ok(not_modified(head, None));
         }
     }
@@ -281,12 +294,17 @@ pub(crate) async fn feed_page(
         answered: !page.entries.is_empty(),
     });
     let head = page.head;
-    if condition
-        .as_deref()
-        .is_some_and(|c| none_match(c, &head_tag(head)))
+    if page.entries.is_empty()
+        && head == after
+        && condition
+            .as_deref()
+            .is_some_and(|c| none_match(c, &head_tag(head)))
     {
         return Ok(not_modified(head, waited));
     }
+    // A forward page that reaches the head holds everything up to it: tagged with it. A page
+    // cut short (its limit, its bytes) is not: the next read goes on from its `next`.
+    let complete = direction == Direction::Forward && page.next == head;
     let mut response = Json(FeedBody {
         events: page
             .entries
@@ -303,9 +321,15 @@ pub(crate) async fn feed_page(
     if let Some(waited) = waited {
         response.extensions_mut().insert(waited);
     }
-    if let Ok(tag) = HeaderValue::from_str(&head_tag(head)) {
-        response.headers_mut().insert(ETAG, tag);
+    if complete {
+        if let Ok(tag) = HeaderValue::from_str(&head_tag(head)) {
+            response.headers_mut().insert(ETAG, tag);
+        }
     }
+    // The client asks again with the tag itself: no cache should answer for the server.
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -829,9 +829,10 @@ fn operation(endpoint: Endpoint) -> Operation {
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(
-                    "The ETag of an earlier answer: 304 with no body while the campaign's feed \
-                     head is still that one (one read of the head, no entries read; with wait, \
-                     after the wait). How an open screen polls cheaply.",
+                    "The ETag of the forward answer that reached the feed's head: a forward \
+                     read after that head (after = its next) is a 304 with no body while \
+                     nothing was added (one read of the head, no entries read; with wait, after \
+                     the wait). How an open screen polls cheaply.",
                 ))
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
                 .example(Some(json!("\"42\"")))
@@ -917,8 +918,8 @@ fn operation(endpoint: Endpoint) -> Operation {
             "304",
             ResponseBuilder::new()
                 .description(
-                    "Nothing was added to the feed since the answer whose ETag If-None-Match \
-                     names (no body)",
+                    "Nothing was added after the feed head that If-None-Match names, which is \
+                     after (no body)",
                 )
                 .header("ETag", etag_header())
                 .build(),
@@ -1000,8 +1001,8 @@ fn etag_header() -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
         .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
         .description(Some(
-            "The campaign's feed head this answer was read at, quoted: send it back as \
-             If-None-Match",
+            "On a forward page that reaches the campaign's feed head: that head, quoted. Send \
+             it back as If-None-Match with after = next",
         ))
         .build()
 }

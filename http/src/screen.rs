@@ -19,9 +19,9 @@ use axum::Router;
 use crate::error::ApiError;
 
 /// What the page may load and connect to: its own files and its own API, nothing inline (images:
-/// its own, and the empty `data:` icon that spares a request for `/favicon.ico`).
+/// only the empty `data:` icon that spares a request for `/favicon.ico`).
 pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-                          connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+                          connect-src 'self'; img-src data:; base-uri 'none'; \
                           form-action 'self'; frame-ancestors 'none'";
 
 /// The screen's files: path, content type, content. The screen at `/`, `/app.js` and

@@ -81,6 +81,46 @@ async fn a_conditional_read_is_304_until_the_feed_moves() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["events"].as_array().map(Vec::len), Some(1), "{page}");
     assert_ne!(headers["etag"].to_str().expect("ascii"), tag);
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // A page cut short by its limit reaches no head: no tag, and a conditional read after it
+    // still answers what follows.
+    let (_, first, headers) = call_with_headers(
+        &router,
+        &format!("{path}?limit=1"),
+        &[("if-none-match", "*")],
+    )
+    .await;
+    assert_eq!(first["events"].as_array().map(Vec::len), Some(1));
+    assert!(
+        headers.get("etag").is_none(),
+        "a partial page is not tagged"
+    );
+    let rest = format!("{path}?after={}", first["next"].as_str().expect("next"));
+    let (status, page, _) = call_with_headers(&router, &rest, &[("if-none-match", "*")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(1), "{page}");
+    // A position past the head is refused, whatever the condition (a 400 is not a 2xx it
+    // could stand for).
+    let (status, body, _) = call_with_headers(
+        &router,
+        &format!("{path}?after=99"),
+        &[("if-none-match", "*")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalid_position"))
+    );
+    // A backward page has no tag and ignores the condition.
+    let (status, _, headers) = call_with_headers(
+        &router,
+        &format!("{path}?direction=backward"),
+        &[("if-none-match", "*")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get("etag").is_none());
     assert_eq!(metrics.value("api", Metric::FeedNotModified), 0.0);
     assert_eq!(metrics.value("query", Metric::FeedNotModified), 4.0);
     assert_eq!(metrics.value("query", Metric::FeedWaits), 1.0);

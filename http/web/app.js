@@ -168,11 +168,11 @@ async function readNewer(campaign, signal) {
     if (signal.aborted) throw new ApiError(0, { error: "aborted", message: "the campaign was closed" });
     throw new ApiError(0, { error: "unreachable", message: "the server cannot be reached" });
   }
-  if (response.status === 304) return [];
+  if (response.status === 304) return { events: [] };
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
-  campaign.tag = response.headers.get("etag");
-  return data;
+  // Kept by the caller once the events are shown: until then the same events must come again.
+  return { ...data, tag: response.headers.get("etag") };
 }
 
 // Follows the campaign's feed until it is closed: a conditional read after the last position
@@ -188,12 +188,13 @@ async function followFeed(campaign) {
         if (state.campaign === campaign) renderFeed();
       }
       const page = await readNewer(campaign, signal);
-      if (page.events?.length) {
+      if (page.events.length) {
         await onFeedEvents(campaign, page.events);
         campaign.head = page.next;
-      } else {
-        await sleep(POLL_MS);
       }
+      if (page.tag !== undefined) campaign.tag = page.tag;
+      // A page that did not reach the feed's end (no tag) is followed at once.
+      if (!page.events.length || page.tag) await sleep(POLL_MS);
       if (campaign.failing) {
         campaign.failing = false;
         clearError();

@@ -9,7 +9,10 @@
 //!   runs the rules' player commands (damage, healing, temporary HP, death saves, rests) on the
 //!   characters assigned to them: nothing else.
 //! - The answers: no verified identity is 401; a member without the right is 403; anyone else
-//!   is 404, as for an id that does not exist, so ids cannot be probed.
+//!   is 404, as for an id that does not exist, so ids cannot be probed (a person asking for the
+//!   operator's listings is not a member of anything there: 404 too).
+//! - A request that touches several campaigns (a hit on many targets, a move) is decided once
+//!   per campaign it touches, and allowed only if each allows it.
 
 use std::collections::BTreeSet;
 
@@ -47,7 +50,9 @@ pub enum Action {
     CreateCampaign,
     /// Read a campaign: the campaign itself, its party, its feed, a character and its history.
     Read,
-    /// A player command (damage, healing, temporary HP, death saves, rests) on these characters.
+    /// A player command (damage, healing, temporary HP, death saves, rests) on these
+    /// characters of the campaign (a request over several campaigns: one decision per campaign,
+    /// with its own targets).
     PlayerCommand { targets: Vec<Uuid> },
     /// Everything else in a campaign: create, assign or move characters, append plain events,
     /// the DM's commands (maximum HP, defences, hit dice, stabilise, revive, undo, rules), invite
@@ -76,8 +81,7 @@ pub fn decide(caller: &Caller, campaign: Uuid, role: Option<&Role>, action: &Act
         Caller::Operator { .. } => Decision::Allow,
         Caller::Person { .. } => match action {
             Action::CreateCampaign => Decision::Allow,
-            // A route anyone signed in knows exists: nothing to probe, so 403.
-            Action::Operate => Decision::Forbidden,
+            Action::Operate => Decision::NotFound,
             // The default campaign has no members: it is the operator's.
             _ if campaign == DEFAULT_CAMPAIGN => Decision::NotFound,
             _ => match role {
@@ -137,9 +141,9 @@ mod tests {
         let table: [(&Caller, Option<&Role>, [Decision; 7]); 5] = [
             (&Caller::Anonymous, Some(&Role::Dm), [U, U, U, U, U, U, U]),
             (&operator, None, [A, A, A, A, A, A, A]),
-            (&person(), Some(&Role::Dm), [F, A, A, A, A, A, A]),
-            (&person(), Some(&player), [F, A, A, A, F, F, F]),
-            (&person(), None, [F, A, N, N, N, N, N]),
+            (&person(), Some(&Role::Dm), [N, A, A, A, A, A, A]),
+            (&person(), Some(&player), [N, A, A, A, F, F, F]),
+            (&person(), None, [N, A, N, N, N, N, N]),
         ];
         for (caller, role, expected) in table {
             for (action, want) in actions.iter().zip(expected) {
