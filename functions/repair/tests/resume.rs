@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hitpoints::domain::{Direction, DEFAULT_CAMPAIGN};
 use hitpoints::feed::{FeedRead, FeedStore, Indexer};
-use hitpoints::hp::{Audit, Mode, Progress};
+use hitpoints::hp::{Audit, Mode, Progress, Report, SnapshotStore};
 use hitpoints::metrics::{EmfWriter, Metrics};
 use hitpoints::store::EventStore;
 use hitpoints::upkeep::Upkeep;
@@ -69,6 +69,18 @@ async fn all_events(store: &EventStore, streams: &[Uuid]) -> BTreeSet<(Uuid, u64
         }
     }
     all
+}
+
+/// The operator's `verify` of every snapshot against its stream.
+async fn verify(store: &EventStore, snapshots: &SnapshotStore) -> Report {
+    let progress = Progress::default();
+    let audit = Audit {
+        events: store,
+        snapshots,
+        segments: 1,
+        progress: &progress,
+    };
+    audit.run(Mode::Verify).await.expect("a verify")
 }
 
 /// `count` characters of `events_each` events (HP changes counting down from `start`), written
@@ -154,14 +166,7 @@ async fn a_run_resumes_across_invocations_and_finishes_with_the_feed_and_snapsho
         feed_contents(&feed).await,
         all_events(&store, &streams).await
     );
-    let progress = Progress::default();
-    let audit = Audit {
-        events: &store,
-        snapshots: &snapshots,
-        segments: 1,
-        progress: &progress,
-    };
-    let report = audit.run(Mode::Verify).await.expect("a verify");
+    let report = verify(&store, &snapshots).await;
     assert_eq!(report.agreed, 6, "{report:?}");
     assert!(report.missing.is_empty() && report.stale.is_empty() && report.wrong.is_empty());
 
@@ -249,14 +254,7 @@ async fn a_run_beside_the_live_indexer_and_projector_indexes_each_event_once() {
     let stored = all_events(&store, &streams).await;
     assert_eq!(stored.len(), 8 * (6 + 4));
     assert_eq!(feed_contents(&feed).await, stored);
-    let progress = Progress::default();
-    let audit = Audit {
-        events: &store,
-        snapshots: &snapshots,
-        segments: 1,
-        progress: &progress,
-    };
-    let report = audit.run(Mode::Verify).await.expect("a verify");
+    let report = verify(&store, &snapshots).await;
     assert_eq!(report.agreed, 8, "{report:?}");
 }
 
