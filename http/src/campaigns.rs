@@ -2,47 +2,90 @@
 
 use std::sync::Arc;
 
+use std::collections::BTreeSet;
+
+use crate::access::Who;
 use axum::extract::State;
 use axum::http::header::{HeaderValue, LOCATION};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
+use hitpoints::access::{Caller, Role};
 use hitpoints::campaign::{Campaign, CampaignCursor, CampaignError};
+use hitpoints::domain::DEFAULT_CAMPAIGN;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{CampaignId, CharacterId, JsonBody, Params};
+use crate::extract::{CampaignId, CharacterId, JsonBody, MemberSub, Params};
 use crate::handlers::{appended_response, feed_page, party_body, party_page};
 use crate::wire::{
-    CampaignBody, CampaignsBody, CreateCampaignBody, ErrorCode, FeedParams, ListParams, MoveBody,
-    NoParams, PartyBody, DEFAULT_PAGE_SIZE,
+    AssignBody, CampaignBody, CampaignsBody, CreateCampaignBody, ErrorCode, FeedParams, InviteBody,
+    JoinBody, ListParams, MemberBody, MembersBody, MoveBody, NoParams, PartyBody,
+    DEFAULT_PAGE_SIZE,
 };
 use crate::Api;
 
 /// `POST /campaigns`: 201 with the campaign and its `Location`.
+///
+/// A signed-in person who creates a campaign is its Dungeon Master.
 pub(crate) async fn create_campaign(
     State(api): State<Arc<Api>>,
+    Who(caller): Who,
     Params(NoParams {}): Params<NoParams>,
     JsonBody(body): JsonBody<CreateCampaignBody>,
 ) -> Result<Response, ApiError> {
-    let campaign = api
-        .campaigns()?
-        .create(body.name, body.dm_name, body.ruleset.unwrap_or_default())
-        .await?;
+    let ruleset = body.ruleset.unwrap_or_default();
+    let (campaign, role) = match &caller {
+        Caller::Person { sub } => {
+            let campaigns = api.campaigns()?;
+            let created = api
+                .members()?
+                .create_campaign(campaigns, sub, body.name, body.dm_name, ruleset)
+                .await?;
+            (created, Some(Role::Dm))
+        }
+        _ => {
+            let created = api
+                .campaigns()?
+                .create(body.name, body.dm_name, ruleset)
+                .await?;
+            (created, None)
+        }
+    };
     let location = HeaderValue::from_str(&format!("/campaigns/{}", campaign.id));
-    let mut response = (StatusCode::CREATED, Json(CampaignBody::from(campaign))).into_response();
+    let body = CampaignBody::from(campaign).with_role(role.as_ref());
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(location) = location {
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
 }
 
-/// `GET /campaigns`: a page of every campaign, the default campaign first.
+/// `GET /campaigns`: to an operator, a page of every campaign, the default campaign first; to
+/// a signed-in person, every campaign they belong to, with their role, in one page.
 pub(crate) async fn list_campaigns(
     State(api): State<Arc<Api>>,
+    Who(caller): Who,
     Params(params): Params<ListParams>,
 ) -> Result<Json<CampaignsBody>, ApiError> {
+    if let Caller::Person { sub } = &caller {
+        if params.cursor.is_some() {
+            return Err(hitpoints::store::BadCursor {
+                reason: "your campaigns come in one page, without a cursor",
+            }
+            .into());
+        }
+        let mine = api.members()?.campaigns_of(api.campaigns()?, sub).await?;
+        return Ok(Json(CampaignsBody {
+            campaigns: mine
+                .into_iter()
+                .map(|(campaign, role)| CampaignBody::from(campaign).with_role(Some(&role)))
+                .collect(),
+            next_cursor: None,
+        }));
+    }
     let cursor = params
         .cursor
         .as_deref()
@@ -60,9 +103,13 @@ pub(crate) async fn list_campaigns(
 pub(crate) async fn get_campaign(
     State(api): State<Arc<Api>>,
     CampaignId(id): CampaignId,
+    role: Option<Extension<Role>>,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<CampaignBody>, ApiError> {
-    Ok(Json(found(&api, id).await?.into()))
+    let role = role.map(|Extension(role)| role);
+    Ok(Json(
+        CampaignBody::from(found(&api, id).await?).with_role(role.as_ref()),
+    ))
 }
 
 /// `GET /campaigns/{id}/characters`: the campaign's party, one Query of the snapshot table's
@@ -95,6 +142,7 @@ pub(crate) async fn campaign_events(
 /// character in that campaign already gets none (200, `events` empty).
 pub(crate) async fn move_character(
     State(api): State<Arc<Api>>,
+    Who(caller): Who,
     CharacterId(stream): CharacterId,
     Params(NoParams {}): Params<NoParams>,
     JsonBody(body): JsonBody<MoveBody>,
@@ -105,7 +153,7 @@ pub(crate) async fn move_character(
             "campaign_id is required: the uuid of the campaign to move to",
         ));
     };
-    let campaign = api.campaign_of_new(Some(to)).await?;
+    let campaign = api.campaign_of_new(&caller, Some(to)).await?;
     let note = body
         .note
         .unwrap_or_else(|| format!("Moved to {}", campaign.name));
@@ -120,6 +168,133 @@ pub(crate) async fn move_character(
         .await?;
     Ok(appended_response(stream, moved))
 }
+
+/// `POST /campaigns/{id}/invite`: a new invite code (201); the one before stops working.
+pub(crate) async fn invite(
+    State(api): State<Arc<Api>>,
+    CampaignId(id): CampaignId,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
+    if id == DEFAULT_CAMPAIGN {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidId,
+            "the default campaign has no members to invite: create a campaign first",
+        ));
+    }
+    let code = api.members()?.new_invite(api.campaigns()?, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteBody {
+            campaign_id: id,
+            code,
+        }),
+    )
+        .into_response())
+}
+
+/// `POST /campaigns/{id}/members`: a signed-in person redeems the campaign's invite code and
+/// becomes a player (201; a member already: 200 with the role they have). A wrong code is the
+/// same 404 as a campaign that does not exist.
+pub(crate) async fn join(
+    State(api): State<Arc<Api>>,
+    Who(caller): Who,
+    CampaignId(id): CampaignId,
+    Params(NoParams {}): Params<NoParams>,
+    JsonBody(body): JsonBody<JoinBody>,
+) -> Result<Response, ApiError> {
+    let Caller::Person { sub } = &caller else {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            "only a signed-in person joins a campaign: an operator may do everything already",
+        ));
+    };
+    let name = body.name.unwrap_or_default();
+    if !name.is_empty() {
+        hitpoints::campaign::validate(&name, &name).map_err(|_| {
+            ApiError::bad_request(
+                ErrorCode::InvalidBody,
+                "name has 1 to 100 characters, not blank",
+            )
+        })?;
+    }
+    let members = api.members()?;
+    let before = members.role(sub, id).await?;
+    let member = members
+        .redeem(api.campaigns()?, id, body.code.trim(), sub, name)
+        .await?;
+    let status = if before.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(MemberBody::from(member))).into_response())
+}
+
+/// `GET /campaigns/{id}/members`: the DM's view of who is in the campaign.
+pub(crate) async fn members(
+    State(api): State<Arc<Api>>,
+    CampaignId(id): CampaignId,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<MembersBody>, ApiError> {
+    let members = api.members()?.members(id).await?;
+    Ok(Json(MembersBody {
+        members: members.into_iter().map(MemberBody::from).collect(),
+    }))
+}
+
+/// `PUT /campaigns/{id}/members/{sub}`: the player's characters, each of this campaign now.
+pub(crate) async fn assign(
+    State(api): State<Arc<Api>>,
+    CampaignId(id): CampaignId,
+    MemberSub(sub): MemberSub,
+    Params(NoParams {}): Params<NoParams>,
+    JsonBody(body): JsonBody<AssignBody>,
+) -> Result<Json<MemberBody>, ApiError> {
+    if body.characters.len() > MAX_ASSIGNED {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            format!(
+                "characters has {} ids; at most {MAX_ASSIGNED}",
+                body.characters.len()
+            ),
+        ));
+    }
+    let characters: BTreeSet<Uuid> = body.characters.iter().copied().collect();
+    for &character in &characters {
+        if api.store.campaign_of(character).await? != Some(id) {
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidBody,
+                format!("character {character} is not in this campaign"),
+            ));
+        }
+    }
+    let members = api.members()?;
+    if !members.assign(&sub, id, &characters).await? {
+        return Err(ApiError::MemberNotFound);
+    }
+    let member = members
+        .member(&sub, id)
+        .await?
+        .ok_or(ApiError::MemberNotFound)?;
+    Ok(Json(member.into()))
+}
+
+/// `DELETE /campaigns/{id}/members/{sub}`: the player leaves the campaign (204), at once.
+pub(crate) async fn remove(
+    State(api): State<Arc<Api>>,
+    CampaignId(id): CampaignId,
+    MemberSub(sub): MemberSub,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<StatusCode, ApiError> {
+    if api.members()?.remove(&sub, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::MemberNotFound)
+    }
+}
+
+/// Most characters assigned to one player.
+const MAX_ASSIGNED: usize = 100;
 
 /// A campaign that must exist: 404 otherwise.
 async fn found(api: &Api, id: Uuid) -> Result<Campaign, ApiError> {

@@ -20,11 +20,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access::Who;
 use crate::error::ApiError;
 use crate::extract::{CharacterId, JsonBody, OptionalJsonBody, Params};
 use crate::metrics::Written;
 use crate::wire::{NoParams, StateBody};
 use crate::Api;
+use hitpoints::access::Caller;
 
 /// The most targets one hit has: one transaction's actions.
 pub const MAX_TARGETS: usize = MAX_TRANSACTION_ACTIONS;
@@ -652,9 +654,13 @@ async fn run(api: &Api, stream: Uuid, request: CommandRequest) -> Result<Respons
 }
 
 /// `POST /characters` with `max_hp`.
-pub(crate) async fn create(api: &Api, body: CreateRulesBody) -> Result<Response, ApiError> {
+pub(crate) async fn create(
+    api: &Api,
+    caller: &Caller,
+    body: CreateRulesBody,
+) -> Result<Response, ApiError> {
     let stream = hitpoints::domain::character_id(body.event_id);
-    let campaign = api.campaign_of_new(body.campaign_id).await?;
+    let campaign = api.campaign_of_new(caller, body.campaign_id).await?;
     let request = body.request(&campaign)?;
     let dry_run = request.dry_run;
     let mut response = run(api, stream, request).await?;
@@ -770,6 +776,7 @@ pub(crate) async fn undo(
 /// `POST /damage`: one roll, many targets.
 pub(crate) async fn damage_many(
     State(api): State<Arc<Api>>,
+    Who(caller): Who,
     Params(NoParams {}): Params<NoParams>,
     JsonBody(body): JsonBody<ManyDamageBody>,
 ) -> Result<Response, ApiError> {
@@ -809,6 +816,8 @@ pub(crate) async fn damage_many(
             expected: target.expected_version.unwrap_or_default(),
         });
     }
+    let streams: Vec<Uuid> = targets.iter().map(|t| t.stream).collect();
+    api.allow_on_targets(&caller, &streams).await?;
     let correlation_id = body.event_id.unwrap_or_else(Uuid::new_v4);
     let dry_run = body.dry_run.unwrap_or(false);
     let done = api

@@ -1,6 +1,6 @@
 //! The one place where errors become HTTP responses.
 
-use axum::http::header::{HeaderValue, ALLOW, RETRY_AFTER};
+use axum::http::header::{HeaderValue, ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -45,6 +45,18 @@ pub enum ApiError {
     /// A process built without the API's document was asked for it.
     #[error("this server was built without the API's document")]
     NoDocument,
+    /// No verified identity: a sign-in is needed.
+    #[error("sign in first: this request needs a verified identity (a bearer token)")]
+    Unauthenticated,
+    /// A member of the campaign without the right to this.
+    #[error("your role in this campaign does not allow this")]
+    Forbidden,
+    /// A process built without the memberships table was asked who belongs where.
+    #[error("this server has no memberships table to read roles from")]
+    NoMembersTable,
+    /// A member route naming someone who is not a player of the campaign.
+    #[error("this campaign has no player with that sub")]
+    MemberNotFound,
     #[error(transparent)]
     Store(#[from] Error),
 }
@@ -94,7 +106,11 @@ impl ApiError {
             ApiError::NoSnapshotTable
             | ApiError::NoFeedTable
             | ApiError::NoCampaignTable
+            | ApiError::NoMembersTable
             | ApiError::NoDocument => ErrorCode::StoreError,
+            ApiError::Unauthenticated => ErrorCode::Unauthenticated,
+            ApiError::Forbidden => ErrorCode::Forbidden,
+            ApiError::MemberNotFound => ErrorCode::MemberNotFound,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Cursor(_)) => ErrorCode::InvalidCursor,
@@ -148,16 +164,16 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         use ErrorCode::{
             BodyTooLarge, CampaignNotFound, CharacterDead, ConflictingParameters, CorruptItem,
-            EventTooLarge, EventsTooLarge, InvalidAmount, InvalidAsOf, InvalidAtVersion,
+            EventTooLarge, EventsTooLarge, Forbidden, InvalidAmount, InvalidAsOf, InvalidAtVersion,
             InvalidBody, InvalidCampaign, InvalidConsistent, InvalidCursor, InvalidDirection,
             InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidHitDice, InvalidId,
             InvalidLimit, InvalidParameter, InvalidPosition, InvalidRoll, InvalidWait,
-            MalformedJson, MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice, NoMaximum,
-            NotDead, NotDying, RequestTimeout, RestNeedsHp, RouteNotFound, RulesEnabledAlready,
-            RulesNotEnabled, ServerBusy, StoreError, StoreUnreachable, StreamNotFound, Throttled,
-            TooManyEvents, TooManyTargets, TransactionConflict, UndoDeath, UndoMove, UndoNotLatest,
-            UndoRules, UnknownCampaign, UnknownDamageType, UnknownParameter, VersionConflict,
-            VersionNotFound,
+            MalformedJson, MemberNotFound, MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice,
+            NoMaximum, NotDead, NotDying, RequestTimeout, RestNeedsHp, RouteNotFound,
+            RulesEnabledAlready, RulesNotEnabled, ServerBusy, StoreError, StoreUnreachable,
+            StreamNotFound, Throttled, TooManyEvents, TooManyTargets, TransactionConflict,
+            Unauthenticated, UndoDeath, UndoMove, UndoNotLatest, UndoRules, UnknownCampaign,
+            UnknownDamageType, UnknownParameter, VersionConflict, VersionNotFound,
         };
         match self {
             MissingBody
@@ -177,9 +193,10 @@ impl ErrorCode {
             | ConflictingParameters
             | InvalidParameter
             | UnknownParameter => StatusCode::BAD_REQUEST,
-            RouteNotFound | StreamNotFound | CampaignNotFound | VersionNotFound | NoEventAsOf => {
-                StatusCode::NOT_FOUND
-            }
+            RouteNotFound | StreamNotFound | CampaignNotFound | MemberNotFound
+            | VersionNotFound | NoEventAsOf => StatusCode::NOT_FOUND,
+            Unauthenticated => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             VersionConflict | UndoNotLatest | UndoDeath => StatusCode::CONFLICT,
@@ -259,6 +276,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            ApiError::Unauthenticated => {
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::Store(Error::Infrastructure(infra)) if infra.is_transient() => {
                 response

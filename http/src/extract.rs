@@ -1,6 +1,8 @@
 //! Extractors whose rejections are the API's own JSON errors: path ids, query parameters and
 //! JSON bodies, each parsed once into the types the handlers take.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -43,8 +45,8 @@ async fn path_uuid<S: Send + Sync>(
     what: &str,
 ) -> Result<Uuid, ApiError> {
     // An empty segment (`/characters//events`) names nothing: no such route.
-    let id = match Path::<String>::from_request_parts(parts, state).await {
-        Ok(Path(id)) if !id.is_empty() => id,
+    let id = match path_param(parts, state, "id").await {
+        Some(id) if !id.is_empty() => id,
         _ => return Err(ApiError::RouteNotFound(parts.uri.path().to_owned())),
     };
     parse_hyphenated_uuid(&id).ok_or_else(|| {
@@ -56,6 +58,34 @@ async fn path_uuid<S: Send + Sync>(
             ),
         )
     })
+}
+
+/// The path parameter `name`, decoded.
+async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Option<String> {
+    let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .ok()?;
+    params.remove(name)
+}
+
+/// The `{sub}` of a member's path: a person's identity, as their identity provider wrote it.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberSub(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for MemberSub {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match path_param(parts, state, "sub").await {
+            Some(sub)
+                if !sub.trim().is_empty()
+                    && sub.chars().count() <= hitpoints::campaign::members::MAX_SUB_CHARS =>
+            {
+                Ok(MemberSub(sub))
+            }
+            _ => Err(ApiError::MemberNotFound),
+        }
+    }
 }
 
 /// The query string as `T`: each parameter at most once, none unknown, each of its type.

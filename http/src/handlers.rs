@@ -18,6 +18,7 @@ use hitpoints::hp::{ListCursor, SnapshotList};
 use hitpoints::store::{Appended, Cursor, ReadRequest};
 use uuid::Uuid;
 
+use crate::access::Who;
 use crate::commands::{self, CreateRulesBody};
 use crate::error::ApiError;
 use crate::extract::{parse_json, CharacterId, JsonBody, Params, RawBody};
@@ -36,6 +37,7 @@ use crate::Api;
 /// body (`hp_change`) a character without rules.
 pub(crate) async fn create_character(
     State(api): State<Arc<Api>>,
+    Who(caller): Who,
     Params(NoParams {}): Params<NoParams>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
@@ -47,11 +49,11 @@ pub(crate) async fn create_character(
     let rules = serde_json::from_slice::<Probe>(&body).is_ok_and(|p| p.max_hp.is_some());
     if rules {
         let body: CreateRulesBody = parse_json(&body)?;
-        return commands::create(&api, body).await;
+        return commands::create(&api, &caller, body).await;
     }
     let (event, campaign) = parse_json::<CreatePlainBody>(&body)?.into_event();
     let stream = character_id(event.event_id);
-    let campaign = api.campaign_of_new(campaign).await?;
+    let campaign = api.campaign_of_new(&caller, campaign).await?;
     let appended = api
         .store
         .append_in(campaign.id, stream, ExpectedVersion::NoStream, vec![event])

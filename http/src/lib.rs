@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+mod access;
 pub mod caller;
 mod campaigns;
 pub mod commands;
@@ -25,7 +26,9 @@ pub mod wire;
 use std::sync::Arc;
 
 pub use axum::Router;
-use hitpoints::campaign::{Campaign, CampaignStore};
+use hitpoints::access::{Action, Caller};
+use hitpoints::campaign::members::MemberStore;
+use hitpoints::campaign::{Campaign, CampaignError, CampaignStore};
 use hitpoints::domain::DEFAULT_CAMPAIGN;
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
@@ -44,6 +47,7 @@ pub struct Api {
     snapshots: Option<SnapshotStore>,
     feed: Option<FeedStore>,
     campaigns: Option<CampaignStore>,
+    members: Option<MemberStore>,
     document: Option<&'static str>,
     metrics: Option<Metrics>,
 }
@@ -55,6 +59,7 @@ impl Api {
             snapshots: None,
             feed: None,
             campaigns: None,
+            members: None,
             document: None,
             metrics: None,
         }
@@ -83,9 +88,29 @@ impl Api {
         self.campaigns.as_ref().ok_or(ApiError::NoCampaignTable)
     }
 
-    /// The campaign a new character starts in: the one its body names, which must exist, or
-    /// the default campaign (no read).
-    pub(crate) async fn campaign_of_new(&self, id: Option<Uuid>) -> Result<Campaign, ApiError> {
+    /// Decides who belongs to which campaign from the memberships table.
+    pub fn with_members(mut self, members: MemberStore) -> Api {
+        self.members = Some(members);
+        self
+    }
+
+    pub(crate) fn members(&self) -> Result<&MemberStore, ApiError> {
+        self.members.as_ref().ok_or(ApiError::NoMembersTable)
+    }
+
+    /// The campaign a character is created in or moved to: the one its body names, which must
+    /// exist and be the caller's to manage, or the default campaign (no read). To a person, a
+    /// campaign they do not manage is one that does not exist.
+    pub(crate) async fn campaign_of_new(
+        &self,
+        caller: &Caller,
+        id: Option<Uuid>,
+    ) -> Result<Campaign, ApiError> {
+        let named = id.unwrap_or(DEFAULT_CAMPAIGN);
+        self.allow(caller, named, &Action::Manage, || {
+            CampaignError::Unknown(named).into()
+        })
+        .await?;
         match id {
             None => Ok(Campaign::default_campaign()),
             Some(id) if id == DEFAULT_CAMPAIGN => Ok(Campaign::default_campaign()),

@@ -22,6 +22,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{OpenApi, OpenApiBuilder, Ref, RefOr, Required};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use crate::access::Guard;
 use crate::commands::{
     CommandAnswer, CreateRulesBody, DamageBody, DeathSaveBody, DefencesChangeBody, HealingBody,
     HitDiceBody, ManyAnswer, ManyDamageBody, MaxHpBody, RestBody, ReviveBody, RulesBody,
@@ -29,9 +30,10 @@ use crate::commands::{
 };
 use crate::routes::{Endpoint, ROUTES};
 use crate::wire::{
-    AppendRequest, AppendedBody, CampaignBody, CampaignsBody, CharacterBody, CharacterParams,
-    ConflictBody, CreateCampaignBody, CreatePlainBody, ErrorCode, FeedBody, FeedEvent, FeedParams,
-    ListParams, MoveBody, PageBody, PartyBody, PartyMember, ReadParams, Source,
+    AppendRequest, AppendedBody, AssignBody, CampaignBody, CampaignsBody, CharacterBody,
+    CharacterParams, ConflictBody, CreateCampaignBody, CreatePlainBody, ErrorCode, FeedBody,
+    FeedEvent, FeedParams, InviteBody, JoinBody, ListParams, MemberBody, MembersBody, MoveBody,
+    PageBody, PartyBody, PartyMember, ReadParams, RoleName, Source,
 };
 
 /// The document as served: `openapi.json` as checked in, without its indentation (build.rs).
@@ -41,10 +43,11 @@ pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.m
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     for route in &ROUTES {
-        let method = if route.method == Method::POST {
-            HttpMethod::Post
-        } else {
-            HttpMethod::Get
+        let method = match route.method {
+            Method::POST => HttpMethod::Post,
+            Method::PUT => HttpMethod::Put,
+            Method::DELETE => HttpMethod::Delete,
+            _ => HttpMethod::Get,
         };
         paths.add_path_operation(route.path, vec![method], operation(route.endpoint));
     }
@@ -56,9 +59,16 @@ pub fn document() -> OpenApi {
              event in the character's stream; current HP is the fold of the stream. JSON in and \
              out; a JSON body is read whatever its Content-Type says, and a trailing slash \
              reaches the same route. Errors are {\"error\", \"message\"}; the statuses 408, 414, \
-             431 and 503 server_busy come from the local run's HTTP server only. Deployed on \
-             AWS, every route requires IAM (SigV4-signed) authorization: API Gateway answers a \
-             request it does not let through itself, e.g. 403 {\"message\"}.",
+             431 and 503 server_busy come from the local run's HTTP server only. Who may do \
+             what: a signed-in person (Authorization: Bearer with an access token of the \
+             stack's Cognito user pool) creates campaigns, is the DM of those and a player in \
+             those whose invite they redeemed; the DM does everything in a campaign, a player \
+             reads it and runs damage, healing, temp-hp, death-saves and rests on the characters \
+             assigned to them. The listings of everything (GET /characters, GET /events, every \
+             campaign) and the default campaign are for operators: IAM (SigV4-signed) requests \
+             to the stack's operator API. No identity is a 401; a member without the right a \
+             403; anyone else a 404 with the same body as an id that does not exist. Deployed, \
+             API Gateway answers a missing or invalid token itself: 401 {\"message\"}.",
         ))
         .license(Some(LicenseBuilder::new().name("MIT").build()))
         .build();
@@ -97,6 +107,12 @@ fn components() -> Components {
         (CreateCampaignBody::name(), CreateCampaignBody::schema()),
         (CampaignsBody::name(), CampaignsBody::schema()),
         (MoveBody::name(), MoveBody::schema()),
+        (RoleName::name(), RoleName::schema()),
+        (InviteBody::name(), InviteBody::schema()),
+        (JoinBody::name(), JoinBody::schema()),
+        (AssignBody::name(), AssignBody::schema()),
+        (MemberBody::name(), MemberBody::schema()),
+        (MembersBody::name(), MembersBody::schema()),
         (FeedBody::name(), FeedBody::schema()),
         (FeedEvent::name(), FeedEvent::schema()),
         ("ErrorBody".into(), error_body_schema()),
@@ -240,6 +256,24 @@ enum PathId {
     None,
     Character,
     Campaign,
+}
+
+/// The `{sub}` of a member's path.
+fn sub_param() -> Parameter {
+    ParameterBuilder::new()
+        .name("sub")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some("The member's identity: their token's sub claim"))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(hitpoints::campaign::members::MAX_SUB_CHARS))
+                .build(),
+        ))
+        .example(Some(json!("0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f")))
+        .build()
 }
 
 /// Codes any operation can answer: its query, and the local run's HTTP server.
@@ -674,6 +708,106 @@ fn doc(endpoint: Endpoint) -> Doc {
             )],
             errors: &[E::InvalidParameter, E::InvalidLimit, E::InvalidCursor],
         },
+        Endpoint::Invite => Doc {
+            id: "inviteToCampaign",
+            summary: "A new invite code for the campaign (the DM's)",
+            description: "201 with the code the DM shares; the code before stops working. A \
+                          signed-in person redeems it with POST /campaigns/{id}/members. One \
+                          UpdateItem of the campaign.",
+            path_id: PathId::Campaign,
+            params: Vec::new(),
+            body: None,
+            success: vec![(
+                StatusCode::CREATED,
+                "The campaign's invite code",
+                schema_ref::<InviteBody>(),
+            )],
+            errors: &[E::InvalidId, E::RouteNotFound, E::CampaignNotFound],
+        },
+        Endpoint::JoinCampaign => Doc {
+            id: "joinCampaign",
+            summary: "Redeem an invite code: the signed-in person becomes a player",
+            description: "201 a player now (no characters until the DM assigns them); 200 a \
+                          member already, with the role they have. A wrong code is the same 404 \
+                          as a campaign that does not exist. For a signed-in person only: an \
+                          operator's request is a 400.",
+            path_id: PathId::Campaign,
+            params: Vec::new(),
+            body: Some(schema_ref::<JoinBody>()),
+            success: vec![
+                (
+                    StatusCode::CREATED,
+                    "Joined as a player",
+                    schema_ref::<MemberBody>(),
+                ),
+                (
+                    StatusCode::OK,
+                    "A member already",
+                    schema_ref::<MemberBody>(),
+                ),
+            ],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::CampaignNotFound,
+            ],
+        },
+        Endpoint::ListMembers => Doc {
+            id: "listMembers",
+            summary: "The campaign's members, the DM first (the DM's)",
+            description: "One Query of the memberships table's index by campaign (eventually \
+                          consistent).",
+            path_id: PathId::Campaign,
+            params: Vec::new(),
+            body: None,
+            success: vec![(StatusCode::OK, "The members", schema_ref::<MembersBody>())],
+            errors: &[E::InvalidId, E::RouteNotFound, E::CampaignNotFound],
+        },
+        Endpoint::AssignMember => Doc {
+            id: "assignCharacters",
+            summary: "Set the characters a player runs the player commands on (the DM's)",
+            description: "Replaces the player's characters; each must be in this campaign (400 \
+                          otherwise). 404 member_not_found for a sub that is not a player of \
+                          the campaign (the DM cannot be assigned characters: the DM may act \
+                          on all).",
+            path_id: PathId::Campaign,
+            params: vec![sub_param()],
+            body: Some(schema_ref::<AssignBody>()),
+            success: vec![(StatusCode::OK, "The player", schema_ref::<MemberBody>())],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::MissingBody,
+                E::MalformedJson,
+                E::InvalidBody,
+                E::CampaignNotFound,
+                E::MemberNotFound,
+            ],
+        },
+        Endpoint::RemoveMember => Doc {
+            id: "removeMember",
+            summary: "Remove a player from the campaign (the DM's)",
+            description: "204; the player's next request is refused (the role is read \
+                          consistently on every request). The DM cannot be removed: 404 \
+                          member_not_found, as for a sub that is no player.",
+            path_id: PathId::Campaign,
+            params: vec![sub_param()],
+            body: None,
+            success: vec![(
+                StatusCode::NO_CONTENT,
+                "Removed (no body)",
+                RefOr::T(Schema::Object(Object::new())),
+            )],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::CampaignNotFound,
+                E::MemberNotFound,
+            ],
+        },
         Endpoint::GetCampaign => Doc {
             id: "getCampaign",
             summary: "A campaign",
@@ -857,6 +991,11 @@ fn operation(endpoint: Endpoint) -> Operation {
     }
     let mut responses = ResponsesBuilder::new();
     for (status, description, schema) in doc.success {
+        if status == StatusCode::NO_CONTENT {
+            let response = ResponseBuilder::new().description(description).build();
+            responses = responses.response(status.as_str(), response);
+            continue;
+        }
         let mut response = ResponseBuilder::new().description(description).content(
             "application/json",
             ContentBuilder::new()
@@ -926,9 +1065,21 @@ fn operation(endpoint: Endpoint) -> Operation {
         );
     }
     let store = endpoint != Endpoint::OpenApi;
+    let guard = endpoint.guard();
+    let access: &[ErrorCode] = match guard {
+        Guard::Public => &[],
+        Guard::Operate | Guard::ReadCharacter | Guard::ReadCampaign | Guard::CreateCampaign => {
+            &[ErrorCode::Unauthenticated]
+        }
+        _ if endpoint == Endpoint::ListCampaigns || endpoint == Endpoint::JoinCampaign => {
+            &[ErrorCode::Unauthenticated]
+        }
+        _ => &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
+    };
     let codes: Vec<ErrorCode> = doc
         .errors
         .iter()
+        .chain(access)
         .chain(EVERY_OPERATION)
         .chain(if store { STORE } else { &[] })
         .fold(Vec::new(), |mut codes, code| {
@@ -1060,6 +1211,11 @@ const CAMPAIGN_LINKS: &[(&str, &str)] = &[
     ("GetCampaign", "getCampaign"),
     ("CampaignCharacters", "campaignCharacters"),
     ("CampaignEvents", "campaignEvents"),
+    ("Invite", "inviteToCampaign"),
+    ("Join", "joinCampaign"),
+    ("Members", "listMembers"),
+    ("AssignCharacters", "assignCharacters"),
+    ("RemoveMember", "removeMember"),
 ];
 
 /// An error response: the error body with `error` one of `codes`, an example of each.

@@ -60,6 +60,11 @@ pub(crate) enum Endpoint {
     CampaignCharacters,
     CampaignEvents,
     MoveCharacter,
+    Invite,
+    JoinCampaign,
+    ListMembers,
+    AssignMember,
+    RemoveMember,
 }
 
 /// One row of the route table.
@@ -74,7 +79,7 @@ pub struct Route {
 }
 
 /// The route table: every route, and the function that serves it.
-pub const ROUTES: [Route; 26] = [
+pub const ROUTES: [Route; 31] = [
     Route {
         method: Method::POST,
         path: "/characters",
@@ -178,6 +183,36 @@ pub const ROUTES: [Route; 26] = [
         endpoint: Endpoint::CreateCampaign,
     },
     Route {
+        method: Method::POST,
+        path: "/campaigns/{id}/invite",
+        function: Function::Append,
+        endpoint: Endpoint::Invite,
+    },
+    Route {
+        method: Method::POST,
+        path: "/campaigns/{id}/members",
+        function: Function::Append,
+        endpoint: Endpoint::JoinCampaign,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/campaigns/{id}/members/{sub}",
+        function: Function::Append,
+        endpoint: Endpoint::AssignMember,
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/campaigns/{id}/members/{sub}",
+        function: Function::Append,
+        endpoint: Endpoint::RemoveMember,
+    },
+    Route {
+        method: Method::GET,
+        path: "/campaigns/{id}/members",
+        function: Function::Query,
+        endpoint: Endpoint::ListMembers,
+    },
+    Route {
         method: Method::GET,
         path: "/characters/{id}/events",
         function: Function::Query,
@@ -234,11 +269,20 @@ pub const ROUTES: [Route; 26] = [
 ];
 
 impl Route {
-    fn method_router(&self) -> MethodRouter<Arc<Api>> {
-        let filter = if self.method == Method::POST {
-            MethodFilter::POST
-        } else {
-            MethodFilter::GET
+    /// The route's handler behind its guard (see [`crate::access`]).
+    fn method_router(&self, api: &Arc<Api>) -> MethodRouter<Arc<Api>> {
+        self.handler().route_layer(middleware::from_fn_with_state(
+            (api.clone(), self.endpoint),
+            crate::access::check,
+        ))
+    }
+
+    fn handler(&self) -> MethodRouter<Arc<Api>> {
+        let filter = match self.method {
+            Method::POST => MethodFilter::POST,
+            Method::PUT => MethodFilter::PUT,
+            Method::DELETE => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
         };
         match self.endpoint {
             Endpoint::CreateCharacter => on(filter, handlers::create_character),
@@ -267,6 +311,11 @@ impl Route {
             Endpoint::CampaignCharacters => on(filter, campaigns::campaign_characters),
             Endpoint::CampaignEvents => on(filter, campaigns::campaign_events),
             Endpoint::MoveCharacter => on(filter, campaigns::move_character),
+            Endpoint::Invite => on(filter, campaigns::invite),
+            Endpoint::JoinCampaign => on(filter, campaigns::join),
+            Endpoint::ListMembers => on(filter, campaigns::members),
+            Endpoint::AssignMember => on(filter, campaigns::assign),
+            Endpoint::RemoveMember => on(filter, campaigns::remove),
         }
     }
 }
@@ -294,7 +343,7 @@ pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
         let methods = routes
             .iter()
             .fold(MethodRouter::new(), |methods, route| {
-                methods.merge(route.method_router())
+                methods.merge(route.method_router(&api))
             })
             .fallback(
                 move |method: Method| async move { ApiError::MethodNotAllowed { method, allow } },
@@ -319,6 +368,7 @@ pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
         None => router,
     };
     router
+        .layer(middleware::from_fn(crate::access::identify))
         .layer(middleware::from_fn(log_request))
         .with_state(api)
 }

@@ -1,6 +1,8 @@
 //! The API's wire types, each defined once: request bodies and query parameters as they are
 //! read, response bodies as they are written, and the error codes.
 
+use hitpoints::access::Role;
+use hitpoints::campaign::members::Member;
 use hitpoints::domain::{
     Direction, ExpectedVersion, NewEvent, RecordedEvent, Version, MAX_EXPECTED_VERSION,
 };
@@ -327,6 +329,10 @@ pub struct CampaignBody {
     pub dm_name: String,
     /// The ruleset a new character under the rules takes unless its request names one.
     pub ruleset: Ruleset,
+    /// A signed-in person's role in it (`dm` or `player`); absent for an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub role: Option<RoleName>,
 }
 
 impl From<hitpoints::campaign::Campaign> for CampaignBody {
@@ -336,8 +342,106 @@ impl From<hitpoints::campaign::Campaign> for CampaignBody {
             name: c.name,
             dm_name: c.dm_name,
             ruleset: c.ruleset,
+            role: None,
         }
     }
+}
+
+impl CampaignBody {
+    /// The campaign as a member sees it: with their role.
+    pub fn with_role(mut self, role: Option<&Role>) -> CampaignBody {
+        self.role = role.map(RoleName::of);
+        self
+    }
+}
+
+/// A person's role in a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Dm,
+    Player,
+}
+
+impl RoleName {
+    pub fn of(role: &Role) -> RoleName {
+        match role {
+            Role::Dm => RoleName::Dm,
+            Role::Player { .. } => RoleName::Player,
+        }
+    }
+}
+
+/// `POST /campaigns/{id}/invite`: the campaign's new invite code (the one before stops
+/// working). The DM shares it; a signed-in player redeems it with `POST
+/// /campaigns/{id}/members`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"campaign_id": "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c",
+    "code": "9f2c41d07a5b4c3e8d1f6a2b0c9e7d54"}))]
+pub struct InviteBody {
+    pub campaign_id: Uuid,
+    /// 32 hexadecimal characters: 122 random bits.
+    pub code: String,
+}
+
+/// The body of `POST /campaigns/{id}/members`: an invite code, redeemed by a signed-in person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "9f2c41d07a5b4c3e8d1f6a2b0c9e7d54", "name": "Bo"}))]
+pub struct JoinBody {
+    /// The code the DM shared.
+    #[schema(min_length = 1, max_length = 64)]
+    pub code: String,
+    /// How the player asks to be shown to the DM: 1 to 100 characters; absent: not shown.
+    #[serde(default)]
+    #[schema(nullable, min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+}
+
+/// The body of `PUT /campaigns/{id}/members/{sub}`: the characters the player runs the player
+/// commands on, replacing those before.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"characters": ["6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10"]}))]
+pub struct AssignBody {
+    /// At most 100 characters of this campaign.
+    #[schema(max_items = 100)]
+    pub characters: Vec<Uuid>,
+}
+
+/// One member of a campaign.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"sub": "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f", "role": "player",
+    "name": "Bo", "characters": ["6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10"]}))]
+pub struct MemberBody {
+    /// Their identity's `sub`.
+    pub sub: String,
+    pub role: RoleName,
+    /// How they asked to be shown (empty: not given).
+    pub name: String,
+    /// A player's characters (the DM's: empty, for the DM may act on every character).
+    pub characters: Vec<Uuid>,
+}
+
+impl From<Member> for MemberBody {
+    fn from(m: Member) -> MemberBody {
+        let characters = match &m.role {
+            Role::Dm => Vec::new(),
+            Role::Player { characters } => characters.iter().copied().collect(),
+        };
+        MemberBody {
+            sub: m.sub,
+            role: RoleName::of(&m.role),
+            name: m.name,
+            characters,
+        }
+    }
+}
+
+/// `GET /campaigns/{id}/members`: the DM first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersBody {
+    pub members: Vec<MemberBody>,
 }
 
 /// `POST /characters` without `max_hp`: a new character without rules, its first event.
@@ -483,6 +587,10 @@ pub enum ErrorCode {
     NoEventAsOf,
     MethodNotAllowed,
     RequestTimeout,
+    MemberNotFound,
+    // 401, 403
+    Unauthenticated,
+    Forbidden,
     // 409
     VersionConflict,
     // 413

@@ -264,6 +264,36 @@ pub async fn create_campaigns_table(client: &Client, table: &str) -> Result<bool
     created(table, request.send().await)
 }
 
+/// Creates the memberships table (`Sub` S hash, `CampaignId` S range) with its index by
+/// campaign (`ByCampaign`: `CampaignId` S hash, `Sub` S range, every attribute) unless it
+/// exists. Returns whether it created it.
+pub async fn create_memberships_table(client: &Client, table: &str) -> Result<bool, TableError> {
+    if exists(client, table).await? {
+        return Ok(false);
+    }
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(hitpoints::campaign::members::BY_CAMPAIGN_INDEX)
+        .key_schema(key(table, CAMPAIGN_ID, KeyType::Hash)?)
+        .key_schema(key(table, "Sub", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|e| table_error(table, e))?;
+    let request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(table, "Sub", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(table, CAMPAIGN_ID, ScalarAttributeType::S)?)
+        .key_schema(key(table, "Sub", KeyType::Hash)?)
+        .key_schema(key(table, CAMPAIGN_ID, KeyType::Range)?)
+        .global_secondary_indexes(index);
+    created(table, request.send().await)
+}
+
 /// Creates the feed table (`Key` S hash, `Position` N range) unless it exists. Returns whether
 /// it created it.
 pub async fn create_feed_table(client: &Client, table: &str) -> Result<bool, TableError> {

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hitpoints::campaign::members::MemberStore;
 use hitpoints::campaign::CampaignStore;
 use hitpoints::feed::FeedStore;
 use hitpoints::feed::Indexer;
@@ -32,6 +33,7 @@ pub const SNAPSHOTS_TABLE: &str = "hitpoints-snapshots";
 pub const FEED_TABLE: &str = "hitpoints-feed";
 /// The campaigns table of the local run.
 pub const CAMPAIGNS_TABLE: &str = "hitpoints-campaigns";
+pub const MEMBERSHIPS_TABLE: &str = "hitpoints-memberships";
 /// Where the local run keeps its data unless told `--in-memory`.
 pub const DATA_DIR: &str = ".hitpoints";
 /// The embedded DynamoDB's file in the data directory.
@@ -120,7 +122,9 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     dynamodb::create_snapshots_table(&client, SNAPSHOTS_TABLE).await?;
     dynamodb::create_feed_table(&client, FEED_TABLE).await?;
     dynamodb::create_campaigns_table(&client, CAMPAIGNS_TABLE).await?;
+    dynamodb::create_memberships_table(&client, MEMBERSHIPS_TABLE).await?;
     let campaigns = CampaignStore::new(client.clone(), CAMPAIGNS_TABLE);
+    let members = MemberStore::new(client.clone(), MEMBERSHIPS_TABLE);
     let store = EventStore::new(client.clone(), EVENTS_TABLE);
     let snapshots = SnapshotStore::new(client.clone(), SNAPSHOTS_TABLE);
     // A waiting GET /events reads the feed's head every 10 ms here: reads cost nothing locally.
@@ -155,6 +159,7 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         .with_snapshots(snapshots)
         .with_feed(feed)
         .with_campaigns(campaigns)
+        .with_members(members)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .with_metrics(metrics.clone())
         .router(Function::All);

@@ -15,6 +15,8 @@ pub const EVENTS_TABLE_VAR: &str = "HITPOINTS_EVENTS_TABLE";
 pub const SNAPSHOTS_TABLE_VAR: &str = "HITPOINTS_SNAPSHOTS_TABLE";
 /// The campaigns table's name.
 pub const CAMPAIGNS_TABLE_VAR: &str = "HITPOINTS_CAMPAIGNS_TABLE";
+/// The memberships table: who is the DM or a player of which campaign.
+pub const MEMBERSHIPS_TABLE_VAR: &str = "HITPOINTS_MEMBERSHIPS_TABLE";
 /// The variable that names the feed table.
 pub const FEED_TABLE_VAR: &str = "HITPOINTS_FEED_TABLE";
 

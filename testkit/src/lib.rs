@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::Client;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use hitpoints::access::Caller;
 use hitpoints::campaign::CampaignStore;
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
@@ -109,6 +110,15 @@ impl TestDb {
             .await
             .expect("create the campaigns table");
         CampaignStore::new(self.client.clone(), table)
+    }
+
+    /// A new memberships table with a unique name, and a store on it.
+    pub async fn members(&self) -> hitpoints::campaign::members::MemberStore {
+        let table = format!("memberships-{}", Uuid::new_v4().simple());
+        local::dynamodb::create_memberships_table(&self.client, &table)
+            .await
+            .expect("create the memberships table");
+        hitpoints::campaign::members::MemberStore::new(self.client.clone(), table)
     }
 
     /// Writes an event item as the source material's code writes it: its attributes only (no
@@ -312,12 +322,43 @@ pub type Answer = (StatusCode, Value, HeaderMap);
 
 /// Sends `body` (raw bytes) to `router`, as the local run's server would hand it over.
 pub async fn call_raw(router: &Router, method: Method, uri: &str, body: Vec<u8>) -> Answer {
-    let request = Request::builder()
+    call_raw_as(router, &operator(), method, uri, body).await
+}
+
+/// The caller of [`call`] and its kin: an operator, as the local run's caller is.
+pub fn operator() -> Caller {
+    Caller::Operator {
+        principal: "test".to_owned(),
+    }
+}
+
+/// [`call_raw`] as `caller`, as the process in front of the router established it.
+pub async fn call_raw_as(
+    router: &Router,
+    caller: &Caller,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+) -> Answer {
+    let mut request = Request::builder()
         .method(method)
         .uri(uri)
         .body(Body::from(body))
         .expect("a request");
+    request.extensions_mut().insert(caller.clone());
     answer(router.clone().oneshot(request).await).await
+}
+
+/// [`call`] as `caller`.
+pub async fn call_as(
+    router: &Router,
+    caller: &Caller,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> Answer {
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    call_raw_as(router, caller, method, uri, bytes).await
 }
 
 /// A GET with request headers.
@@ -326,7 +367,8 @@ pub async fn call_with_headers(router: &Router, uri: &str, headers: &[(&str, &st
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(Body::empty()).expect("a request");
+    let mut request = request.body(Body::empty()).expect("a request");
+    request.extensions_mut().insert(operator());
     answer(router.clone().oneshot(request).await).await
 }
 

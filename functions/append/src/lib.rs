@@ -1,20 +1,27 @@
 //! The `append` Lambda: the POST routes of the hitpoints HTTP API.
 
+use hitpoints::campaign::members::MemberStore;
 use hitpoints::campaign::CampaignStore;
-use hitpoints::config::{CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR};
+use hitpoints::config::{CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR, MEMBERSHIPS_TABLE_VAR};
 use hitpoints::metrics::EmfWriter;
 use hitpoints::store::EventStore;
 use hitpoints_http::metrics::emf_after_each_request;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
-pub const REQUIRED_VARS: [&str; 2] = [EVENTS_TABLE_VAR, CAMPAIGNS_TABLE_VAR];
+pub const REQUIRED_VARS: [&str; 3] = [EVENTS_TABLE_VAR, CAMPAIGNS_TABLE_VAR, MEMBERSHIPS_TABLE_VAR];
 
 /// The function's handler: the API's router with this function's routes, writing each
 /// request's metrics to `emf` as it answers.
-pub fn app(store: EventStore, campaigns: CampaignStore, emf: EmfWriter) -> Router {
+pub fn app(
+    store: EventStore,
+    campaigns: CampaignStore,
+    members: MemberStore,
+    emf: EmfWriter,
+) -> Router {
     let router = Api::new(store)
         .with_campaigns(campaigns)
+        .with_members(members)
         .with_metrics(emf.metrics().clone())
         .router(Function::Append);
     emf_after_each_request(router, emf)
@@ -35,7 +42,8 @@ mod tests {
         let emf = EmfWriter::buffer(Metrics::new());
         let app = app(
             EventStore::new(client.clone(), "events"),
-            CampaignStore::new(client, "campaigns"),
+            CampaignStore::new(client.clone(), "campaigns"),
+            MemberStore::new(client, "memberships"),
             emf.clone(),
         );
         for (sample, status) in [

@@ -1,8 +1,10 @@
 //! The `query` Lambda: the GET routes of the hitpoints HTTP API.
 
+use hitpoints::campaign::members::MemberStore;
 use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{
-    CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR, FEED_TABLE_VAR, SNAPSHOTS_TABLE_VAR,
+    CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR, FEED_TABLE_VAR, MEMBERSHIPS_TABLE_VAR,
+    SNAPSHOTS_TABLE_VAR,
 };
 use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
@@ -12,11 +14,12 @@ use hitpoints_http::metrics::emf_after_each_request;
 use hitpoints_http::{Api, Function, Router};
 
 /// The environment variables this function reads at start-up (template.yaml sets them).
-pub const REQUIRED_VARS: [&str; 4] = [
+pub const REQUIRED_VARS: [&str; 5] = [
     EVENTS_TABLE_VAR,
     SNAPSHOTS_TABLE_VAR,
     FEED_TABLE_VAR,
     CAMPAIGNS_TABLE_VAR,
+    MEMBERSHIPS_TABLE_VAR,
 ];
 
 /// The function's handler: the API's router with this function's routes, writing each
@@ -26,12 +29,14 @@ pub fn app(
     snapshots: SnapshotStore,
     feed: FeedStore,
     campaigns: CampaignStore,
+    members: MemberStore,
     emf: EmfWriter,
 ) -> Router {
     let router = Api::new(store)
         .with_snapshots(snapshots)
         .with_feed(feed)
         .with_campaigns(campaigns)
+        .with_members(members)
         .with_document(hitpoints_http::openapi::OPENAPI_JSON)
         .with_metrics(emf.metrics().clone())
         .router(Function::Query);
@@ -54,7 +59,8 @@ mod tests {
             EventStore::new(client.clone(), "events"),
             SnapshotStore::new(client.clone(), "snapshots"),
             FeedStore::new(client.clone(), "feed"),
-            CampaignStore::new(client, "campaigns"),
+            CampaignStore::new(client.clone(), "campaigns"),
+            MemberStore::new(client, "memberships"),
             EmfWriter::buffer(Metrics::new()),
         );
         for (sample, status) in [

@@ -1,5 +1,6 @@
 //! The `query` Lambda's entry point: read the configuration, build the client once, serve.
 
+use hitpoints::campaign::members::MemberStore;
 use hitpoints::campaign::CampaignStore;
 use hitpoints::config::{dynamodb_client, read};
 use hitpoints::feed::FeedStore;
@@ -12,13 +13,15 @@ use query::{app, REQUIRED_VARS};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     hitpoints::config::init_logging();
-    let [events_table, snapshots_table, feed_table, campaigns_table] = read(REQUIRED_VARS)?;
+    let [events_table, snapshots_table, feed_table, campaigns_table, memberships_table] =
+        read(REQUIRED_VARS)?;
     let client = dynamodb_client()?;
     let app = app(
         EventStore::new(client.clone(), events_table),
         SnapshotStore::new(client.clone(), snapshots_table),
         FeedStore::new(client.clone(), feed_table),
-        CampaignStore::new(client, campaigns_table),
+        CampaignStore::new(client.clone(), campaigns_table),
+        MemberStore::new(client, memberships_table),
         EmfWriter::stdout(Metrics::new()),
     );
     lambda_http::run(app).await

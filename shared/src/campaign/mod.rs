@@ -3,9 +3,12 @@
 //! queried by campaign for the party, and each campaign has a feed of its own.
 //!
 //! The campaigns table holds one item per campaign (`Id` S key; `Name`, `DmName`, `Ruleset`,
-//! `CreatedAt`). The default campaign has no item: it is built in.
+//! `CreatedAt`, `InviteCode` once the DM asked for one). The default campaign has no item: it
+//! is built in. Who belongs to which campaign is in [`members`].
 
-use aws_sdk_dynamodb::types::AttributeValue;
+pub mod members;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -115,7 +118,7 @@ pub struct CampaignStore {
     table: String,
 }
 
-const ID: &str = "Id";
+pub(crate) const ID: &str = "Id";
 
 impl CampaignStore {
     pub fn new(client: Client, table: impl Into<String>) -> CampaignStore {
@@ -143,11 +146,7 @@ impl CampaignStore {
             dm_name,
             ruleset,
         };
-        let mut item: Item =
-            serde_dynamo::to_item(&campaign).map_err(|e| sdk::corrupt(campaign.id, &e))?;
-        if let Some(now) = sdk::now() {
-            item.insert("CreatedAt".to_owned(), AttributeValue::S(now));
-        }
+        let item = Self::new_item(&campaign)?;
         let put = self
             .client
             .put_item()
@@ -162,6 +161,70 @@ impl CampaignStore {
             return Err(InfraError::corrupt(campaign.id, None, "campaign id taken").into());
         }
         Ok(campaign)
+    }
+
+    /// A new campaign's item, stamped with the time it was created.
+    pub(crate) fn new_item(campaign: &Campaign) -> Result<Item, Error> {
+        let mut item: Item =
+            serde_dynamo::to_item(campaign).map_err(|e| sdk::corrupt(campaign.id, &e))?;
+        if let Some(now) = sdk::now() {
+            item.insert("CreatedAt".to_owned(), AttributeValue::S(now));
+        }
+        Ok(item)
+    }
+
+    /// Up to 100 campaigns by id, in no particular order, leaving out those that do not exist:
+    /// one BatchGetItem (eventually consistent), again for any keys it leaves unprocessed.
+    pub async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Campaign>, Error> {
+        let mut keys: Vec<Item> = ids
+            .iter()
+            .map(|id| Item::from([(ID.to_owned(), AttributeValue::S(id.to_string()))]))
+            .collect();
+        let mut found = Vec::with_capacity(keys.len());
+        for _ in 0..5 {
+            if keys.is_empty() {
+                break;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(|e| sdk::build("BatchGetItem", e))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| infra("BatchGetItem", e))?;
+            for item in output
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let id = match item.get(ID) {
+                    Some(AttributeValue::S(id)) => Uuid::try_parse(id).ok(),
+                    _ => None,
+                };
+                if let Some(id) = id {
+                    found.push(decode(item, id)?);
+                }
+            }
+            keys = output
+                .unprocessed_keys
+                .and_then(|mut r| r.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        if !keys.is_empty() {
+            return Err(InfraError::Throttled(crate::error::SdkFailure {
+                operation: "BatchGetItem",
+                code: "unprocessed keys".to_owned(),
+                status: None,
+                request_id: None,
+            })
+            .into());
+        }
+        Ok(found)
     }
 
     /// A campaign by id (the default campaign without a read): one consistent GetItem.

@@ -127,6 +127,15 @@ impl EventStore {
         Ok(events)
     }
 
+    /// The campaign the character is in now (its latest event's; none: the default campaign),
+    /// or `None` when it has no event: one consistent Query of its newest item.
+    pub async fn campaign_of(&self, stream: Uuid) -> Result<Option<Uuid>, Error> {
+        let newest = self.back_until(stream, None, |_| true).await?;
+        Ok(newest
+            .first()
+            .map(|e| e.campaign_id.unwrap_or(crate::domain::DEFAULT_CAMPAIGN)))
+    }
+
     /// A character's state: the fold of its whole stream.
     pub async fn character(&self, stream: Uuid) -> Result<CharacterState, Error> {
         let events = logged("fold", stream, self.read_all(stream).await)?;
