@@ -289,7 +289,8 @@ pub(crate) async fn feed_page(
             after: params.after,
             direction,
             limit: params.limit.unwrap_or(DEFAULT_PAGE_SIZE),
-            wait: Duration::from_secs(wait),
+            // Where waiting holds a Lambda, the process may wait less than asked.
+            wait: Duration::from_secs(wait.min(api.max_wait_seconds)),
         })
         .await?;
     let waited = page.waited.then_some(Waited {

@@ -38,6 +38,7 @@ use uuid::Uuid;
 
 pub use error::ApiError;
 pub use routes::{Function, Route, ROUTES};
+pub use screen::SignIn;
 pub use wire::{ErrorCode, DEFAULT_PAGE_SIZE, MAX_BODY_BYTES};
 
 /// What the handlers need: built once per process, shared by every request.
@@ -48,6 +49,8 @@ pub struct Api {
     feed: Option<FeedStore>,
     campaigns: Option<CampaignStore>,
     members: Option<MemberStore>,
+    sign_in: Option<SignIn>,
+    max_wait_seconds: u64,
     document: Option<&'static str>,
     metrics: Option<Metrics>,
 }
@@ -60,6 +63,8 @@ impl Api {
             feed: None,
             campaigns: None,
             members: None,
+            sign_in: None,
+            max_wait_seconds: hitpoints::feed::MAX_WAIT_SECONDS,
             document: None,
             metrics: None,
         }
@@ -86,6 +91,19 @@ impl Api {
 
     pub(crate) fn campaigns(&self) -> Result<&CampaignStore, ApiError> {
         self.campaigns.as_ref().ok_or(ApiError::NoCampaignTable)
+    }
+
+    /// Tells the screen where people sign in (see [`screen`](mod@screen)).
+    pub fn with_sign_in(mut self, sign_in: SignIn) -> Api {
+        self.sign_in = Some(sign_in);
+        self
+    }
+
+    /// Waits at most `seconds` (at most the API's own bound) for a feed read's `wait`: the
+    /// answer is the same as a wait that ran out, sooner.
+    pub fn with_max_wait(mut self, seconds: u64) -> Api {
+        self.max_wait_seconds = seconds.min(hitpoints::feed::MAX_WAIT_SECONDS);
+        self
     }
 
     /// Decides who belongs to which campaign from the memberships table.

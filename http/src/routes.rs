@@ -354,7 +354,7 @@ pub(crate) fn router(api: Arc<Api>, function: Function) -> Router {
     }
     // The screen, where the GET routes are served.
     if function != Function::Append {
-        router = router.merge(crate::screen::router());
+        router = router.merge(crate::screen::router(api.sign_in.as_ref()));
     }
     let metrics = api.metrics.clone();
     let router = router

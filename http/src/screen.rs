@@ -60,12 +60,96 @@ pub const FILES: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// The screen's routes, each answering its file with the security headers.
-pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// Where the screen reads how people sign in here (no data: no authorisation).
+pub const SIGN_IN_PATH: &str = "/sign-in.json";
+
+/// Where people sign in: an OAuth 2.0 authorization server with Cognito's endpoints
+/// (`/oauth2/authorize`, `/oauth2/token`, `/logout`) and the public app client the screen uses
+/// (the authorization-code flow with PKCE; no secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// The server's origin, e.g. `https://hitpoints-….auth.eu-west-1.amazoncognito.com`; empty:
+    /// the screen's own origin (the local run's dev issuer).
+    domain: String,
+    client_id: String,
+}
+
+/// A sign-in configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the sign-in domain must be an origin such as https://name.auth.eu-west-1.amazoncognito.com, and the client id letters and digits")]
+pub struct BadSignIn;
+
+impl SignIn {
+    /// `domain`: an `https://` origin (or `http://127.0.0.1:…` / `http://localhost:…`), or empty
+    /// for this origin; it goes into the pages' Content-Security-Policy, so nothing else is
+    /// accepted.
+    pub fn new(domain: &str, client_id: &str) -> Result<SignIn, BadSignIn> {
+        let domain = domain.trim_end_matches('/');
+        let host = domain.strip_prefix("https://").or_else(|| {
+            domain
+                .strip_prefix("http://")
+                .filter(|h| h.starts_with("127.0.0.1:") || h.starts_with("localhost:"))
+        });
+        let origin_ok = domain.is_empty()
+            || host.is_some_and(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            });
+        let client_ok = !client_id.is_empty()
+            && client_id.len() <= 128
+            && client_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if origin_ok && client_ok {
+            Ok(SignIn {
+                domain: domain.to_owned(),
+                client_id: client_id.to_owned(),
+            })
+        } else {
+            Err(BadSignIn)
+        }
+    }
+
+    /// What `/sign-in.json` answers.
+    fn body(&self) -> serde_json::Value {
+        let d = &self.domain;
+        serde_json::json!({
+            "required": true,
+            "authorize": format!("{d}/oauth2/authorize"),
+            "token": format!("{d}/oauth2/token"),
+            "logout": format!("{d}/logout"),
+            "client_id": self.client_id,
+        })
+    }
+}
+
+/// The pages' policy: [`POLICY`], and the sign-in server's token endpoint among the connections.
+fn policy(sign_in: Option<&SignIn>) -> String {
+    match sign_in.filter(|s| !s.domain.is_empty()) {
+        Some(s) => POLICY.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {}", s.domain),
+        ),
+        None => POLICY.to_owned(),
+    }
+}
+
+/// The screen's routes, each answering its file with the security headers, and its sign-in
+/// configuration.
+pub(crate) fn router<S: Clone + Send + Sync + 'static>(sign_in: Option<&SignIn>) -> Router<S> {
+    let policy = HeaderValue::from_str(&policy(sign_in))
+        .unwrap_or_else(|_| HeaderValue::from_static(POLICY));
+    let config = sign_in.map_or_else(|| serde_json::json!({"required": false}), SignIn::body);
+    let config = (SIGN_IN_PATH, "application/json", config.to_string());
     FILES
         .iter()
-        .fold(Router::new(), |router, &(path, content_type, body)| {
-            let methods = get(move || async move { file(content_type, body) }).fallback(
+        .map(|&(path, content_type, body)| (path, content_type, body.to_owned()))
+        .chain([config])
+        .fold(Router::new(), |router, (path, content_type, body)| {
+            let policy = policy.clone();
+            let body = axum::body::Bytes::from(body);
+            let methods = get(move || async move { file(content_type, body, policy) }).fallback(
                 |method: Method| async move {
                     ApiError::MethodNotAllowed {
                         method,
@@ -77,13 +161,13 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         })
 }
 
-fn file(content_type: &'static str, body: &'static str) -> Response {
+fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue) -> Response {
     // Built into the binary: a new build is a new page, so no cache outlives the process.
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+    headers.insert(CONTENT_SECURITY_POLICY, policy);
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response

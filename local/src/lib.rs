@@ -3,6 +3,7 @@
 //! stream through the same Streams adapter, in the batches Lambda would deliver.
 
 pub mod audit;
+pub mod dev_auth;
 pub mod dynamodb;
 pub mod server;
 pub mod streams;
@@ -56,6 +57,18 @@ pub struct Options {
     pub storage: Storage,
     /// What no client of the API may exceed.
     pub limits: server::Limits,
+    /// Who may call.
+    pub auth: Auth,
+}
+
+/// Who may call the local run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Auth {
+    /// No sign-in: every caller is an operator (and so the DM of every campaign).
+    #[default]
+    None,
+    /// People sign in on the run's development issuer ([`dev_auth`]); no token is nobody.
+    Dev,
 }
 
 impl Default for Options {
@@ -65,6 +78,7 @@ impl Default for Options {
             dynamodb_port: 0,
             storage: Storage::Directory(PathBuf::from(DATA_DIR)),
             limits: server::Limits::default(),
+            auth: Auth::None,
         }
     }
 }
@@ -155,7 +169,16 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
 
     let api_listener = listen(options.port).await?;
     let api_addr = local_addr(&api_listener)?;
-    let router = Api::new(store)
+    let issuer = (options.auth == Auth::Dev)
+        .then(|| dev_auth::DevIssuer::new(&format!("http://{api_addr}")));
+    let mut api = Api::new(store);
+    if issuer.is_some() {
+        // The screen signs in on this origin.
+        if let Ok(sign_in) = hitpoints_http::SignIn::new("", dev_auth::CLIENT_ID) {
+            api = api.with_sign_in(sign_in);
+        }
+    }
+    let router = api
         .with_snapshots(snapshots)
         .with_feed(feed)
         .with_campaigns(campaigns)
@@ -168,9 +191,18 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
     });
     // The Dungeon Master's screen at `/`, beside the API.
     // The Dungeon Master's screen is the router's too, at `/`.
-    let router = web::metrics_router(metrics)
-        .merge(router)
-        .layer(wake_on_post);
+    let router = web::metrics_router(metrics).merge(router);
+    // Who calls, as API Gateway's authorizers establish it on AWS.
+    let router = match issuer {
+        Some(issuer) => router
+            .merge(issuer.router())
+            .layer(axum::middleware::from_fn_with_state(
+                issuer,
+                dev_auth::identify,
+            )),
+        None => router.layer(axum::middleware::from_fn(as_operator)),
+    };
+    let router = router.layer(wake_on_post);
     let http = tokio::spawn(server::serve(
         api_listener,
         router,
@@ -186,6 +218,19 @@ pub async fn start(options: &Options) -> Result<Running, StartError> {
         tasks: vec![http, projector, indexer],
         database,
     })
+}
+
+/// Without sign-in, every caller of the local run is an operator.
+async fn as_operator(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request
+        .extensions_mut()
+        .insert(hitpoints::access::Caller::Operator {
+            principal: "local".to_owned(),
+        });
+    next.run(request).await
 }
 
 /// Answers `request`, then wakes the stream followers if it was a POST, the only requests that

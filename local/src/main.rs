@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hitpoints::hp::Mode;
 use local::audit::AuditArgs;
-use local::{start, Options, Storage, DATA_DIR, EVENTS_TABLE};
+use local::{start, Auth, Options, Storage, DATA_DIR, EVENTS_TABLE};
 
 /// hitpoints on this machine: the HTTP API on 127.0.0.1, an embedded DynamoDB, and the HP
 /// projector following the events table's stream. With a command: check or rebuild the HP
@@ -28,6 +28,11 @@ struct Args {
     /// Put the embedded DynamoDB on 127.0.0.1:N, for other clients (default: a free port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     dynamodb_port: u16,
+    /// Who may call: `none` (every caller is an operator and the DM of every campaign) or `dev`
+    /// (people sign in on the run's own development issuer, and each sees what their roles
+    /// allow, as on AWS).
+    #[arg(long, value_enum, default_value_t = Auth::None)]
+    auth: Auth,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +63,7 @@ impl Args {
             port: self.port,
             dynamodb_port: self.dynamodb_port,
             storage,
+            auth: self.auth,
             ..Options::default()
         }
     }
@@ -167,6 +173,8 @@ mod tests {
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--verbose"]).is_err_and(|e| e.to_string().contains("--verbose")));
         assert!(parse(&["--in-memory", "--data-dir", "x"]).is_err());
+        assert_eq!(parse(&["--auth", "dev"]).expect("valid").auth, Auth::Dev);
+        assert!(parse(&["--auth", "cognito"]).is_err());
         let options = parse(&["--dynamodb-port", "8000"]).expect("valid");
         assert_eq!(options.dynamodb_port, 8000);
     }

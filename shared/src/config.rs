@@ -17,6 +17,17 @@ pub const SNAPSHOTS_TABLE_VAR: &str = "HITPOINTS_SNAPSHOTS_TABLE";
 pub const CAMPAIGNS_TABLE_VAR: &str = "HITPOINTS_CAMPAIGNS_TABLE";
 /// The memberships table: who is the DM or a player of which campaign.
 pub const MEMBERSHIPS_TABLE_VAR: &str = "HITPOINTS_MEMBERSHIPS_TABLE";
+/// Where people sign in (the query function's, optional): the Cognito domain's base URL, e.g.
+/// `https://hitpoints-….auth.eu-west-1.amazoncognito.com`, whose `/oauth2/authorize`,
+/// `/oauth2/token` and `/logout` the screen uses.
+pub const SIGN_IN_DOMAIN_VAR: &str = "HITPOINTS_SIGN_IN_DOMAIN";
+/// The user pool's app client the screen signs in with (optional, with the domain).
+pub const SIGN_IN_CLIENT_ID_VAR: &str = "HITPOINTS_SIGN_IN_CLIENT_ID";
+/// The longest a feed read may wait for a new event, in seconds (optional; at most 10, the
+/// API's own bound). On Lambda a waiting request holds an execution environment, so the
+/// template sets a shorter one.
+pub const FEED_MAX_WAIT_VAR: &str = "HITPOINTS_FEED_MAX_WAIT_SECONDS";
+
 /// The variable that names the feed table.
 pub const FEED_TABLE_VAR: &str = "HITPOINTS_FEED_TABLE";
 
@@ -73,7 +84,8 @@ pub fn init_logging() {
     }
 }
 
-fn optional(var: &str) -> Option<String> {
+/// The value of an optional variable: `None` when it is unset or blank.
+pub fn optional(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 

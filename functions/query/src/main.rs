@@ -7,7 +7,7 @@ use hitpoints::feed::FeedStore;
 use hitpoints::hp::SnapshotStore;
 use hitpoints::metrics::{EmfWriter, Metrics};
 use hitpoints::store::EventStore;
-use query::{app, REQUIRED_VARS};
+use query::{app, Settings, REQUIRED_VARS};
 
 // One thread: a function has a fraction of one core, and one request at a time.
 #[tokio::main(flavor = "current_thread")]
@@ -22,6 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         FeedStore::new(client.clone(), feed_table),
         CampaignStore::new(client.clone(), campaigns_table),
         MemberStore::new(client, memberships_table),
+        Settings::read(hitpoints::config::optional)?,
         EmfWriter::stdout(Metrics::new()),
     );
     lambda_http::run(app).await
