@@ -29,12 +29,24 @@ module.exports = defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${process.env.HITPOINTS_LOCAL_BIN ?? "../target/debug/local"} --in-memory --port ${port}`,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "ignore",
-  },
+  // Two runs: without sign-in (every caller an operator), and with the development issuer
+  // (`--auth dev`, one port up) where people sign in as on AWS.
+  webServer: [
+    {
+      command: `${process.env.HITPOINTS_LOCAL_BIN ?? "../target/debug/local"} --in-memory --port ${port}`,
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+    {
+      command: `${process.env.HITPOINTS_LOCAL_BIN ?? "../target/debug/local"} --in-memory --port ${port + 1} --auth dev`,
+      url: `http://127.0.0.1:${port + 1}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  ],
 });

@@ -236,6 +236,7 @@ pub(crate) async fn members(
     CampaignId(id): CampaignId,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<MembersBody>, ApiError> {
+    found(&api, id).await?;
     let members = api.members()?.members(id).await?;
     Ok(Json(MembersBody {
         members: members.into_iter().map(MemberBody::from).collect(),

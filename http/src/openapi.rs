@@ -677,7 +677,8 @@ fn doc(endpoint: Endpoint) -> Doc {
             id: "createCampaign",
             summary: "Create a campaign: a gaming group's party and feed",
             description: "201 with Location: /campaigns/{id}. A new character under the rules \
-                          in it takes its ruleset unless the character's body names one.",
+                          in it takes its ruleset unless the character's body names one. A \
+                          signed-in person who creates a campaign is its DM (role dm).",
             path_id: PathId::None,
             params: Vec::new(),
             body: Some(schema_ref::<CreateCampaignBody>()),
@@ -695,9 +696,11 @@ fn doc(endpoint: Endpoint) -> Doc {
         },
         Endpoint::ListCampaigns => Doc {
             id: "listCampaigns",
-            summary: "Every campaign, the default campaign first",
-            description: "The campaigns table's Scan order after the default campaign (stable \
-                          from page to page).",
+            summary: "Every campaign (an operator's), or the caller's campaigns (a person's)",
+            description: "To an operator: every campaign, the default campaign first, then the \
+                          campaigns table's Scan order (stable from page to page). To a \
+                          signed-in person: the campaigns they belong to, each with their role \
+                          (and a player's assigned characters), in one page (a cursor is a 400).",
             path_id: PathId::None,
             params: ListParams::into_params(|| Some(ParameterIn::Query)),
             body: None,

@@ -24,10 +24,10 @@ pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self
                           connect-src 'self'; img-src data:; base-uri 'none'; \
                           form-action 'self'; frame-ancestors 'none'";
 
-/// The screen's files: path, content type, content. The screen at `/`, `/app.js` and
-/// `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads the
+/// The screen's files: path, content type, content. The screen at `/`, `/app.js`, `/signin.js`
+/// and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads the
 /// API's own `/openapi.json`).
-pub const FILES: [(&str, &str, &str); 6] = [
+pub const FILES: [(&str, &str, &str); 7] = [
     (
         "/",
         "text/html; charset=utf-8",
@@ -37,6 +37,11 @@ pub const FILES: [(&str, &str, &str); 6] = [
         "/app.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/app.js"),
+    ),
+    (
+        "/signin.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/signin.js"),
     ),
     (
         "/app.css",
@@ -173,7 +178,7 @@ fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue
     response
 }
 
-/// The screen's weight: its three files, in bytes, as served (uncompressed).
+/// The screen's weight: its four files, in bytes, as served (uncompressed).
 pub fn weight() -> usize {
-    FILES[..3].iter().map(|(_, _, body)| body.len()).sum()
+    FILES[..4].iter().map(|(_, _, body)| body.len()).sum()
 }

@@ -333,6 +333,10 @@ pub struct CampaignBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub role: Option<RoleName>,
+    /// To a player: the characters assigned to them, on which they run the player commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub characters: Option<Vec<Uuid>>,
 }
 
 impl From<hitpoints::campaign::Campaign> for CampaignBody {
@@ -343,6 +347,7 @@ impl From<hitpoints::campaign::Campaign> for CampaignBody {
             dm_name: c.dm_name,
             ruleset: c.ruleset,
             role: None,
+            characters: None,
         }
     }
 }
@@ -351,6 +356,10 @@ impl CampaignBody {
     /// The campaign as a member sees it: with their role.
     pub fn with_role(mut self, role: Option<&Role>) -> CampaignBody {
         self.role = role.map(RoleName::of);
+        self.characters = match role {
+            Some(Role::Player { characters }) => Some(characters.iter().copied().collect()),
+            _ => None,
+        };
         self
     }
 }

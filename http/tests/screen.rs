@@ -53,3 +53,49 @@ async fn every_file_of_the_screen_comes_with_the_security_headers() {
         assert_eq!(status.as_u16(), 404, "{path}");
     }
 }
+
+/// Where people sign in: `/sign-in.json` tells the screen, and the pages may connect to that
+/// origin's token endpoint and to nothing else.
+#[tokio::test]
+async fn the_sign_in_configuration_and_its_origin_in_the_policy() {
+    use hitpoints_http::SignIn;
+    let store = hitpoints::store::EventStore::new(unreachable_client(), "events");
+    let domain = "https://hitpoints-1a2b.auth.eu-west-1.amazoncognito.com";
+    let sign_in = SignIn::new(&format!("{domain}/"), "3n4b5urk1ft4fl3mg5e62d9ado").expect("valid");
+    let query = Api::new(store.clone())
+        .with_sign_in(sign_in)
+        .router(Function::Query);
+    let (status, body, headers) = call_raw(&query, Method::GET, "/sign-in.json", Vec::new()).await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(
+        body,
+        serde_json::json!({"required": true, "client_id": "3n4b5urk1ft4fl3mg5e62d9ado",
+            "authorize": format!("{domain}/oauth2/authorize"),
+            "token": format!("{domain}/oauth2/token"), "logout": format!("{domain}/logout")})
+    );
+    let policy = headers["content-security-policy"].to_str().expect("ascii");
+    assert_eq!(
+        policy,
+        POLICY.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {domain}")
+        )
+    );
+    let (_, _, headers) = call_raw(&query, Method::GET, "/", Vec::new()).await;
+    assert_eq!(headers["content-security-policy"], policy);
+    // Without sign-in (the local run by default): nobody signs in, and the policy is the plain one.
+    let plain = Api::new(store).router(Function::Query);
+    let (_, body, _) = call_raw(&plain, Method::GET, "/sign-in.json", Vec::new()).await;
+    assert_eq!(body, serde_json::json!({"required": false}));
+    // Nothing but an origin goes into the policy.
+    for bad in [
+        "https://a.example; script-src *",
+        "http://a.example",
+        "https://a.example/path",
+        "javascript:alert(1)",
+    ] {
+        assert!(SignIn::new(bad, "abc").is_err(), "{bad}");
+    }
+    assert!(SignIn::new(domain, "a b").is_err());
+    assert!(SignIn::new("", "hitpoints-local").is_ok());
+}

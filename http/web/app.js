@@ -3,6 +3,8 @@
 // (#/campaigns/<cid>/characters/<id>). The open campaign's feed (a long poll) keeps the last two
 // current; another campaign's characters and events never reach them.
 
+import * as signin from "./signin.js";
+
 const ZERO = "00000000000000000000";
 const DEFAULT_CAMPAIGN = "00000000-0000-0000-0000-000000000000";
 const UUID = "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})";
@@ -12,6 +14,8 @@ const FEED_SHOWN = 20;
 // How often an open screen asks for newer events (a 304 while there are none).
 const POLL_MS = 1000;
 const PAGE = 10;
+const DAMAGE_TYPES = ["acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
+  "poison", "psychic", "radiant", "slashing", "thunder"];
 
 const state = {
   // The open campaign: {id, name, dm_name, ruleset, stop (ends its feed), failing, and
@@ -66,7 +70,7 @@ async function api(method, path, body, signal) {
   try {
     response = await fetch(path, {
       method,
-      headers: body ? { "content-type": "application/json" } : {},
+      headers: { ...signin.authorization(), ...(body ? { "content-type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       signal,
     });
@@ -75,8 +79,46 @@ async function api(method, path, body, signal) {
     throw new ApiError(0, { error: "unreachable", message: "the server cannot be reached" });
   }
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (response.status === 401 && signin.required()) showSignIn("Your sign-in has ended: sign in again.");
+  if (!response.ok) throw new ApiError(response.status, data ?? { error: "http", message: response.statusText });
   return data;
+}
+
+// --- Who is here ------------------------------------------------------------------------------
+
+// The campaign's role of whoever signed in: "dm", "player", or undefined (an operator, or the
+// local run without sign-in, who may do everything).
+const role = () => state.campaign?.role;
+const isPlayer = () => role() === "player";
+// May this screen's user run commands on the character? (The API decides; this only hides
+// what it would refuse.)
+const mayCommand = (id) => !isPlayer() || (state.campaign?.characters ?? []).includes(id);
+
+function accountBar() {
+  const bar = $("#account");
+  if (!signin.required()) return bar.replaceChildren();
+  if (!signin.signedIn()) {
+    const button = el("button", { type: "button", id: "sign-in" }, "Sign in");
+    button.addEventListener("click", () => signin.signIn());
+    return bar.replaceChildren(button);
+  }
+  const out = el("button", { type: "button", id: "sign-out" }, "Sign out");
+  out.addEventListener("click", () => signin.signOut());
+  bar.replaceChildren(el("span", { id: "signed-in-as" }, `Signed in as ${signin.username() ?? "you"}`), " ", out);
+}
+
+function showSignIn(why) {
+  closeCampaign();
+  state.view = { kind: "sign-in" };
+  const button = el("button", { type: "button", id: "sign-in-main" }, "Sign in");
+  button.addEventListener("click", () => signin.signIn());
+  $("#main").replaceChildren(
+    el("section", { "aria-labelledby": "sign-in-heading" },
+      el("h2", { id: "sign-in-heading", tabindex: "-1" }, "Sign in"),
+      el("p", {}, why),
+      button),
+  );
+  accountBar();
 }
 
 function showError(error, doing) {
@@ -160,7 +202,7 @@ async function readNewer(campaign, signal) {
   let response;
   try {
     response = await fetch(`/campaigns/${campaign.id}/events?after=${campaign.head}`, {
-      headers: campaign.tag ? { "if-none-match": campaign.tag } : {},
+      headers: { ...signin.authorization(), ...(campaign.tag ? { "if-none-match": campaign.tag } : {}) },
       cache: "no-store",
       signal,
     });
@@ -274,7 +316,7 @@ function partyInOrder() {
 // `live`: the feed brought something. Only the table and the feed are drawn again: the form,
 // and what the DM is typing in it, stay as they are.
 function renderParty(live) {
-  if (live && $("#party") && $("#create")) {
+  if (live && $("#party") && ($("#create") || isPlayer())) {
     const row = document.activeElement?.closest("#party tr")?.dataset.character;
     $("#party").replaceWith(partyTable());
     renderFeed();
@@ -283,7 +325,7 @@ function renderParty(live) {
   }
   const typing = $("#create");
   const draft = typing
-    ? { name: typing.name.value, hp: typing.hp.value, note: typing.note.value }
+    ? { name: typing.name.value, hp: typing.hp.value, note: typing.note.value, rules: typing.rules.checked }
     : null;
   const main = $("#main");
   const focused = document.activeElement?.id;
@@ -297,8 +339,9 @@ function renderParty(live) {
         { "aria-labelledby": "party-heading" },
         el("h2", { id: "party-heading", tabindex: "-1" }, "The party"),
         partyTable(),
-        el("h2", { id: "create-heading" }, "Create a character"),
-        createForm(draft),
+        isPlayer() ? null : el("h2", { id: "create-heading" }, "Create a character"),
+        isPlayer() ? null : createForm(draft),
+        role() === "dm" ? membersSection() : null,
       ),
       feedSection(),
     ),
@@ -391,6 +434,8 @@ function createForm(draft) {
     el("input", { id: "create-hp", name: "hp", type: "number", required: true, min: 1, step: 1, value: draft?.hp ?? 10 }),
     el("label", { for: "create-note" }, "Note"),
     el("input", { id: "create-note", name: "note", required: true, value: draft?.note ?? "Rolled at character creation" }),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "rules", id: "create-rules", checked: draft?.rules }),
+      " Under the rules: the starting hit points are the maximum"),
     el("button", { type: "submit" }, "Create"),
   );
   form.addEventListener("submit", async (event) => {
@@ -406,7 +451,7 @@ function createForm(draft) {
     try {
       const created = await api("POST", "/characters", {
         character_name: wanted.name,
-        hp_change: wanted.hp,
+        ...(form.rules.checked ? { max_hp: wanted.hp } : { hp_change: wanted.hp }),
         note: wanted.note,
         event_id: createAttempt.id,
         campaign_id: campaign,
@@ -469,7 +514,7 @@ async function refreshCharacter(view, initial, live) {
 function renderCharacter(focusHeading, live) {
   const view = state.view;
   const focused = document.activeElement?.id;
-  if (live && $("#summary") && $("#history") && $("#record")) {
+  if (live && $("#summary") && $("#history") && ($("#record") || $("#read-only"))) {
     const point = document.activeElement?.closest?.("#chart .point")?.dataset.version;
     $("#summary").replaceWith(characterSummary());
     $("#history").replaceWith(characterHistory());
@@ -481,7 +526,7 @@ function renderCharacter(focusHeading, live) {
   // Drawn again: what the DM is typing stays.
   const typing = $("#record");
   if (typing) {
-    view.draft = { kind: typing.kind.value, amount: typing.amount.value, note: typing.note.value };
+    view.draft = { kind: typing.kind.value, amount: typing.amount.value, note: typing.note.value, type: typing.type?.value };
   }
   const moving = $("#move");
   if (moving) view.moveTo = moving.campaign.value;
@@ -497,8 +542,12 @@ function renderCharacter(focusHeading, live) {
         "section",
         { "aria-labelledby": "record-heading" },
         el("h2", { id: "record-heading" }, "Record damage or healing"),
-        recordForm(),
-        moveForm(),
+        mayCommand(view.id) && (!isPlayer() || view.character.max_hp != null)
+          ? recordForm()
+          : el("p", { id: "read-only" }, isPlayer()
+            ? "You follow this character: the DM records its changes (a player runs damage and healing on the characters the DM assigned them, under the rules)."
+            : "Read only."),
+        isPlayer() ? null : moveForm(),
         feedSection(),
       ),
     ),
@@ -675,6 +724,11 @@ function recordForm() {
     ),
     el("label", { for: "amount" }, "Hit points"),
     el("input", { id: "amount", name: "amount", type: "number", required: true, min: 1, step: 1, value: pending?.amount ?? "" }),
+    view.character.max_hp != null ? el("label", { for: "damage-type" }, "Damage type") : null,
+    view.character.max_hp != null
+      ? el("select", { id: "damage-type", name: "type" },
+          DAMAGE_TYPES.map((t) => el("option", { value: t, selected: t === (pending?.type ?? "bludgeoning") }, t)))
+      : null,
     el("label", { for: "note" }, "Note: what caused it"),
     el("input", { id: "note", name: "note", required: true, maxlength: 2000, value: pending?.note ?? "" }),
     el("button", { type: "submit", id: "record-button", disabled: view.sending === true }, "Record"),
@@ -694,8 +748,9 @@ function recordForm() {
     const kind = form.kind.value;
     const amount = Number(form.amount.value);
     // The same record until it is written: a double click or a retry reuses its event id.
-    if (!view.pending || view.pending.kind !== kind || view.pending.amount !== amount || view.pending.note !== form.note.value) {
-      view.pending = { kind, amount, note: form.note.value, eventId: crypto.randomUUID() };
+    const type = form.type?.value;
+    if (!view.pending || view.pending.kind !== kind || view.pending.amount !== amount || view.pending.note !== form.note.value || view.pending.type !== type) {
+      view.pending = { kind, amount, type, note: form.note.value, eventId: crypto.randomUUID() };
     }
     record();
   });
@@ -718,15 +773,24 @@ async function record() {
   const p = view.pending;
   let answer;
   try {
-    answer = await api("POST", `/characters/${view.id}/events`, {
-      expected_version: view.known,
-      events: [{
-        character_name: view.character.character_name,
-        hp_change: p.kind === "damage" ? -p.amount : p.amount,
-        note: p.note,
-        event_id: p.eventId,
-      }],
-    });
+    // A character under the rules takes the rules' commands; one without, a plain event.
+    answer = view.character.max_hp != null
+      ? await api("POST", `/characters/${view.id}/${p.kind}`, {
+          amount: p.amount,
+          ...(p.kind === "damage" ? { type: p.type ?? "bludgeoning" } : {}),
+          note: p.note,
+          event_id: p.eventId,
+          expected_version: view.known,
+        })
+      : await api("POST", `/characters/${view.id}/events`, {
+          expected_version: view.known,
+          events: [{
+            character_name: view.character.character_name,
+            hp_change: p.kind === "damage" ? -p.amount : p.amount,
+            note: p.note,
+            event_id: p.eventId,
+          }],
+        });
   } catch (error) {
     view.sending = false;
     if (error.status === 409) {
@@ -751,7 +815,7 @@ async function record() {
   }
   // Recorded. The version the page knows comes from the append's own answer.
   view.sending = false;
-  view.known = answer.events.at(-1).version;
+  view.known = answer.event ? answer.event.version : answer.events.at(-1).version;
   view.pending = null;
   view.draft = null;
   view.conflict = null;
@@ -804,6 +868,82 @@ function moveForm() {
   return [el("h2", { id: "move-heading" }, "Move to another campaign"), form];
 }
 
+// --- The DM's players -------------------------------------------------------------------------
+
+function membersSection() {
+  const section = el("section", { id: "members", "aria-labelledby": "members-heading" },
+    el("h2", { id: "members-heading" }, "Players"),
+    el("p", {}, "Loading the players…"));
+  const campaign = state.campaign;
+  loadMembers(campaign, section);
+  return section;
+}
+
+async function loadMembers(campaign, section) {
+  let members;
+  try {
+    members = (await api("GET", `/campaigns/${campaign.id}/members`)).members;
+  } catch (error) {
+    showError(error, "read the players");
+    return;
+  }
+  if (state.campaign !== campaign) return;
+  const players = members.filter((m) => m.role === "player");
+  const invite = el("button", { type: "button", id: "invite" }, "Invite a player");
+  const link = el("p", { id: "invite-link" });
+  invite.addEventListener("click", async () => {
+    invite.disabled = true;
+    try {
+      const made = await api("POST", `/campaigns/${campaign.id}/invite`);
+      const url = `${location.origin}/#/join/${made.campaign_id}/${made.code}`;
+      link.replaceChildren(
+        el("label", { for: "invite-url" }, "Share this link (a new one replaces it):"),
+        el("input", { id: "invite-url", readonly: true, value: url }),
+      );
+      $("#invite-url").select();
+    } catch (error) {
+      showError(error, "make an invite");
+    }
+    invite.disabled = false;
+  });
+  const characters = partyInOrder();
+  const rows = players.map((m, i) => {
+    const form = el("form", { class: "assign", "data-sub": m.sub },
+      el("fieldset", {}, el("legend", {}, `Characters of ${m.name || "a player"}`),
+        characters.map((c) => el("label", { class: "check" },
+          el("input", { type: "checkbox", name: "character", value: c.id, checked: m.characters.includes(c.id) }),
+          ` ${c.character_name}`))),
+      el("button", { type: "submit" }, "Assign"),
+      el("button", { type: "button", class: "remove" }, `Remove ${m.name || "this player"}`));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const chosen = [...form.querySelectorAll("input[name=character]:checked")].map((i) => i.value);
+      try {
+        await api("PUT", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`, { characters: chosen });
+        say(`${m.name || "The player"} now plays ${chosen.length} character(s).`);
+      } catch (error) {
+        showError(error, "assign the characters");
+      }
+    });
+    $(".remove", form).addEventListener("click", async () => {
+      try {
+        await api("DELETE", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`);
+        say(`${m.name || "The player"} left the campaign.`);
+        loadMembers(campaign, section);
+      } catch (error) {
+        showError(error, "remove the player");
+      }
+    });
+    return el("li", { "data-player": i }, form);
+  });
+  section.replaceChildren(
+    el("h2", { id: "members-heading" }, "Players"),
+    players.length ? el("ul", { id: "players" }, rows) : el("p", {}, "No players yet."),
+    invite,
+    link,
+  );
+}
+
 // --- The campaigns ------------------------------------------------------------------------------
 
 async function loadCampaigns() {
@@ -822,9 +962,10 @@ async function showCampaigns() {
   const view = { kind: "campaigns" };
   state.view = view;
   document.title = TITLE;
+  // The default campaign is the operators' (a signed-in person has none).
   const [campaigns, used] = await Promise.all([
     loadCampaigns(),
-    api("GET", `/campaigns/${DEFAULT_CAMPAIGN}/characters?limit=1`),
+    signin.required() ? { characters: [] } : api("GET", `/campaigns/${DEFAULT_CAMPAIGN}/characters?limit=1`),
   ]);
   if (state.view !== view) return;
   // The default campaign holds the characters made without one: listed once it has any.
@@ -836,6 +977,7 @@ async function showCampaigns() {
       el("th", { scope: "row" }, el("a", { href: `#/campaigns/${c.id}`, class: "name" }, c.name)),
       el("td", { class: "dm" }, c.dm_name || "not named"),
       el("td", { class: "ruleset" }, c.ruleset),
+      signin.required() ? el("td", { class: "role" }, c.role === "dm" ? "Dungeon Master" : "Player") : null,
     ),
   );
   // A route again (the same list) keeps what the DM is typing.
@@ -854,8 +996,9 @@ async function showCampaigns() {
           { id: "campaigns" },
           el("caption", {}, "Open one to see its party and its feed"),
           el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Campaign"),
-            el("th", { scope: "col" }, "Dungeon Master"), el("th", { scope: "col" }, "Rules"))),
-          el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 3 }, "No campaigns yet: create one."))),
+            el("th", { scope: "col" }, "Dungeon Master"), el("th", { scope: "col" }, "Rules"),
+            signin.required() ? el("th", { scope: "col" }, "You are") : null)),
+          el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 4 }, "No campaigns yet: create one, or open an invite link."))),
         ),
       ),
       el(
@@ -909,6 +1052,25 @@ function campaignForm(draft) {
 async function route() {
   // Only "#/…" is a view; another fragment (the skip link's #main) is a place on the page.
   if (location.hash && !location.hash.startsWith("#/")) return;
+  if (signin.required() && !signin.signedIn()) {
+    showSignIn(location.hash.startsWith("#/join/")
+      ? "Sign in to join the campaign you were invited to."
+      : "Sign in to see your campaigns.");
+    return;
+  }
+  accountBar();
+  const join = location.hash.match(new RegExp(`^#/join/${UUID}/([0-9a-f]{32})$`));
+  if (join) {
+    try {
+      const member = await api("POST", `/campaigns/${join[1]}/members`, { code: join[2], name: signin.username() ?? undefined });
+      say(member.role === "dm" ? "You are this campaign's DM." : "You joined the campaign as a player.");
+      location.replace(`#/campaigns/${join[1].toLowerCase()}`);
+    } catch (error) {
+      showError(error, "join the campaign (the invite may have been replaced: ask the DM for a new link)");
+      location.replace("#/");
+    }
+    return;
+  }
   const old = location.hash.match(new RegExp(`^#/characters/${UUID}$`));
   const match = location.hash.match(new RegExp(`^#/campaigns/${UUID}(?:/characters/${UUID})?$`));
   try {
@@ -950,6 +1112,11 @@ window.addEventListener("hashchange", () => {
 });
 
 (async () => {
+  try {
+    await signin.ready();
+  } catch (error) {
+    showError(error, "sign in");
+  }
   await route();
   document.body.dataset.ready = "true";
 })();

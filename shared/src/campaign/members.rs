@@ -6,11 +6,12 @@
 //! shown) and `JoinedAt`. Its index `ByCampaign` (key `CampaignId`, `Sub`) lists a campaign's
 //! members.
 //!
-//! What it costs (on-demand units): deciding a person's request in a campaign is one consistent
-//! GetItem (1 read unit); creating a campaign as a person is one transaction of two puts (4
-//! write units); an invite is one UpdateItem of the campaign (1 write unit); redeeming it is one
-//! consistent GetItem of the campaign and one conditional PutItem (1 read, 1 write unit, 2 more
-//! for the index); assigning characters or removing a player is one conditional write.
+//! What it costs (on-demand units, items under 1 KB): deciding a person's request in a campaign
+//! is one consistent GetItem (1 read unit); creating a campaign as a person is one transaction of
+//! two puts (4 write units, 1 more for the index); an invite is one UpdateItem of the campaign (1
+//! write unit); redeeming it is one consistent GetItem of the campaign and one conditional
+//! PutItem (1 read unit, 2 write units with the index's copy); assigning characters or removing
+//! a player is one conditional write (2 write units with the index's copy).
 
 use std::collections::{BTreeSet, HashMap};
 
