@@ -125,3 +125,36 @@ async fn a_conditional_read_is_304_until_the_feed_moves() {
     assert_eq!(metrics.value("query", Metric::FeedNotModified), 4.0);
     assert_eq!(metrics.value("query", Metric::FeedWaits), 1.0);
 }
+
+/// Where a waiting read holds a Lambda, the function waits at most its own bound: a longer
+/// `wait` is answered as one that ran out (the same empty page), sooner.
+#[tokio::test]
+async fn a_wait_past_the_functions_bound_is_answered_at_the_bound() {
+    let db = test_db().await;
+    let store = db.store().await;
+    let feed = db.feed().await;
+    let router = Api::new(store.clone())
+        .with_feed(feed.clone())
+        .with_max_wait(1)
+        .router(Function::All);
+    let (_, body, _) = call(
+        &router,
+        Method::POST,
+        "/characters",
+        Some(json!({"character_name": "Nuru", "hp_change": 8, "note": "Init"})),
+    )
+    .await;
+    let nuru: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
+    index_stream(&store, &feed, nuru).await;
+    let (_, page, _) = call_with_headers(&router, "/events", &[]).await;
+    let next = page["next"].as_str().expect("next").to_owned();
+    let started = Instant::now();
+    let (status, page, _) =
+        call_with_headers(&router, &format!("/events?after={next}&wait=10"), &[]).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["next"], json!(next));
+    assert!(took >= Duration::from_millis(900), "it waited: {took:?}");
+    assert!(took < Duration::from_secs(5), "at most the bound: {took:?}");
+}

@@ -247,11 +247,15 @@ async fn get(router: &Router, path: &str, tag: Option<&str>) -> ((u16, Option<St
     if let Some(tag) = tag {
         request = request.header("if-none-match", tag);
     }
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("a request"))
-        .await
-        .expect("an answer");
+    let mut request = request.body(Body::empty()).expect("a request");
+    // The local run's caller: an operator (a signed-in person's request also reads their
+    // membership, 1 read unit more).
+    request
+        .extensions_mut()
+        .insert(hitpoints::access::Caller::Operator {
+            principal: "bench".to_owned(),
+        });
+    let response = router.clone().oneshot(request).await.expect("an answer");
     let status = response.status().as_u16();
     let etag = response
         .headers()

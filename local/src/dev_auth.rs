@@ -222,17 +222,16 @@ fn redirect_allowed(uri: &str) -> bool {
     uri.starts_with("http://127.0.0.1:") || uri.starts_with("http://localhost:")
 }
 
-fn check(params: &AuthorizeParams) -> Result<(), Response> {
+/// What is wrong with an authorization request, if anything.
+fn check(params: &AuthorizeParams) -> Result<(), &'static str> {
     if params.response_type != "code" || params.client_id != CLIENT_ID {
-        return Err(refuse(
-            "response_type must be code, and client_id this run's",
-        ));
+        return Err("response_type must be code, and client_id this run's");
     }
     if params.code_challenge_method != "S256" || params.code_challenge.len() != 43 {
-        return Err(refuse("PKCE is required: code_challenge_method=S256"));
+        return Err("PKCE is required: code_challenge_method=S256");
     }
     if !redirect_allowed(&params.redirect_uri) {
-        return Err(refuse("redirect_uri must be this run's own origin"));
+        return Err("redirect_uri must be this run's own origin");
     }
     Ok(())
 }
@@ -286,8 +285,8 @@ async fn authorize_page(
     headers: HeaderMap,
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
-    if let Err(refused) = check(&params) {
-        return refused;
+    if let Err(why) = check(&params) {
+        return refuse(why);
     }
     if let Some(username) = session(&headers, &issuer) {
         return grant(&issuer, &params, username);
@@ -358,8 +357,8 @@ fn escape(text: &str) -> String {
 
 /// `POST /oauth2/authorize`: the sign-in form sent. Starts the browser's session.
 async fn authorize(State(issuer): State<DevIssuer>, Form(form): Form<SignInForm>) -> Response {
-    if let Err(refused) = check(&form.request) {
-        return refused;
+    if let Err(why) = check(&form.request) {
+        return refuse(why);
     }
     let username = form.username.trim().to_owned();
     if username.is_empty() || username.chars().count() > 64 {

@@ -15,6 +15,7 @@ async fn run(limits: Limits) -> Running {
         dynamodb_port: 0,
         storage: Storage::InMemory,
         limits,
+        ..Options::default()
     })
     .await
     .expect("start")

@@ -3,7 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hitpoints_http::screen::FILES;
+use hitpoints::config::{
+    CAMPAIGNS_TABLE_VAR, EVENTS_TABLE_VAR, FEED_MAX_WAIT_VAR, FEED_TABLE_VAR,
+    MEMBERSHIPS_TABLE_VAR, SIGN_IN_CLIENT_ID_VAR, SIGN_IN_DOMAIN_VAR, SNAPSHOTS_TABLE_VAR,
+};
+use hitpoints_http::screen::{FILES, SIGN_IN_PATH};
 use hitpoints_http::{Function, ROUTES};
 use serde_yaml_ng::Value;
 
@@ -19,7 +23,6 @@ const PERMISSIONS: &[(&str, Grants)] = &[
         "append",
         // Query: last version and replay checks; PutItem: a new stream's first event and each
         // Put of a transaction; ConditionCheckItem: the transaction's check of version n.
-        // GetItem + PutItem on the campaigns: a campaign created, a campaign named checked.
         &[
             (
                 "EventsTable",
@@ -29,7 +32,29 @@ const PERMISSIONS: &[(&str, Grants)] = &[
                     "dynamodb:Query",
                 ],
             ),
-            ("CampaignsTable", &["dynamodb:GetItem", "dynamodb:PutItem"]),
+            // GetItem: a campaign named checked, an invite code read when redeemed; PutItem: a
+            // campaign created (with the DM's membership, one transaction); UpdateItem: a new
+            // invite code.
+            (
+                "CampaignsTable",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+            ),
+            // GetItem: a person's role; PutItem: the DM's membership in the campaign's
+            // transaction, a redeemed invite; UpdateItem: characters assigned; DeleteItem: a
+            // player removed.
+            (
+                "MembershipsTable",
+                &[
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+            ),
         ],
     ),
     (
@@ -45,8 +70,19 @@ const PERMISSIONS: &[(&str, Grants)] = &[
                 "${SnapshotsTable.Arn}/index/ByCampaign",
                 &["dynamodb:Query"],
             ),
-            // The campaigns: one by id, or a page of them.
-            ("CampaignsTable", &["dynamodb:GetItem", "dynamodb:Scan"]),
+            // The campaigns: one by id, a page of them (an operator's), or a person's campaigns
+            // by BatchGetItem.
+            (
+                "CampaignsTable",
+                &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Scan"],
+            ),
+            // A person's role in a campaign (GetItem), a person's campaigns (Query).
+            ("MembershipsTable", &["dynamodb:GetItem", "dynamodb:Query"]),
+            // A campaign's members: a Query of the memberships' index by campaign.
+            (
+                "${MembershipsTable.Arn}/index/ByCampaign",
+                &["dynamodb:Query"],
+            ),
         ],
     ),
     (
@@ -195,13 +231,23 @@ impl Tagged for Value {
     }
 }
 
-/// Each function's `REQUIRED_VARS`, the constant its `main` reads at start-up.
-const REQUIRED_VARS: &[(&str, &[&str])] = &[
-    ("append", &append::REQUIRED_VARS),
-    ("query", &query::REQUIRED_VARS),
-    ("hp-projector", &hp_projector::REQUIRED_VARS),
-    ("feed-indexer", &feed_indexer::REQUIRED_VARS),
-    ("repair", &repair::REQUIRED_VARS),
+/// Each function's `REQUIRED_VARS`, the constant its `main` reads at start-up, and the variables
+/// it reads when they are set (`OPTIONAL_VARS`, the query function's only).
+const VARIABLES: &[(&str, &[&str], &[&str])] = &[
+    ("append", &append::REQUIRED_VARS, &[]),
+    ("query", &query::REQUIRED_VARS, &query::OPTIONAL_VARS),
+    ("hp-projector", &hp_projector::REQUIRED_VARS, &[]),
+    ("feed-indexer", &feed_indexer::REQUIRED_VARS, &[]),
+    ("repair", &repair::REQUIRED_VARS, &[]),
+];
+
+/// Each table's variable, and the table it names.
+const TABLE_VARS: &[(&str, &str)] = &[
+    (EVENTS_TABLE_VAR, "EventsTable"),
+    (SNAPSHOTS_TABLE_VAR, "SnapshotsTable"),
+    (FEED_TABLE_VAR, "FeedTable"),
+    (CAMPAIGNS_TABLE_VAR, "CampaignsTable"),
+    (MEMBERSHIPS_TABLE_VAR, "MembershipsTable"),
 ];
 
 #[test]
@@ -210,16 +256,21 @@ fn every_variable_the_code_reads_is_set() {
     assert_eq!(
         functions.keys().map(String::as_str).collect::<Vec<_>>(),
         {
-            let mut names: Vec<&str> = REQUIRED_VARS.iter().map(|(n, _)| *n).collect();
+            let mut names: Vec<&str> = VARIABLES.iter().map(|(n, _, _)| *n).collect();
             names.sort_unstable();
             names
         },
         "every function's variables are checked"
     );
-    for (binary, required) in REQUIRED_VARS {
-        let read: BTreeSet<String> = required.iter().map(|v| v.to_string()).collect();
-        assert!(!read.is_empty(), "{binary} reads its table names");
-        let set: BTreeSet<String> = functions[*binary]["Environment"]["Variables"]
+    for (binary, required, optional) in VARIABLES {
+        let read: BTreeSet<String> = required
+            .iter()
+            .chain(optional.iter())
+            .map(|v| v.to_string())
+            .collect();
+        assert!(!required.is_empty(), "{binary} reads its table names");
+        let variables = &functions[*binary]["Environment"]["Variables"];
+        let set: BTreeSet<String> = variables
             .as_mapping()
             .map(|m| m.keys().map(text).collect())
             .unwrap_or_default();
@@ -227,63 +278,519 @@ fn every_variable_the_code_reads_is_set() {
             set, read,
             "{binary}: the variables set are those the code reads"
         );
+        // A table's name is a !Ref of that table.
+        for (var, table) in TABLE_VARS {
+            if set.contains(*var) {
+                assert_eq!(
+                    reference(&variables[*var], "Ref"),
+                    *table,
+                    "{binary}: {var}"
+                );
+            }
+        }
     }
 }
 
+/// The operator API: the route table, one SAM event per route on the function that serves it,
+/// every one with the API's IAM authorization (the contract too).
 #[test]
-fn the_api_routes_are_the_codes_routes() {
+fn the_operator_api_has_the_codes_routes_all_behind_iam() {
     let template = template();
+    let functions = functions(&template);
     for (binary, function) in [("append", Function::Append), ("query", Function::Query)] {
-        let properties = &functions(&template)[binary];
-        let in_template: BTreeSet<(String, String)> = properties["Events"]
-            .as_mapping()
-            .expect("Events")
-            .values()
-            .filter(|e| e["Type"] == "HttpApi")
-            .map(|e| {
-                (
-                    text(&e["Properties"]["Method"]),
-                    text(&e["Properties"]["Path"]),
-                )
-            })
-            .collect();
-        let mut in_code: BTreeSet<(String, String)> = ROUTES
+        let events = functions[binary]["Events"].as_mapping().expect("Events");
+        let mut in_template: BTreeSet<(String, String)> = BTreeSet::new();
+        for (name, event) in events {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let name = text(name);
+            let p = &event["Properties"];
+            assert_eq!(reference(&p["ApiId"], "Ref"), "HttpApi", "{binary}: {name}");
+            // No override: the API's default authorizer, IAM.
+            assert!(p.get("Auth").is_none(), "{binary}: {name} has its own Auth");
+            let added = in_template.insert((text(&p["Method"]), text(&p["Path"])));
+            assert!(added, "{binary}: {name} repeats a route");
+        }
+        let in_code: BTreeSet<(String, String)> = ROUTES
             .iter()
             .filter(|r| r.function == function)
             .map(|r| (r.method.to_string(), r.path.to_owned()))
             .collect();
-        // The query function also serves the screen's files.
-        if function == Function::Query {
-            in_code.extend(
-                FILES
-                    .iter()
-                    .map(|(path, _, _)| ("GET".to_owned(), path.to_string())),
-            );
-        }
+        assert!(!in_code.is_empty(), "{binary} serves routes");
         assert_eq!(in_template, in_code, "{binary}");
-        // The screen's files and the contract without authorisation; every other route with
-        // the API's.
-        for event in properties["Events"].as_mapping().expect("Events").values() {
-            if event["Type"] != "HttpApi" {
-                continue;
-            }
-            let path = text(&event["Properties"]["Path"]);
-            let auth = &event["Properties"]["Auth"]["Authorizer"];
-            // The screen's files and the contract hold no data.
-            if path == "/openapi.json" || FILES.iter().any(|(file, _, _)| *file == path) {
-                assert_eq!(auth, "NONE", "{path}");
-            } else {
-                assert!(auth.is_null(), "{path}: the API's default authorizer");
-            }
+    }
+    // Only the append and query functions are behind an API.
+    for (binary, properties) in &functions {
+        if binary != "append" && binary != "query" {
+            let apis = properties["Events"]
+                .as_mapping()
+                .map_or(0, |e| e.values().filter(|e| e["Type"] == "HttpApi").count());
+            assert_eq!(apis, 0, "{binary}");
         }
     }
     let api = &template["Resources"]["HttpApi"];
     assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
     assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], "AWS_IAM");
+    assert_eq!(api["Properties"]["Auth"]["EnableIamAuthorizer"], true);
     assert!(
         api["Properties"].get("StageName").is_none(),
         "the $default stage: no stage prefix"
     );
+    assert!(
+        api["Properties"].get("CorsConfiguration").is_none(),
+        "no CORS"
+    );
+}
+
+/// Where the people API's URL is written: the app client's callback and sign-out, the output.
+const PEOPLE_URL: &str = "https://${PeopleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/";
+
+/// The people API (plain ApiGatewayV2 resources): the screen's files, its sign-in configuration
+/// and the contract without authorization; everything else through one catch-all route per
+/// method, each behind the JWT authorizer, to the function that serves that method.
+#[test]
+fn the_people_api_has_the_screen_open_and_everything_else_behind_the_jwt_authorizer() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let of_type = |type_: &str| -> Vec<(String, &Value)> {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == type_)
+            .map(|(name, r)| (text(name), &r["Properties"]))
+            .collect()
+    };
+
+    let api = &template["Resources"]["PeopleApi"];
+    assert_eq!(api["Type"], "AWS::ApiGatewayV2::Api");
+    assert_eq!(api["Properties"]["ProtocolType"], "HTTP");
+    assert_eq!(
+        reference(&api["Properties"]["Name"], "Sub"),
+        "${AWS::StackName}-people"
+    );
+    // The screen is on this API's origin: its calls need no CORS.
+    assert!(
+        api["Properties"].get("CorsConfiguration").is_none(),
+        "no CORS"
+    );
+    // No import of an OpenAPI body: the routes below are all there is.
+    assert!(api["Properties"].get("Body").is_none());
+    assert!(
+        api["Properties"].get("Target").is_none(),
+        "no quick-create route"
+    );
+
+    let stages = of_type("AWS::ApiGatewayV2::Stage");
+    assert_eq!(stages.len(), 1, "one stage");
+    let (_, stage) = &stages[0];
+    assert_eq!(reference(&stage["ApiId"], "Ref"), "PeopleApi");
+    assert_eq!(stage["StageName"], "$default", "no stage prefix");
+    assert_eq!(stage["AutoDeploy"], true);
+
+    // Each integration's function, by binary name.
+    let binary_of: BTreeMap<String, String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, r)| {
+            (
+                text(name),
+                text(&r["Metadata"]["BuildProperties"]["Binary"]),
+            )
+        })
+        .collect();
+    let mut integrations: BTreeMap<String, String> = BTreeMap::new();
+    for (name, p) in of_type("AWS::ApiGatewayV2::Integration") {
+        assert_eq!(reference(&p["ApiId"], "Ref"), "PeopleApi", "{name}");
+        assert_eq!(p["IntegrationType"], "AWS_PROXY", "{name}");
+        assert_eq!(p["PayloadFormatVersion"], "2.0", "{name}");
+        let function = reference(&p["IntegrationUri"], "GetAtt");
+        let function = function.strip_suffix(".Arn").expect("a function's ARN");
+        integrations.insert(name, binary_of[function].clone());
+    }
+    assert_eq!(
+        integrations.values().cloned().collect::<BTreeSet<_>>(),
+        BTreeSet::from(["append".to_owned(), "query".to_owned()])
+    );
+
+    // API Gateway may invoke each function for any route of this API.
+    let mut invokable: BTreeSet<String> = BTreeSet::new();
+    for (name, p) in of_type("AWS::Lambda::Permission") {
+        assert_eq!(p["Action"], "lambda:InvokeFunction", "{name}");
+        assert_eq!(p["Principal"], "apigateway.amazonaws.com", "{name}");
+        assert_eq!(
+            reference(&p["SourceArn"], "Sub"),
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${PeopleApi}/*",
+            "{name}"
+        );
+        invokable.insert(binary_of[&reference(&p["FunctionName"], "Ref")].clone());
+    }
+    assert_eq!(
+        invokable,
+        BTreeSet::from(["append".to_owned(), "query".to_owned()])
+    );
+
+    // Route key -> (authorization, the function it reaches).
+    let mut routes: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (name, p) in of_type("AWS::ApiGatewayV2::Route") {
+        assert_eq!(reference(&p["ApiId"], "Ref"), "PeopleApi", "{name}");
+        let authorization = text(&p["AuthorizationType"]);
+        match authorization.as_str() {
+            "JWT" => assert_eq!(
+                reference(&p["AuthorizerId"], "Ref"),
+                "PeopleAuthorizer",
+                "{name}"
+            ),
+            "NONE" => assert!(p.get("AuthorizerId").is_none(), "{name}"),
+            other => panic!("{name}: authorization {other}"),
+        }
+        let target = reference(&p["Target"], "Sub");
+        let integration = target
+            .strip_prefix("integrations/${")
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("{name}: target {target}"));
+        let function = integrations
+            .get(integration)
+            .unwrap_or_else(|| panic!("{name}: no integration {integration}"));
+        let key = text(&p["RouteKey"]);
+        let previous = routes.insert(key.clone(), (authorization, function.clone()));
+        assert!(previous.is_none(), "{key} twice");
+    }
+
+    // Without authorization: the screen's files, its sign-in configuration, the contract.
+    let mut open: BTreeMap<String, (String, String)> = FILES
+        .iter()
+        .map(|(path, _, _)| path.to_string())
+        .chain([SIGN_IN_PATH.to_owned(), "/openapi.json".to_owned()])
+        .map(|path| {
+            (
+                format!("GET {path}"),
+                ("NONE".to_owned(), "query".to_owned()),
+            )
+        })
+        .collect();
+    assert!(open.contains_key("GET /"), "the screen");
+    // Behind the authorizer: one catch-all per method of the route table, to the function that
+    // serves that method.
+    let mut expected = BTreeMap::new();
+    for route in &ROUTES {
+        let binary = match route.function {
+            Function::Append => "append",
+            Function::Query => "query",
+            Function::All => panic!("{}: a route of no one function", route.path),
+        };
+        let key = format!("{} /{{proxy+}}", route.method);
+        let previous = expected.insert(key.clone(), ("JWT".to_owned(), binary.to_owned()));
+        assert!(
+            previous.is_none_or(|p| p.1 == binary),
+            "{key}: served by two functions"
+        );
+        // The catch-all reaches it: a path under the root, which no open route shadows but
+        // the contract.
+        assert!(route.path.len() > 1, "{}", route.path);
+        if route.path != "/openapi.json" {
+            assert!(
+                !open.contains_key(&format!("{} {}", route.method, route.path)),
+                "{} {} is open",
+                route.method,
+                route.path
+            );
+        }
+    }
+    assert_eq!(
+        expected.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "DELETE /{proxy+}",
+            "GET /{proxy+}",
+            "POST /{proxy+}",
+            "PUT /{proxy+}"
+        ]
+    );
+    open.extend(expected);
+    assert_eq!(routes, open);
+}
+
+/// People sign in with the user pool: the authorizer takes its tokens for the screen's client
+/// only, the client is public with the code flow back to the people API, and the query function
+/// tells the screen where to sign in.
+#[test]
+fn people_sign_in_with_the_user_pool() {
+    let template = template();
+    let resources = &template["Resources"];
+
+    let authorizer = &resources["PeopleAuthorizer"];
+    assert_eq!(authorizer["Type"], "AWS::ApiGatewayV2::Authorizer");
+    let a = &authorizer["Properties"];
+    assert_eq!(reference(&a["ApiId"], "Ref"), "PeopleApi");
+    assert_eq!(a["AuthorizerType"], "JWT");
+    assert_eq!(
+        strings(&a["IdentitySource"]),
+        vec!["$request.header.Authorization"]
+    );
+    assert_eq!(
+        reference(&a["JwtConfiguration"]["Issuer"], "Sub"),
+        "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
+    );
+    let audience = a["JwtConfiguration"]["Audience"]
+        .as_sequence()
+        .expect("an audience list");
+    assert_eq!(audience.len(), 1);
+    assert_eq!(reference(&audience[0], "Ref"), "UserPoolClient");
+
+    let pool = &resources["UserPool"];
+    assert_eq!(pool["Type"], "AWS::Cognito::UserPool");
+    let p = &pool["Properties"];
+    assert_eq!(strings(&p["UsernameAttributes"]), vec!["email"]);
+    assert_eq!(strings(&p["AutoVerifiedAttributes"]), vec!["email"]);
+    assert_eq!(
+        p["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], false,
+        "people sign themselves up"
+    );
+    let length = p["Policies"]["PasswordPolicy"]["MinimumLength"]
+        .as_u64()
+        .expect("a password length");
+    assert!(length >= 8, "{length}");
+
+    let domain = &resources["UserPoolDomain"];
+    assert_eq!(domain["Type"], "AWS::Cognito::UserPoolDomain");
+    assert_eq!(
+        reference(&domain["Properties"]["UserPoolId"], "Ref"),
+        "UserPool"
+    );
+    // Unique per stack, and a prefix Cognito takes: the stack id's uuid in it.
+    let stack_id = concat!(
+        "arn:aws:cloudformation:eu-west-1:123456789012:stack/",
+        "hitpoints-prod-with-a-long-name/6f1b3c2e-9a4d-11ef-8c2b-0a1b2c3d4e5f"
+    );
+    let prefix = evaluate(&domain["Properties"]["Domain"], stack_id);
+    assert_eq!(prefix, "hitpoints-6f1b3c2e-9a4d-11ef-8c2b-0a1b2c3d4e5f");
+    assert!(prefix.len() <= 63, "{prefix}");
+    assert!(
+        prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !prefix.starts_with('-')
+            && !prefix.ends_with('-'),
+        "{prefix}"
+    );
+
+    let client = &resources["UserPoolClient"];
+    assert_eq!(client["Type"], "AWS::Cognito::UserPoolClient");
+    let c = &client["Properties"];
+    assert_eq!(reference(&c["UserPoolId"], "Ref"), "UserPool");
+    assert_eq!(c["GenerateSecret"], false, "a page keeps no secret");
+    assert_eq!(c["AllowedOAuthFlowsUserPoolClient"], true);
+    assert_eq!(
+        strings(&c["AllowedOAuthFlows"]),
+        vec!["code"],
+        "the code flow (with PKCE), no implicit flow"
+    );
+    assert_eq!(
+        strings(&c["AllowedOAuthScopes"]),
+        vec!["openid", "email", "profile"]
+    );
+    assert_eq!(strings(&c["SupportedIdentityProviders"]), vec!["COGNITO"]);
+    for urls in ["CallbackURLs", "LogoutURLs"] {
+        let urls = c[urls].as_sequence().expect(urls);
+        assert_eq!(urls.len(), 1);
+        assert_eq!(reference(&urls[0], "Sub"), PEOPLE_URL);
+    }
+    assert_eq!(c["PreventUserExistenceErrors"], "ENABLED");
+    assert_eq!(
+        strings(&c["ExplicitAuthFlows"]),
+        vec!["ALLOW_REFRESH_TOKEN_AUTH"],
+        "no password sign-in but the hosted pages'"
+    );
+    for token in ["AccessToken", "IdToken"] {
+        assert_eq!(c[format!("{token}Validity").as_str()], 1, "{token}");
+        assert_eq!(c["TokenValidityUnits"][token], "hours", "{token}");
+    }
+
+    // The query function's /sign-in.json: the pool's hosted pages and the screen's client.
+    let query = &functions(&template)["query"]["Environment"]["Variables"];
+    let sign_in_domain = "https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com";
+    assert_eq!(reference(&query[SIGN_IN_DOMAIN_VAR], "Sub"), sign_in_domain);
+    assert_eq!(
+        reference(&query[SIGN_IN_CLIENT_ID_VAR], "Ref"),
+        "UserPoolClient"
+    );
+
+    // The outputs: the two APIs, the pool, its client, its sign-in pages.
+    let outputs = &template["Outputs"];
+    assert_eq!(reference(&outputs["ScreenUrl"]["Value"], "Sub"), PEOPLE_URL);
+    assert_eq!(
+        reference(&outputs["OperatorApiUrl"]["Value"], "Sub"),
+        "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    );
+    assert_eq!(
+        reference(&outputs["UserPoolId"]["Value"], "Ref"),
+        "UserPool"
+    );
+    assert_eq!(
+        reference(&outputs["UserPoolClientId"]["Value"], "Ref"),
+        "UserPoolClient"
+    );
+    assert_eq!(
+        reference(&outputs["SignInDomain"]["Value"], "Sub"),
+        sign_in_domain
+    );
+}
+
+/// Who is the DM or a player of which campaign: a person's campaigns by the table's key, a
+/// campaign's members by its index. Source data, as the campaigns are: retained.
+#[test]
+fn the_memberships_table_has_the_codes_keys_and_index() {
+    let template = template();
+    let table = &template["Resources"]["MembershipsTable"];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    let attributes: BTreeMap<String, String> = p["AttributeDefinitions"]
+        .as_sequence()
+        .expect("attributes")
+        .iter()
+        .map(|a| (text(&a["AttributeName"]), text(&a["AttributeType"])))
+        .collect();
+    assert_eq!(
+        attributes,
+        BTreeMap::from([
+            ("CampaignId".to_owned(), "S".to_owned()),
+            ("Sub".to_owned(), "S".to_owned())
+        ])
+    );
+    assert_eq!(
+        keys(&p["KeySchema"]),
+        vec![
+            ("Sub".into(), "HASH".into()),
+            ("CampaignId".into(), "RANGE".into())
+        ]
+    );
+    let indexes = p["GlobalSecondaryIndexes"].as_sequence().expect("indexes");
+    assert_eq!(indexes.len(), 1);
+    let index = &indexes[0];
+    assert_eq!(
+        index["IndexName"],
+        hitpoints::campaign::members::BY_CAMPAIGN_INDEX
+    );
+    assert_eq!(
+        keys(&index["KeySchema"]),
+        vec![
+            ("CampaignId".into(), "HASH".into()),
+            ("Sub".into(), "RANGE".into())
+        ]
+    );
+    assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+}
+
+/// A waiting feed read holds a query function: it waits 3 s at most here, and a parameter can
+/// reserve (and so cap) the function's concurrency.
+#[test]
+fn the_long_poll_is_bounded() {
+    let template = template();
+    let functions = functions(&template);
+    let query = &functions["query"];
+    let wait: u64 = text(&query["Environment"]["Variables"][FEED_MAX_WAIT_VAR])
+        .parse()
+        .expect("whole seconds");
+    assert_eq!(wait, 3);
+    assert!(wait <= hitpoints::feed::MAX_WAIT_SECONDS);
+    assert!(wait < query["Timeout"].as_u64().expect("a timeout"));
+
+    let parameter = &template["Parameters"]["QueryConcurrency"];
+    assert_eq!(parameter["Type"], "Number");
+    assert_eq!(parameter["Default"], 0, "none reserved by default");
+    assert_eq!(parameter["MinValue"], 0);
+    // HasQueryConcurrency: !Not [!Equals [!Ref QueryConcurrency, "0"]]
+    let not = reference_value(&template["Conditions"]["HasQueryConcurrency"], "Not");
+    let not = not.as_sequence().expect("!Not's list");
+    assert_eq!(not.len(), 1);
+    let equals = reference_value(&not[0], "Equals")
+        .as_sequence()
+        .expect("!Equals' list");
+    assert_eq!(equals.len(), 2);
+    assert_eq!(reference(&equals[0], "Ref"), "QueryConcurrency");
+    assert_eq!(text(&equals[1]), "0");
+    // !If [HasQueryConcurrency, !Ref QueryConcurrency, !Ref AWS::NoValue]
+    let reserved = reference_value(&query["ReservedConcurrentExecutions"], "If")
+        .as_sequence()
+        .expect("!If's list");
+    assert_eq!(reserved.len(), 3);
+    assert_eq!(text(&reserved[0]), "HasQueryConcurrency");
+    assert_eq!(reference(&reserved[1], "Ref"), "QueryConcurrency");
+    assert_eq!(reference(&reserved[2], "Ref"), "AWS::NoValue");
+    // No other function takes from the account's unreserved pool.
+    for (binary, properties) in &functions {
+        if binary != "query" {
+            assert!(
+                properties.get("ReservedConcurrentExecutions").is_none(),
+                "{binary}"
+            );
+        }
+    }
+}
+
+/// The text of `value`, which must be the intrinsic `tag` (`Ref`, `Sub`, `GetAtt`) of a scalar.
+fn reference(value: &Value, tag: &str) -> String {
+    text(reference_value(value, tag))
+}
+
+/// What the intrinsic `tag` holds; `value` must be that intrinsic.
+fn reference_value<'a>(value: &'a Value, tag: &str) -> &'a Value {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == tag => &tagged.value,
+        other => panic!("not !{tag}: {other:?}"),
+    }
+}
+
+/// (attribute, key type) of a key schema, in order.
+fn keys(schema: &Value) -> Vec<(String, String)> {
+    schema
+        .as_sequence()
+        .expect("keys")
+        .iter()
+        .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
+        .collect()
+}
+
+/// A string built with !Join, !Select, !Split and !Ref AWS::StackId, as CloudFormation would
+/// for this stack id.
+fn evaluate(value: &Value, stack_id: &str) -> String {
+    fn list(value: &Value, stack_id: &str) -> Vec<String> {
+        match value {
+            Value::Sequence(items) => items.iter().map(|i| evaluate(i, stack_id)).collect(),
+            Value::Tagged(t) if t.tag == "Split" => {
+                let args = t.value.as_sequence().expect("!Split's list");
+                let separator = evaluate(&args[0], stack_id);
+                evaluate(&args[1], stack_id)
+                    .split(separator.as_str())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) if t.tag == "Ref" => {
+            assert_eq!(text(&t.value), "AWS::StackId");
+            stack_id.to_owned()
+        }
+        Value::Tagged(t) if t.tag == "Join" => {
+            let args = t.value.as_sequence().expect("!Join's list");
+            list(&args[1], stack_id).join(&evaluate(&args[0], stack_id))
+        }
+        Value::Tagged(t) if t.tag == "Select" => {
+            let args = t.value.as_sequence().expect("!Select's list");
+            let index = args[0].as_u64().expect("an index") as usize;
+            list(&args[1], stack_id)[index].clone()
+        }
+        other => panic!("cannot evaluate {other:?}"),
+    }
 }
 
 #[test]
