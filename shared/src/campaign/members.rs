@@ -14,6 +14,7 @@
 //! a player is one conditional write (2 write units with the index's copy).
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
@@ -23,7 +24,7 @@ use super::{validate, Campaign, CampaignError, CampaignStore, ID};
 use crate::access::Role;
 use crate::error::{Error, InfraError};
 use crate::rules::Ruleset;
-use crate::store::sdk::{self, condition_held, infra, transacted, Item, Lost};
+use crate::store::sdk::{self, condition_held, infra, query_pages, transacted, Item, Lost};
 
 /// The memberships table's index by campaign.
 pub const BY_CAMPAIGN_INDEX: &str = "ByCampaign";
@@ -244,29 +245,25 @@ impl MemberStore {
 
     /// The campaign's members, from the index (eventually consistent), the DM first.
     pub async fn members(&self, campaign: Uuid) -> Result<Vec<Member>, Error> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_CAMPAIGN_INDEX)
+            .key_condition_expression("#c = :c")
+            .expression_attribute_names("#c", CAMPAIGN_ID)
+            .expression_attribute_values(":c", AttributeValue::S(campaign.to_string()));
         let mut members = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_CAMPAIGN_INDEX)
-                .key_condition_expression("#c = :c")
-                .expression_attribute_names("#c", CAMPAIGN_ID)
-                .expression_attribute_values(":c", AttributeValue::S(campaign.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| infra("Query", e))?;
-            for item in output.items.unwrap_or_default() {
+        query_pages(
+            query,
+            &mut members,
+            |_| None,
+            |members, item| {
                 members.push(decode(item, campaign)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+                Ok(ControlFlow::Continue(()))
+            },
+        )
+        .await?;
         members.sort_by_key(|m| m.role != Role::Dm);
         Ok(members)
     }
@@ -328,36 +325,31 @@ impl MemberStore {
         if sub.is_empty() || sub.chars().count() > MAX_SUB_CHARS {
             return Ok(Vec::new());
         }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", SUB)
+            .expression_attribute_values(":s", AttributeValue::S(sub.to_owned()));
         let mut roles: Vec<(Uuid, Role)> = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#s = :s")
-                .expression_attribute_names("#s", SUB)
-                .expression_attribute_values(":s", AttributeValue::S(sub.to_owned()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| infra("Query", e))?;
-            for item in output.items.unwrap_or_default() {
+        query_pages(
+            query,
+            &mut roles,
+            |_| None,
+            |roles, item| {
                 let id = match item.get(CAMPAIGN_ID) {
                     Some(AttributeValue::S(id)) => Uuid::try_parse(id).ok(),
                     _ => None,
                 };
-                let Some(id) = id else {
-                    tracing::error!("membership item without a uuid CampaignId");
-                    continue;
-                };
-                roles.push((id, decode(item, id)?.role));
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+                match id {
+                    Some(id) => roles.push((id, decode(item, id)?.role)),
+                    None => tracing::error!("membership item without a uuid CampaignId"),
+                }
+                Ok(ControlFlow::Continue(()))
+            },
+        )
+        .await?;
         let mut found = Vec::with_capacity(roles.len());
         for chunk in roles.chunks(100) {
             let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
