@@ -280,14 +280,19 @@ pub(crate) async fn assign(
     Ok(Json(member.into()))
 }
 
-/// `DELETE /campaigns/{id}/members/{sub}`: the player leaves the campaign (204), at once.
+/// `DELETE /campaigns/{id}/members/{sub}`: the player leaves the campaign (204), at once, and
+/// the campaign's invite code is withdrawn (the DM makes a new one for the next player).
 pub(crate) async fn remove(
     State(api): State<Arc<Api>>,
     CampaignId(id): CampaignId,
     MemberSub(sub): MemberSub,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<StatusCode, ApiError> {
-    if api.members()?.remove(&sub, id).await? {
+    let members = api.members()?;
+    // The link the player joined with stops working first: removed means out, not out until
+    // they open it again.
+    members.withdraw_invite(api.campaigns()?, id).await?;
+    if members.remove(&sub, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::MemberNotFound)

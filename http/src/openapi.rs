@@ -638,7 +638,8 @@ fn doc(endpoint: Endpoint) -> Doc {
             summary: "Every character of every campaign, with its state and latest event",
             description: "The operator's listing: a Scan of the snapshot table, in its order \
                           (stable from page to page, meaningless). A campaign's party is \
-                          GET /campaigns/{id}/characters.",
+                          GET /campaigns/{id}/characters. To a signed-in person: 404 \
+                          route_not_found.",
             path_id: PathId::None,
             params: ListParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
@@ -647,7 +648,12 @@ fn doc(endpoint: Endpoint) -> Doc {
                 "A page of the party",
                 schema_ref::<PartyBody>(),
             )],
-            errors: &[E::InvalidParameter, E::InvalidLimit, E::InvalidCursor],
+            errors: &[
+                E::InvalidParameter,
+                E::InvalidLimit,
+                E::InvalidCursor,
+                E::RouteNotFound,
+            ],
         },
         Endpoint::ReadFeed => Doc {
             id: "readFeed",
@@ -656,7 +662,9 @@ fn doc(endpoint: Endpoint) -> Doc {
                           checkpoints as before campaigns); a campaign's feed is \
                           GET /campaigns/{id}/events. next is what to pass as after to continue. \
                           wait (forward only) holds the request until an event newer than after \
-                          arrives, up to that many seconds.",
+                          arrives, up to that many seconds (or the function's own bound, \
+                          3 s as deployed, answered as a wait that ran out). The operators': \
+                          to a signed-in person, 404 route_not_found.",
             path_id: PathId::None,
             params: FeedParams::into_params(|| Some(ParameterIn::Query)),
             body: None,
@@ -666,6 +674,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                 schema_ref::<FeedBody>(),
             )],
             errors: &[
+                E::RouteNotFound,
                 E::InvalidParameter,
                 E::InvalidPosition,
                 E::InvalidLimit,

@@ -390,7 +390,29 @@ async fn a_dm_a_player_and_a_stranger_each_get_what_their_role_allows() {
     t.ok(Who::Operator, "GET", &format!("/characters/{bo}"), None)
         .await;
 
-    // Removed, the player is a stranger at once; a new code stops the old one.
+    // One hit on several targets tells a stranger nothing about which ids exist: the same
+    // answer, naming the first target, whether the others exist or not.
+    let hit_on = |ids: [&str; 2]| json!({"amount": 1, "type": "fire", "targets": [{"id": ids[0]}, {"id": ids[1]}]});
+    let (status, exists) = t
+        .send(stranger, "POST", "/damage", Some(hit_on([&nowhere, &nuru])))
+        .await;
+    let (_, missing) = t
+        .send(
+            stranger,
+            "POST",
+            "/damage",
+            Some(hit_on([&nowhere, &Uuid::new_v4().to_string()])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(exists, missing);
+    // A player's own character beside one that does not exist: the same 404.
+    let (status, _) = t
+        .send(player, "POST", "/damage", Some(hit_on([&bo, &nowhere])))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Removed, the player is a stranger at once, and the code they joined with is withdrawn.
     let (status, _) = t
         .send(dm, "DELETE", &format!("{c}/members/{PLAYER}"), None)
         .await;
@@ -399,6 +421,17 @@ async fn a_dm_a_player_and_a_stranger_each_get_what_their_role_allows() {
         t.refused(player, "GET", &c, None).await,
         (404, "campaign_not_found".into())
     );
+    assert_eq!(
+        t.refused(
+            player,
+            "POST",
+            &format!("{c}/members"),
+            Some(json!({"code": code}))
+        )
+        .await,
+        (404, "campaign_not_found".into())
+    );
+    // A new code for the next player does not revive the old one.
     t.ok(dm, "POST", &format!("{c}/invite"), None).await;
     assert_eq!(
         t.refused(

@@ -104,7 +104,7 @@ function accountBar() {
   }
   const out = el("button", { type: "button", id: "sign-out" }, "Sign out");
   out.addEventListener("click", () => signin.signOut());
-  bar.replaceChildren(el("span", { id: "signed-in-as" }, `Signed in as ${signin.username() ?? "you"}`), " ", out);
+  bar.replaceChildren(el("span", { id: "signed-in-as" }, `Signed in as ${signin.displayName() ?? "you"}`), " ", out);
 }
 
 function showSignIn(why) {
@@ -212,6 +212,7 @@ async function readNewer(campaign, signal) {
   }
   if (response.status === 304) return { events: [] };
   const data = await response.json().catch(() => null);
+  if (response.status === 401 && signin.required()) showSignIn("Your sign-in has ended: sign in again.");
   if (!response.ok) throw new ApiError(response.status, data);
   // Kept by the caller once the events are shown: until then the same events must come again.
   return { ...data, tag: response.headers.get("etag") };
@@ -1062,7 +1063,7 @@ async function route() {
   const join = location.hash.match(new RegExp(`^#/join/${UUID}/([0-9a-f]{32})$`));
   if (join) {
     try {
-      const member = await api("POST", `/campaigns/${join[1]}/members`, { code: join[2], name: signin.username() ?? undefined });
+      const member = await api("POST", `/campaigns/${join[1]}/members`, { code: join[2], name: signin.displayName() ?? undefined });
       say(member.role === "dm" ? "You are this campaign's DM." : "You joined the campaign as a player.");
       location.replace(`#/campaigns/${join[1].toLowerCase()}`);
     } catch (error) {

@@ -14,6 +14,8 @@ const SIGNED_IN = "hitpoints.signedin";
 let config = { required: false };
 let token = null;
 let expires = 0;
+// The ID token's claims (who signed in, for the page to show), never sent anywhere.
+let identity = {};
 
 const base64url = (bytes) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -51,6 +53,7 @@ export async function ready() {
     if (!response.ok) throw new Error(`the sign-in server refused the code (HTTP ${response.status})`);
     const tokens = await response.json();
     token = tokens.access_token;
+    identity = claims(tokens.id_token) ?? {};
     expires = Date.now() + (tokens.expires_in ?? 3600) * 1000;
     sessionStorage.setItem(SIGNED_IN, "1");
     return;
@@ -67,15 +70,20 @@ export const signedIn = () => token !== null && Date.now() < expires;
 // The header the API's calls carry.
 export const authorization = () => (signedIn() ? { authorization: `Bearer ${token}` } : {});
 
-// Who the token says this is (its `username` claim), for the page's header.
-export function username() {
-  if (!token) return null;
+function claims(jwt) {
   try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).username ?? null;
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
   } catch {
     return null;
   }
+}
+
+// Who signed in, in words: the ID token's email (Cognito's), else its username (the local
+// issuer's), for the page's header and the name a player joins with.
+export function displayName() {
+  if (!token) return null;
+  return identity.email ?? identity.username ?? claims(token)?.username ?? null;
 }
 
 // To the sign-in page, and back to where the page is now.

@@ -73,6 +73,9 @@ struct Grant {
 #[derive(Clone)]
 pub struct DevIssuer {
     issuer: String,
+    /// Where a sign-in or a logout may send the browser: the screen's own address, and nothing
+    /// else (compared whole: no prefix of it is enough).
+    redirects: Arc<Vec<String>>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     codes: Arc<Mutex<HashMap<String, Grant>>>,
@@ -109,8 +112,10 @@ impl DevIssuer {
         let mut key = Vec::with_capacity(32);
         key.extend_from_slice(Uuid::new_v4().as_bytes());
         key.extend_from_slice(Uuid::new_v4().as_bytes());
+        let localhost = origin.replace("http://127.0.0.1:", "http://localhost:");
         DevIssuer {
             issuer: format!("{origin}/dev-issuer"),
+            redirects: Arc::new(vec![format!("{origin}/"), format!("{localhost}/")]),
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
             codes: Arc::default(),
@@ -217,21 +222,23 @@ fn refuse(message: &'static str) -> Response {
         .into_response()
 }
 
-/// A redirect back to the page: only to this run's own origin (a path, or a loopback URL).
-fn redirect_allowed(uri: &str) -> bool {
-    uri.starts_with("http://127.0.0.1:") || uri.starts_with("http://localhost:")
+impl DevIssuer {
+    /// A redirect back to the screen: only to its own address, exactly.
+    fn redirect_allowed(&self, uri: &str) -> bool {
+        self.redirects.iter().any(|allowed| allowed == uri)
+    }
 }
 
 /// What is wrong with an authorization request, if anything.
-fn check(params: &AuthorizeParams) -> Result<(), &'static str> {
+fn check(issuer: &DevIssuer, params: &AuthorizeParams) -> Result<(), &'static str> {
     if params.response_type != "code" || params.client_id != CLIENT_ID {
         return Err("response_type must be code, and client_id this run's");
     }
     if params.code_challenge_method != "S256" || params.code_challenge.len() != 43 {
         return Err("PKCE is required: code_challenge_method=S256");
     }
-    if !redirect_allowed(&params.redirect_uri) {
-        return Err("redirect_uri must be this run's own origin");
+    if !issuer.redirect_allowed(&params.redirect_uri) {
+        return Err("redirect_uri must be this run's screen: its origin and /");
     }
     Ok(())
 }
@@ -285,7 +292,7 @@ async fn authorize_page(
     headers: HeaderMap,
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
-    if let Err(why) = check(&params) {
+    if let Err(why) = check(&issuer, &params) {
         return refuse(why);
     }
     if let Some(username) = session(&headers, &issuer) {
@@ -357,7 +364,7 @@ fn escape(text: &str) -> String {
 
 /// `POST /oauth2/authorize`: the sign-in form sent. Starts the browser's session.
 async fn authorize(State(issuer): State<DevIssuer>, Form(form): Form<SignInForm>) -> Response {
-    if let Err(why) = check(&form.request) {
+    if let Err(why) = check(&issuer, &form.request) {
         return refuse(why);
     }
     let username = form.username.trim().to_owned();
@@ -410,6 +417,10 @@ async fn token(State(issuer): State<DevIssuer>, Form(request): Form<TokenRequest
     let Some(grant) = grant else {
         return invalid_grant();
     };
+    // RFC 7636: a verifier has 43 to 128 characters.
+    if !(43..=128).contains(&request.code_verifier.len()) {
+        return invalid_grant();
+    }
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(request.code_verifier.as_bytes()));
     let fresh = grant.issued.elapsed().is_ok_and(|age| age < CODE_LIFETIME);
     if !fresh || challenge != grant.challenge || request.redirect_uri != grant.redirect_uri {
@@ -439,7 +450,7 @@ async fn logout(
     headers: HeaderMap,
     Query(params): Query<LogoutParams>,
 ) -> Response {
-    if !redirect_allowed(&params.logout_uri) {
+    if !issuer.redirect_allowed(&params.logout_uri) {
         return refuse("logout_uri must be this run's own origin");
     }
     if let (Some(cookies), Ok(mut sessions)) = (headers.get(COOKIE), issuer.sessions.lock()) {
@@ -516,5 +527,16 @@ mod tests {
                 .expect("a token");
         assert_eq!(issuer.caller(&bearer(&expired)), Caller::Anonymous);
         assert_ne!(sub_of("ana"), sub_of("bo"));
+        // Back to the screen only, compared whole.
+        assert!(issuer.redirect_allowed("http://127.0.0.1:3000/"));
+        assert!(issuer.redirect_allowed("http://localhost:3000/"));
+        for elsewhere in [
+            "http://127.0.0.1:3000@evil.example/",
+            "http://127.0.0.1:3001/",
+            "http://127.0.0.1:3000/x",
+            "https://evil.example/",
+        ] {
+            assert!(!issuer.redirect_allowed(elsewhere), "{elsewhere}");
+        }
     }
 }

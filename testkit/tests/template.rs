@@ -701,6 +701,25 @@ fn the_long_poll_is_bounded() {
     assert!(wait <= hitpoints::feed::MAX_WAIT_SECONDS);
     assert!(wait < query["Timeout"].as_u64().expect("a timeout"));
 
+    // The people API's open routes reach the query function: each route throttled.
+    let settings = &template["Resources"]["PeopleStage"]["Properties"]["DefaultRouteSettings"];
+    assert_eq!(
+        reference(&settings["ThrottlingRateLimit"], "Ref"),
+        "PeopleRateLimit"
+    );
+    assert_eq!(
+        reference(&settings["ThrottlingBurstLimit"], "Ref"),
+        "PeopleBurstLimit"
+    );
+    for name in ["PeopleRateLimit", "PeopleBurstLimit"] {
+        let parameter = &template["Parameters"][name];
+        assert_eq!(parameter["Type"], "Number", "{name}");
+        assert!(
+            parameter["Default"].as_u64().is_some_and(|d| d >= 1),
+            "{name}"
+        );
+    }
+
     let parameter = &template["Parameters"]["QueryConcurrency"];
     assert_eq!(parameter["Type"], "Number");
     assert_eq!(parameter["Default"], 0, "none reserved by default");

@@ -299,8 +299,31 @@ impl MemberStore {
         Ok(condition_held("UpdateItem", update.send().await)?)
     }
 
+    /// Withdraws the campaign's invite code (the DM makes a new one for the next player): one
+    /// UpdateItem of the campaign.
+    pub async fn withdraw_invite(
+        &self,
+        campaigns: &CampaignStore,
+        campaign: Uuid,
+    ) -> Result<(), Error> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(campaigns.table())
+            .key(ID, AttributeValue::S(campaign.to_string()))
+            .update_expression("REMOVE #code")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#code", INVITE_CODE)
+            .expression_attribute_names("#id", ID)
+            .send()
+            .await;
+        condition_held("UpdateItem", update)?;
+        Ok(())
+    }
+
     /// Removes a player from the campaign (the DM cannot be removed): one conditional
-    /// DeleteItem (`false`: the person is not a player of it).
+    /// DeleteItem (`false`: the person is not a player of it). The caller withdraws the invite
+    /// first ([`MemberStore::withdraw_invite`]), or the player could redeem it again.
     pub async fn remove(&self, sub: &str, campaign: Uuid) -> Result<bool, Error> {
         let delete = self
             .client

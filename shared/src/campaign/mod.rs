@@ -174,7 +174,7 @@ impl CampaignStore {
     }
 
     /// Up to 100 campaigns by id, in no particular order, leaving out those that do not exist:
-    /// one BatchGetItem (eventually consistent), again for any keys it leaves unprocessed.
+    /// one consistent BatchGetItem, again for any keys it leaves unprocessed.
     pub async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Campaign>, Error> {
         let mut keys: Vec<Item> = ids
             .iter()
@@ -185,8 +185,10 @@ impl CampaignStore {
             if keys.is_empty() {
                 break;
             }
+            // Consistent: a campaign created a moment ago is in its DM's list.
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
+                .consistent_read(true)
                 .build()
                 .map_err(|e| sdk::build("BatchGetItem", e))?;
             let output = self

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::cursor::Cursor;
 use super::item::{attr, decode_item};
 use super::limits::{page_limit, PageBytes};
-use super::sdk::query_pages;
+use super::sdk::{self, query_pages};
 use super::{logged, EventStore};
 use crate::domain::{CharacterState, Direction, RecordedEvent, Version};
 use crate::error::Error;
@@ -130,10 +130,24 @@ impl EventStore {
     /// The campaign the character is in now (its latest event's; none: the default campaign),
     /// or `None` when it has no event: one consistent Query of its newest item.
     pub async fn campaign_of(&self, stream: Uuid) -> Result<Option<Uuid>, Error> {
-        let newest = self.back_until(stream, None, |_| true).await?;
-        Ok(newest
-            .first()
-            .map(|e| e.campaign_id.unwrap_or(crate::domain::DEFAULT_CAMPAIGN)))
+        let versions = Versions::from(None, Direction::Backward);
+        let output = self
+            .query_builder(stream, versions, Direction::Backward)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| sdk::infra("Query", e))?;
+        let newest = output.items.unwrap_or_default().into_iter().next();
+        newest
+            .map(|item| {
+                decode_item(item).map(|e| {
+                    e.into_event()
+                        .campaign_id
+                        .unwrap_or(crate::domain::DEFAULT_CAMPAIGN)
+                })
+            })
+            .transpose()
+            .map_err(Error::from)
     }
 
     /// A character's state: the fold of its whole stream.
