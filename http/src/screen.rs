@@ -24,10 +24,10 @@ pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self
                           connect-src 'self'; img-src data:; base-uri 'none'; \
                           form-action 'self'; frame-ancestors 'none'";
 
-/// The screen's files: path, content type, content. The screen at `/`, `/app.js`, `/signin.js`
-/// and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads the
+/// The screen's files: path, content type, content. The screen at `/`, `/app.js`, `/signin.js`,
+/// `/rules.js`, `/commands.js` and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads the
 /// API's own `/openapi.json`).
-pub const FILES: [(&str, &str, &str); 7] = [
+pub const FILES: [(&str, &str, &str); 9] = [
     (
         "/",
         "text/html; charset=utf-8",
@@ -42,6 +42,16 @@ pub const FILES: [(&str, &str, &str); 7] = [
         "/signin.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/signin.js"),
+    ),
+    (
+        "/rules.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/rules.js"),
+    ),
+    (
+        "/commands.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/commands.js"),
     ),
     (
         "/app.css",
@@ -178,7 +188,7 @@ fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue
     response
 }
 
-/// The screen's weight: its four files, in bytes, as served (uncompressed).
+/// The screen's weight: its six files, in bytes, as served (uncompressed).
 pub fn weight() -> usize {
-    FILES[..4].iter().map(|(_, _, body)| body.len()).sum()
+    FILES[..6].iter().map(|(_, _, body)| body.len()).sum()
 }

@@ -4,6 +4,8 @@
 // current; another campaign's characters and events never reach them.
 
 import * as signin from "./signin.js";
+import { outcomeWords, statusOf } from "./rules.js";
+import { commandsSection } from "./commands.js";
 
 const ZERO = "00000000000000000000";
 const DEFAULT_CAMPAIGN = "00000000-0000-0000-0000-000000000000";
@@ -268,13 +270,13 @@ async function onFeedEvents(campaign, events) {
     const last = events.filter((e) => e.id === id).at(-1);
     campaign.party.set(id, {
       ...(campaign.party.get(id) ?? {}),
+      ...character,
       id,
-      character_name: character.character_name,
-      hp: character.hp,
-      version: character.version,
       last_hp_change: last.hp_change,
       last_note: last.note,
       last_recorded_at: last.recorded_at,
+      last_event_type: last.event_type ?? null,
+      last_outcome: last.outcome ?? null,
     });
   });
   if (state.campaign !== campaign) return;
@@ -319,9 +321,11 @@ function partyInOrder() {
 function renderParty(live) {
   if (live && $("#party") && ($("#create") || isPlayer())) {
     const row = document.activeElement?.closest("#party tr")?.dataset.character;
+    const focused = document.activeElement?.closest("#party input.target")?.value;
     $("#party").replaceWith(partyTable());
     renderFeed();
-    if (row) $(`#party tr[data-character="${row}"] a`)?.focus();
+    if (focused) $(`#party input.target[value="${focused}"]`)?.focus();
+    else if (row) $(`#party tr[data-character="${row}"] a`)?.focus();
     return;
   }
   const typing = $("#create");
@@ -344,38 +348,166 @@ function renderParty(live) {
         isPlayer() ? null : createForm(draft),
         role() === "dm" ? membersSection() : null,
       ),
-      feedSection(),
+      el("div", {}, hitForm(), feedSection()),
     ),
   );
   if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
   if (!performance.getEntriesByName("party-rendered").length) performance.mark("party-rendered");
 }
 
+// The HP cell: HP against the maximum (a meter), temporary HP apart; HP alone without rules.
+function hpCell(c) {
+  if (c.max_hp === null || c.max_hp === undefined) return el("td", { class: "num hp" }, c.hp);
+  return el(
+    "td",
+    { class: "hp" },
+    el("meter", { min: 0, max: c.max_hp, low: Math.floor(c.max_hp / 2) + 1, optimum: c.max_hp, value: c.hp,
+      "aria-label": `${c.hp} of ${c.max_hp} HP` }),
+    el("span", { class: "hp-words" }, el("strong", { class: "hp-value" }, c.hp), ` / ${c.max_hp}`),
+    c.temp_hp ? el("span", { class: "temp" }, ` +${c.temp_hp} temporary`) : null,
+  );
+}
+
+function statusCell(c) {
+  const s = statusOf(c);
+  if (!s) return el("td", { class: "status" }, "no rules");
+  return el(
+    "td",
+    { class: `status ${s.status}` },
+    el("span", { "aria-hidden": "true" }, `${s.mark} `),
+    s.word,
+    s.detail ? el("span", { class: "saves" }, `: ${s.detail}`) : null,
+    s.bloodied ? el("span", { class: "bloodied" }, " · bloodied") : null,
+  );
+}
+
+// The last change, as the rules computed it where they did.
+function lastChange(c) {
+  const words = outcomeWords(c.last_outcome);
+  return words ? el("span", { class: "change" }, words) : changeWords(c.last_hp_change, c.version);
+}
+
 function partyTable() {
-  const rows = partyInOrder().map((c) =>
-    el(
+  const selected = state.campaign.selected ?? new Set();
+  const rows = partyInOrder().map((c) => {
+    const ruled = c.max_hp !== null && c.max_hp !== undefined;
+    return el(
       "tr",
       { "data-character": c.id },
+      el("td", { class: "pick" }, ruled && mayCommand(c.id)
+        ? el("input", { type: "checkbox", class: "target", value: c.id, checked: selected.has(c.id),
+            "aria-label": `Target ${c.character_name}` })
+        : null),
       el("th", { scope: "row" }, el("a", { href: here(`/characters/${c.id}`), class: "name" }, c.character_name)),
-      el("td", { class: "num hp" }, c.hp),
-      el("td", { class: "last" }, changeWords(c.last_hp_change, c.version)),
+      hpCell(c),
+      statusCell(c),
+      el("td", { class: "last" }, lastChange(c)),
       el("td", { class: "note" }, c.last_note ?? ""),
       el("td", { class: "num version" }, c.version),
-    ),
-  );
-  return el(
+    );
+  });
+  const table = el(
     "table",
     { id: "party" },
     el("caption", {}, "Most recently changed first"),
     el(
       "thead",
       {},
-      el("tr", {}, el("th", { scope: "col" }, "Character"), el("th", { scope: "col", class: "num" }, "HP"),
-        el("th", { scope: "col" }, "Last change"), el("th", { scope: "col" }, "Note"),
-        el("th", { scope: "col", class: "num" }, "Version")),
+      el("tr", {}, el("td", {}), el("th", { scope: "col" }, "Character"), el("th", { scope: "col" }, "HP"),
+        el("th", { scope: "col" }, "Status"), el("th", { scope: "col" }, "Last change"),
+        el("th", { scope: "col" }, "Note"), el("th", { scope: "col", class: "num" }, "Version")),
     ),
-    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5 }, "No characters yet: create one below."))),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 7 }, "No characters yet: create one below."))),
   );
+  table.addEventListener("change", (event) => {
+    if (!event.target.matches("input.target")) return;
+    const chosen = (state.campaign.selected ??= new Set());
+    if (event.target.checked) chosen.add(event.target.value);
+    else chosen.delete(event.target.value);
+    $("#hit")?.replaceWith(hitForm());
+  });
+  return table;
+}
+
+// --- One hit, many targets ----------------------------------------------------------------------
+
+// The selected characters take one roll; each marked "saved" takes half. Preview asks the API
+// (dry_run), Send writes every target's event in one request.
+function hitForm() {
+  const campaign = state.campaign;
+  const targets = [...(campaign.selected ?? [])].map((id) => campaign.party.get(id)).filter(Boolean);
+  const form = el(
+    "form",
+    { id: "hit", "aria-labelledby": "hit-heading" },
+    el("h2", { id: "hit-heading" }, "One hit, many targets"),
+    targets.length
+      ? el("ul", { id: "hit-targets" }, targets.map((c) => el("li", { "data-character": c.id },
+          el("span", { class: "name" }, c.character_name),
+          el("label", { class: "check" }, el("input", { type: "checkbox", name: "saved", value: c.id }), " saved: half"),
+          el("output", { class: "result", for: "hit-preview" }))))
+      : el("p", {}, "Tick characters in the party to hit them together."),
+    el("label", { for: "hit-amount" }, "Damage rolled"),
+    el("input", { id: "hit-amount", name: "amount", type: "number", min: 0, step: 1, required: true }),
+    el("label", { for: "hit-type" }, "Damage type"),
+    el("select", { id: "hit-type", name: "type" }, DAMAGE_TYPES.map((t) => el("option", { value: t, selected: t === "fire" }, t))),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "critical" }), " critical hit"),
+    el("label", { for: "hit-note" }, "Note"),
+    el("input", { id: "hit-note", name: "note", maxlength: 2000, value: "Fireball" }),
+    el("div", { class: "buttons" },
+      el("button", { type: "button", id: "hit-preview", class: "secondary", disabled: !targets.length }, "Preview"),
+      el("button", { type: "submit", id: "hit-send", disabled: !targets.length }, "Send")),
+  );
+  let attempt = null;
+  const body = (dryRun) => {
+    const saved = new Set([...form.querySelectorAll("input[name=saved]:checked")].map((i) => i.value));
+    const wanted = {
+      amount: Number(form.amount.value),
+      type: form.type.value,
+      critical: form.critical.checked,
+      note: form.note.value || undefined,
+      targets: targets.map((c) => ({ id: c.id, halved: saved.has(c.id) })),
+    };
+    // The same hit until it is written: a retry cannot hit twice.
+    const key = JSON.stringify(wanted);
+    if (!attempt || attempt.key !== key) attempt = { key, id: crypto.randomUUID() };
+    return { ...wanted, event_id: attempt.id, dry_run: dryRun };
+  };
+  const show = (answer, done) => {
+    for (const t of answer.targets) {
+      const out = form.querySelector(`li[data-character="${t.id}"] output`);
+      if (out) out.textContent = `${outcomeWords(t.event.outcome)}: HP ${t.state.hp}${done ? "" : " (preview)"}`;
+    }
+  };
+  const send = async (dryRun) => {
+    if (!form.reportValidity()) return;
+    clearError();
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    try {
+      const answer = await api("POST", "/damage", body(dryRun));
+      show(answer, !dryRun);
+      if (!dryRun) {
+        attempt = null;
+        for (const t of answer.targets) {
+          const before = campaign.party.get(t.id) ?? {};
+          campaign.party.set(t.id, { ...before, ...t.state, id: t.id, last_hp_change: t.event.hp_change,
+            last_note: t.event.note, last_recorded_at: t.event.recorded_at, last_event_type: t.event.event_type,
+            last_outcome: t.event.outcome });
+        }
+        say(`Hit ${answer.targets.length} character(s).`);
+        if (state.campaign === campaign) $("#party")?.replaceWith(partyTable());
+      }
+    } catch (error) {
+      if (error.status && error.status < 500) attempt = null;
+      showError(error, dryRun ? "preview the hit" : "send the hit");
+    }
+    for (const b of form.querySelectorAll("button")) b.disabled = false;
+  };
+  $("#hit-preview", form).addEventListener("click", () => send(true));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(false);
+  });
+  return form;
 }
 
 // Which campaign is open, and the way back to the list.
@@ -515,7 +647,7 @@ async function refreshCharacter(view, initial, live) {
 function renderCharacter(focusHeading, live) {
   const view = state.view;
   const focused = document.activeElement?.id;
-  if (live && $("#summary") && $("#history") && ($("#record") || $("#read-only"))) {
+  if (live && $("#summary") && $("#history") && ($("#record") || $("#read-only") || $("#commands"))) {
     const point = document.activeElement?.closest?.("#chart .point")?.dataset.version;
     $("#summary").replaceWith(characterSummary());
     $("#history").replaceWith(characterHistory());
@@ -531,6 +663,7 @@ function renderCharacter(focusHeading, live) {
   }
   const moving = $("#move");
   if (moving) view.moveTo = moving.campaign.value;
+  const ruled = view.character.max_hp !== null && view.character.max_hp !== undefined;
   $("#main").replaceChildren(
     campaignBar(),
     el("p", {}, el("a", { href: here() }, "← The party")),
@@ -542,12 +675,13 @@ function renderCharacter(focusHeading, live) {
       el(
         "section",
         { "aria-labelledby": "record-heading" },
-        el("h2", { id: "record-heading" }, "Record damage or healing"),
-        mayCommand(view.id) && (!isPlayer() || view.character.max_hp != null)
+        ruled && mayCommand(view.id)
+          ? commandsSection(view, { api, el, player: isPlayer(), done: commanded, fail: showError })
+          : el("h2", { id: "record-heading" }, "Record damage or healing"),
+        ruled ? null : !isPlayer()
           ? recordForm()
-          : el("p", { id: "read-only" }, isPlayer()
-            ? "You follow this character: the DM records its changes (a player runs damage and healing on the characters the DM assigned them, under the rules)."
-            : "Read only."),
+          : el("p", { id: "read-only" },
+            "You follow this character: the DM records its changes (a player runs the rules' commands on the characters the DM assigned them)."),
         isPlayer() ? null : moveForm(),
         feedSection(),
       ),
@@ -555,6 +689,18 @@ function renderCharacter(focusHeading, live) {
   );
   if (focusHeading) $("#character-heading").focus();
   else if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
+}
+
+// A command under the rules was written: the version it wrote is the one the page knows.
+async function commanded(answer) {
+  const view = state.view;
+  view.known = answer.event?.version ?? view.known;
+  say(`${view.character.character_name}: HP ${answer.state.hp}.`);
+  try {
+    await refreshCharacter(view, false);
+  } catch (error) {
+    showError(error, "show the character again (the command was saved)");
+  }
 }
 
 function characterSummary() {

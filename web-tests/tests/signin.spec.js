@@ -11,8 +11,8 @@ const { watchCsp } = require("./csp");
 const BASE = `http://127.0.0.1:${Number(process.env.HITPOINTS_WEB_TEST_PORT ?? 3917) + 1}`;
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 
-async function person(browser) {
-  const context = await browser.newContext({ baseURL: BASE });
+async function person(browser, viewport) {
+  const context = await browser.newContext({ baseURL: BASE, ...(viewport ? { viewport } : {}) });
   const page = await context.newPage();
   const csp = await watchCsp(page);
   const problems = [];
@@ -31,6 +31,16 @@ async function signIn(page, name) {
   await page.locator("#username").fill(name);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.locator("#signed-in-as")).toHaveText(`Signed in as ${name}`);
+}
+
+// Every element of the screen inside the screen: nothing sticks out past its right edge.
+async function overflowing(page) {
+  return page.evaluate(() => {
+    const main = document.querySelector("#main").getBoundingClientRect();
+    return [...document.querySelectorAll("#main *")]
+      .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > main.right + 1)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}`);
+  });
 }
 
 async function noSeriousViolations(page, view) {
@@ -81,7 +91,8 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await noSeriousViolations(dm.page, "the DM's party");
 
   // The player opens the link, signs in, and joins: the party, read-only for now.
-  const player = await person(browser);
+  // The player is on a phone.
+  const player = await person(browser, { width: 360, height: 760 });
   await player.page.goto(invite);
   await expect(player.page.locator("#sign-in-heading + p")).toHaveText("Sign in to join the campaign you were invited to.");
   await signIn(player.page, "Bo's player");
@@ -89,6 +100,7 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await expect(player.page.locator("#party tbody tr")).toHaveCount(2);
   await expect(player.page.locator("#create")).toHaveCount(0);
   await expect(player.page.locator("#members")).toHaveCount(0);
+  expect(await overflowing(player.page)).toEqual([]);
   await player.page.goto("/#/");
   await expect(player.page.locator(`#campaigns tr[data-campaign="${campaign}"] .role`)).toHaveText("Player");
 
@@ -107,12 +119,17 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await player.page.reload();
   await expect(player.page.locator("#character-heading")).toHaveText("Bo");
   await expect(player.page.locator("#signed-in-as")).toHaveText("Signed in as Bo's player");
-  await player.page.locator("#amount").fill("5");
-  await player.page.locator("#damage-type").selectOption("fire");
-  await player.page.locator("#note").fill("Fire bolt");
-  await player.page.locator("#record-button").click();
+  // A player's commands only: no stabilise, revive, maximum or undo.
+  await expect(player.page.locator("#command-kind option")).toHaveText(
+    ["Damage", "Healing", "Temporary HP", "Death save", "Short rest", "Long rest"]);
+  await expect(player.page.locator("#undo")).toHaveCount(0);
+  await player.page.locator("#command-amount").fill("5");
+  await player.page.locator("#command-type").selectOption("fire");
+  await player.page.locator("#command-note").fill("Fire bolt");
+  await player.page.locator("#command-send").click();
   await expect(player.page.locator("#hp")).toHaveText("15");
   await player.page.screenshot({ path: path.join(SHOTS, "player-character.png"), fullPage: true });
+  expect(await overflowing(player.page)).toEqual([]);
   await noSeriousViolations(player.page, "the player's character");
   await player.page.goto(`/#/campaigns/${campaign}/characters/${cato}`);
   await expect(player.page.locator("#character-heading")).toHaveText("Cato");
@@ -132,7 +149,7 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
 
   // The DM's party shows the player's hit, live.
   await dm.page.goto(`/#/campaigns/${campaign}`);
-  await expect(dm.page.locator(`#party tr[data-character="${bo}"] .hp`)).toHaveText("15");
+  await expect(dm.page.locator(`#party tr[data-character="${bo}"] .hp-value`)).toHaveText("15");
 
   // A stranger sees no campaign, and the campaign's address answers as if it did not exist.
   const stranger = await person(browser);

@@ -1,0 +1,181 @@
+// The party at the table under the rules, in headless Chromium against a local run in memory:
+// HP against the maximum, status in words, bloodied marked; one hit on three characters (one
+// saves, one resists) previewed and sent from the page, every number compared with the API's;
+// and a name of 256 characters (the most the API takes) and a note of 300, without a space,
+// that break no layout.
+const fs = require("node:fs");
+const path = require("node:path");
+const { test, expect } = require("@playwright/test");
+const AxeBuilder = require("@axe-core/playwright").default;
+const { watchCsp } = require("./csp");
+
+const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
+
+async function post(request, url, data) {
+  const response = await request.post(url, { data });
+  expect(response.ok(), `${url}: ${response.status()} ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+// Every element of the screen inside the screen: nothing sticks out past its right edge.
+async function overflowing(page) {
+  return page.evaluate(() => {
+    const main = document.querySelector("#main").getBoundingClientRect();
+    return [...document.querySelectorAll("#main *")]
+      .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > main.right + 1)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.className}`);
+  });
+}
+
+test("a party under the rules, and one hit on three of them", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const csp = await watchCsp(page);
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+
+  const campaign = (await post(request, "/campaigns", { name: "Phandelver", dm_name: "Ana" })).id;
+  const create = async (body) =>
+    (await post(request, "/characters", { note: "Init", campaign_id: campaign, ...body })).id;
+  const kethra = await create({ character_name: "Kethra", max_hp: 30, defences: { resistances: ["fire"] } });
+  const bo = await create({ character_name: "Bo", max_hp: 20 });
+  const cato = await create({ character_name: "Cato", max_hp: 12 });
+  const old = await create({ character_name: "Old Tom", hp_change: 9 });
+
+  await page.goto(`/#/campaigns/${campaign}`);
+  const row = (id) => page.locator(`#party tr[data-character="${id}"]`);
+  await expect(page.locator("#party tbody tr")).toHaveCount(4);
+  await expect(row(kethra).locator(".hp-words")).toHaveText("30 / 30");
+  await expect(row(kethra).locator("meter")).toHaveAttribute("value", "30");
+  await expect(row(kethra).locator(".status")).toContainText("Up");
+  // A character without rules still shows its HP, and no status the rules would give.
+  await expect(row(old).locator(".hp")).toHaveText("9");
+  await expect(row(old).locator(".status")).toHaveText("no rules");
+  await expect(row(old).locator("input.target")).toHaveCount(0);
+
+  // Select three, one saves; the preview is the API's dry run, and writes nothing.
+  for (const id of [kethra, bo, cato]) await row(id).locator("input.target").check();
+  await expect(page.locator("#hit-targets li")).toHaveCount(3);
+  await page.locator("#hit-amount").fill("20");
+  await page.locator("#hit-type").selectOption("fire");
+  await page.locator(`#hit-targets li[data-character="${bo}"] input[name=saved]`).check();
+  await page.locator("#hit-preview").click();
+  const result = (id) => page.locator(`#hit-targets li[data-character="${id}"] output`);
+  await expect(result(kethra)).toHaveText("20 fire, resisted → 10: HP 20 (preview)");
+  await expect(result(bo)).toHaveText("20 fire, halved → 10: HP 10 (preview)");
+  await expect(result(cato)).toHaveText("20 fire → 20, falls unconscious: HP 0 (preview)");
+  const unchanged = await (await request.get(`/characters/${kethra}?consistent=true`)).json();
+  expect(unchanged.hp).toBe(30);
+
+  // Sent: one request, every result at once, each as the API has it.
+  const started = Date.now();
+  await page.locator("#hit-send").click();
+  await expect(row(cato).locator(".status")).toContainText("Dying");
+  const shown = Date.now() - started;
+  const correlations = new Set();
+  for (const id of [kethra, bo, cato]) {
+    const character = await (await request.get(`/characters/${id}?consistent=true`)).json();
+    await expect(row(id).locator(".hp-value")).toHaveText(String(character.hp));
+    await expect(row(id).locator("meter")).toHaveAttribute("value", String(character.hp));
+    const [event] = (await (await request.get(`/characters/${id}/events?direction=backward&limit=1`)).json()).events;
+    expect(event.event_type).toBe("damaged");
+    correlations.add(event.correlation_id);
+  }
+  // One request: the three events carry one correlation id.
+  expect(correlations.size).toBe(1);
+  expect([...correlations][0]).toMatch(/^[0-9a-f-]{36}$/);
+  await expect(row(kethra).locator(".last")).toHaveText("20 fire, resisted → 10");
+  await expect(row(bo).locator(".last")).toHaveText("20 fire, halved → 10");
+  // Bloodied (at most half the maximum) is said in words, not only by colour.
+  await expect(row(bo).locator(".status")).toContainText("bloodied");
+  await expect(row(kethra).locator(".status")).not.toContainText("bloodied");
+  await expect(row(cato).locator(".status")).toContainText("0 of 3 successes, 0 of 3 failures");
+  console.log(`fireball on three: every result shown ${shown} ms after Send`);
+
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => ["serious", "critical"].includes(v.impact)).map((v) => v.id)).toEqual([]);
+  await page.screenshot({ path: path.join(SHOTS, "party-rules.png"), fullPage: true });
+
+  // Long text: a name as long as the API takes (256 characters) and a 300-character note,
+  // without a space, break nothing, wide or narrow.
+  const long = "Ö".repeat(128) + "x".repeat(128);
+  const longId = await create({ character_name: long, max_hp: 10 });
+  await request.post(`/characters/${longId}/damage`, { data: { amount: 1, type: "cold", note: "n".repeat(300) } });
+  await page.reload();
+  await expect(row(longId)).toBeVisible();
+  await expect(row(longId).locator(".note")).toHaveText("n".repeat(300));
+  expect(await overflowing(page)).toEqual([]);
+  await page.setViewportSize({ width: 360, height: 800 });
+  expect(await overflowing(page)).toEqual([]);
+  await page.goto(`/#/campaigns/${campaign}/characters/${longId}`);
+  await expect(page.locator("#character-heading")).toHaveText(long);
+  expect(await overflowing(page)).toEqual([]);
+
+  expect(csp).toEqual([]);
+  expect(problems).toEqual([]);
+});
+
+test("a character at 0: death saves, stabilised, healed, undone; and a massive-damage death", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const csp = await watchCsp(page);
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  const campaign = (await post(request, "/campaigns", { name: "Tomb", dm_name: "Ana" })).id;
+  const create = async (body) =>
+    (await post(request, "/characters", { note: "Init", campaign_id: campaign, ...body })).id;
+  const dara = await create({ character_name: "Dara", max_hp: 10, hit_dice: "2d8" });
+  const eli = await create({ character_name: "Eli", max_hp: 8 });
+
+  // Each command from the page, and the page's numbers against the API's.
+  const command = async (kind, fields = {}, preview = false) => {
+    await page.locator("#command-kind").selectOption(kind);
+    for (const [name, value] of Object.entries(fields)) {
+      const input = page.locator(`#command [name=${name}]`);
+      if (typeof value === "boolean") await input.setChecked(value);
+      else if ((await input.evaluate((e) => e.tagName)) === "SELECT") await input.selectOption(value);
+      else await input.fill(String(value));
+    }
+    if (preview) await page.locator("#command-preview").click();
+    else await page.locator("#command-send").click();
+  };
+  const agrees = async (id) => {
+    const c = await (await request.get(`/characters/${id}?consistent=true`)).json();
+    await expect(page.locator("#hp")).toHaveText(String(c.hp));
+    return c;
+  };
+
+  await page.goto(`/#/campaigns/${campaign}/characters/${dara}`);
+  await expect(page.locator("#defences")).toHaveText("No resistances, vulnerabilities or immunities.");
+  await command("damage", { amount: 10, type: "bludgeoning" }, true);
+  await expect(page.locator("#command-result")).toHaveText("Preview: 10 bludgeoning → 10, falls unconscious. HP 10 → 0. Concentration: DC 10.");
+  expect((await agrees(dara)).hp).toBe(10);
+  await command("damage", { amount: 10, type: "bludgeoning" });
+  await expect(page.locator("#state-words")).toContainText("Dying: 0 of 3 successes, 0 of 3 failures");
+  expect((await agrees(dara)).status).toBe("unconscious");
+  await command("save", { roll: 5 });
+  await expect(page.locator("#state-words")).toContainText("0 of 3 successes, 1 of 3 failures");
+  await command("save", { roll: 15 });
+  await expect(page.locator("#state-words")).toContainText("1 of 3 successes, 1 of 3 failures");
+  expect((await agrees(dara)).death_saves).toEqual({ successes: 1, failures: 1 });
+  await command("stabilize");
+  await expect(page.locator("#state-words")).toContainText("Stable");
+  await command("healing", { amount: 4 });
+  await expect(page.locator("#state-words")).toContainText("Up");
+  await expect(page.locator("#state-words")).toContainText("bloodied");
+  expect((await agrees(dara)).hp).toBe(4);
+  // Undo the healing: stable at 0 again, as the API has it.
+  await page.locator("#undo").click();
+  await expect(page.locator("#state-words")).toContainText("Stable");
+  expect((await agrees(dara)).hp).toBe(0);
+
+  // Damage of at least the maximum beyond 0 HP: dead at once.
+  await page.goto(`/#/campaigns/${campaign}/characters/${eli}`);
+  await command("damage", { amount: 16, type: "necrotic" });
+  await expect(page.locator("#command-result")).toContainText("dies of massive damage");
+  await expect(page.locator("#state-words")).toContainText("Dead");
+  expect((await agrees(eli)).status).toBe("dead");
+  expect(csp).toEqual([]);
+  expect(problems).toEqual([]);
+});
