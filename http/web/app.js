@@ -785,7 +785,7 @@ function travelControl() {
   const max = view.character.version;
   const at = view.travel?.version ?? max;
   const output = el("p", { id: "travel-result", "aria-live": "polite" },
-    view.travel ? `As of version ${view.travel.version}: ${view.travel.character_name} had HP ${view.travel.hp}.` : "Pick a version to see the character as it was.");
+    view.travel ? travelWords(view.travel) : "Pick a version to see the character as it was.");
   const input = el("input", { id: "travel", type: "range", min: 0, max, step: 1, value: at, "aria-valuetext": `version ${at}` });
   let timer = null;
   input.addEventListener("input", () => {
@@ -803,13 +803,23 @@ function travelControl() {
   );
 }
 
+// The character as it was, in full: HP, and under the rules its maximum, temporary HP, status
+// and death saves.
+function travelWords(then) {
+  const s = statusOf(then);
+  const rules = s
+    ? ` of ${then.max_hp}${then.temp_hp ? `, +${then.temp_hp} temporary` : ""}; ${s.word}${s.detail ? ` (${s.detail})` : ""}${s.bloodied ? ", bloodied" : ""}`
+    : "";
+  return `As of version ${then.version}: ${then.character_name} had HP ${then.hp}${rules}.`;
+}
+
 async function travelTo(version) {
   const view = state.view;
   try {
     const then = await api("GET", `/characters/${view.id}?at_version=${version}`);
     if (state.view !== view) return;
-    view.travel = { version, hp: then.hp, character_name: then.character_name };
-    $("#travel-result").textContent = `As of version ${version}: ${then.character_name} had HP ${then.hp}.`;
+    view.travel = { ...then, version };
+    $("#travel-result").textContent = travelWords(view.travel);
   } catch (error) {
     showError(error, `read version ${version}`);
   }
@@ -827,7 +837,8 @@ function eventsTable() {
       "tr",
       { "data-version": e.version },
       el("td", { class: "num" }, e.version),
-      el("td", {}, changeWords(e.hp_change, e.version)),
+      el("td", { class: "type" }, (e.event_type ?? "change").replace(/_/g, " ")),
+      el("td", {}, outcomeWords(e.outcome) ?? changeWords(e.hp_change, e.version)),
       el("td", { class: "note" }, e.note),
       el("td", {}, when(e.recorded_at)),
     ),
@@ -848,7 +859,8 @@ function eventsTable() {
       "table",
       { id: "events" },
       el("caption", {}, `Page ${view.pageIndex + 1} of ${pages}`),
-      el("thead", {}, el("tr", {}, el("th", { scope: "col", class: "num" }, "Version"), el("th", { scope: "col" }, "Change"),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", class: "num" }, "Version"), el("th", { scope: "col" }, "Event"),
+        el("th", { scope: "col" }, "What it did"),
         el("th", { scope: "col" }, "Note"), el("th", { scope: "col" }, "Recorded"))),
       el("tbody", {}, rows),
     ),

@@ -147,6 +147,7 @@ test("a character at 0: death saves, stabilised, healed, undone; and a massive-d
   };
 
   await page.goto(`/#/campaigns/${campaign}/characters/${dara}`);
+  await expect(page.locator("#character-heading")).toHaveText("Dara");
   await expect(page.locator("#defences")).toHaveText("No resistances, vulnerabilities or immunities.");
   await command("damage", { amount: 10, type: "bludgeoning" }, true);
   await expect(page.locator("#command-result")).toHaveText("Preview: 10 bludgeoning → 10, falls unconscious. HP 10 → 0. Concentration: DC 10.");
@@ -170,8 +171,23 @@ test("a character at 0: death saves, stabilised, healed, undone; and a massive-d
   await expect(page.locator("#state-words")).toContainText("Stable");
   expect((await agrees(dara)).hp).toBe(0);
 
+  // The history says what each event was and what the rules computed, newest first.
+  const newest = (await (await request.get(`/characters/${dara}/events?direction=backward&limit=10`)).json()).events;
+  const rows = page.locator("#events tbody tr");
+  await expect(rows.first().locator(".type")).toHaveText(newest[0].event_type.replace(/_/g, " "));
+  await expect(rows.nth(1).locator("td").nth(2)).toHaveText("healing 4, conscious again");
+  await expect(rows.nth(5).locator("td").nth(2)).toHaveText("10 bludgeoning → 10, falls unconscious");
+  // Time travel shows the whole state at a version: dying, with its saves, at version 2.
+  await page.locator("#travel").fill("2");
+  await expect(page.locator("#travel-result")).toHaveText(
+    "As of version 2: Dara had HP 0 of 10; Dying (0 of 3 successes, 1 of 3 failures).");
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => ["serious", "critical"].includes(v.impact)).map((v) => v.id)).toEqual([]);
+  await page.screenshot({ path: path.join(SHOTS, "character-rules.png"), fullPage: true });
+
   // Damage of at least the maximum beyond 0 HP: dead at once.
   await page.goto(`/#/campaigns/${campaign}/characters/${eli}`);
+  await expect(page.locator("#character-heading")).toHaveText("Eli");
   await command("damage", { amount: 16, type: "necrotic" });
   await expect(page.locator("#command-result")).toContainText("dies of massive damage");
   await expect(page.locator("#state-words")).toContainText("Dead");
