@@ -415,7 +415,7 @@ function partyTable() {
       {},
       el("tr", {}, el("td", {}), el("th", { scope: "col" }, "Character"), el("th", { scope: "col" }, "HP"),
         el("th", { scope: "col" }, "Status"), el("th", { scope: "col" }, "Last change"),
-        el("th", { scope: "col" }, "Note"), el("th", { scope: "col", class: "num" }, "Version")),
+        el("th", { scope: "col" }, "Note"), el("th", { scope: "col", class: "num version" }, "Version")),
     ),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 7 }, "No characters yet: create one below."))),
   );
@@ -542,7 +542,7 @@ function feedList() {
               { "data-position": e.position },
               el("a", { href: here(`/characters/${e.id}`) }, e.character_name),
               ": ",
-              changeWords(e.hp_change, e.version),
+              outcomeWords(e.outcome) ? el("span", { class: "change" }, outcomeWords(e.outcome)) : changeWords(e.hp_change, e.version),
               ` (version ${e.version}) `,
               el("span", { class: "note" }, e.note),
               el("br"),

@@ -36,7 +36,10 @@ test("the party, a character's history, the live feed, recording and time travel
   await expect(page.locator("body")).toHaveAttribute("data-ready", "true");
   const firstRender = await page.evaluate(() => performance.getEntriesByName("party-rendered")[0]?.startTime);
   let weight = 0;
-  for (const file of ["/", "/app.js", "/app.css"]) weight += (await (await request.get(file)).body()).length;
+  // The page and every module it loads.
+  for (const file of ["/", "/app.js", "/signin.js", "/rules.js", "/commands.js", "/app.css"]) {
+    weight += (await (await request.get(file)).body()).length;
+  }
 
   // Create two characters through the page.
   async function create(name, hp) {
