@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
 use hitpoints::access::{Caller, Role};
-use hitpoints::campaign::{Campaign, CampaignCursor, CampaignError};
+use hitpoints::campaign::{Campaign, CampaignCursor, CampaignError, MAX_CAMPAIGN_NAME_CHARS};
 use hitpoints::domain::DEFAULT_CAMPAIGN;
 use uuid::Uuid;
 
@@ -176,10 +176,7 @@ pub(crate) async fn invite(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     if id == DEFAULT_CAMPAIGN {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidId,
-            "the default campaign has no members to invite: create a campaign first",
-        ));
+        return Err(CampaignError::NoMembers.into());
     }
     let code = api.members()?.new_invite(api.campaigns()?, id).await?;
     Ok((
@@ -202,21 +199,25 @@ pub(crate) async fn join(
     Params(NoParams {}): Params<NoParams>,
     JsonBody(body): JsonBody<JoinBody>,
 ) -> Result<Response, ApiError> {
-    let Caller::Person { sub } = &caller else {
+    // The body first, as the document has it: a code of 1 to 64 characters, a name of 1 to 100.
+    let code_chars = body.code.chars().count();
+    if !(1..=MAX_CODE_CHARS).contains(&code_chars)
+        || body
+            .name
+            .as_ref()
+            .is_some_and(|n| n.is_empty() || n.chars().count() > MAX_CAMPAIGN_NAME_CHARS)
+    {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidBody,
-            "only a signed-in person joins a campaign: an operator may do everything already",
+            "code has 1 to 64 characters, and name 1 to 100",
         ));
-    };
-    let name = body.name.unwrap_or_default();
-    if !name.is_empty() {
-        hitpoints::campaign::validate(&name, &name).map_err(|_| {
-            ApiError::bad_request(
-                ErrorCode::InvalidBody,
-                "name has 1 to 100 characters, not blank",
-            )
-        })?;
     }
+    // Only a signed-in person joins: an operator may do everything already.
+    let Caller::Person { sub } = &caller else {
+        return Err(ApiError::Forbidden);
+    };
+    // A blank name is no name.
+    let name = body.name.unwrap_or_default().trim().to_owned();
     let members = api.members()?;
     let before = members.role(sub, id).await?;
     let member = members
@@ -263,10 +264,7 @@ pub(crate) async fn assign(
     let characters: BTreeSet<Uuid> = body.characters.iter().copied().collect();
     for &character in &characters {
         if api.store.campaign_of(character).await? != Some(id) {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidBody,
-                format!("character {character} is not in this campaign"),
-            ));
+            return Err(ApiError::NotInCampaign(character));
         }
     }
     let members = api.members()?;
@@ -298,6 +296,9 @@ pub(crate) async fn remove(
         Err(ApiError::MemberNotFound)
     }
 }
+
+/// Most characters of an invite code a request may send (the codes made are 32).
+const MAX_CODE_CHARS: usize = 64;
 
 /// Most characters assigned to one player.
 const MAX_ASSIGNED: usize = 100;

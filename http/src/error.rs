@@ -54,6 +54,9 @@ pub enum ApiError {
     /// A process built without the memberships table was asked who belongs where.
     #[error("this server has no memberships table to read roles from")]
     NoMembersTable,
+    /// A character assigned to a player that is not in the campaign.
+    #[error("character {0} is not in this campaign")]
+    NotInCampaign(uuid::Uuid),
     /// A member route naming someone who is not a player of the campaign.
     #[error("this campaign has no player with that sub")]
     MemberNotFound,
@@ -111,6 +114,7 @@ impl ApiError {
             ApiError::Unauthenticated => ErrorCode::Unauthenticated,
             ApiError::Forbidden => ErrorCode::Forbidden,
             ApiError::MemberNotFound => ErrorCode::MemberNotFound,
+            ApiError::NotInCampaign(_) => ErrorCode::NotInCampaign,
             ApiError::Store(Error::Conflict(_)) => ErrorCode::VersionConflict,
             ApiError::Store(Error::Invalid(invalid)) => invalid_code(invalid),
             ApiError::Store(Error::Cursor(_)) => ErrorCode::InvalidCursor,
@@ -121,9 +125,9 @@ impl ApiError {
             ApiError::Store(Error::Campaign(campaign)) => match campaign {
                 CampaignError::NotFound(_) => ErrorCode::CampaignNotFound,
                 CampaignError::Unknown(_) => ErrorCode::UnknownCampaign,
-                CampaignError::Empty { .. } | CampaignError::TooLong { .. } => {
-                    ErrorCode::InvalidCampaign
-                }
+                CampaignError::Empty { .. }
+                | CampaignError::TooLong { .. }
+                | CampaignError::NoMembers => ErrorCode::InvalidCampaign,
             },
             ApiError::Store(Error::Infrastructure(infra)) => match infra {
                 InfraError::Throttled(_) => ErrorCode::Throttled,
@@ -169,11 +173,11 @@ impl ErrorCode {
             InvalidEvent, InvalidExpectedVersion, InvalidFromVersion, InvalidHitDice, InvalidId,
             InvalidLimit, InvalidParameter, InvalidPosition, InvalidRoll, InvalidWait,
             MalformedJson, MemberNotFound, MethodNotAllowed, MissingBody, NoEventAsOf, NoHitDice,
-            NoMaximum, NotDead, NotDying, RequestTimeout, RestNeedsHp, RouteNotFound,
-            RulesEnabledAlready, RulesNotEnabled, ServerBusy, StoreError, StoreUnreachable,
-            StreamNotFound, Throttled, TooManyEvents, TooManyTargets, TransactionConflict,
-            Unauthenticated, UndoDeath, UndoMove, UndoNotLatest, UndoRules, UnknownCampaign,
-            UnknownDamageType, UnknownParameter, VersionConflict, VersionNotFound,
+            NoMaximum, NotDead, NotDying, NotInCampaign, RequestTimeout, RestNeedsHp,
+            RouteNotFound, RulesEnabledAlready, RulesNotEnabled, ServerBusy, StoreError,
+            StoreUnreachable, StreamNotFound, Throttled, TooManyEvents, TooManyTargets,
+            TransactionConflict, Unauthenticated, UndoDeath, UndoMove, UndoNotLatest, UndoRules,
+            UnknownCampaign, UnknownDamageType, UnknownParameter, VersionConflict, VersionNotFound,
         };
         match self {
             MissingBody
@@ -205,8 +209,10 @@ impl ErrorCode {
             }
             InvalidEvent | InvalidCampaign | UnknownCampaign | InvalidAmount | InvalidRoll
             | UnknownDamageType | InvalidHitDice | TooManyTargets | RulesNotEnabled
-            | RulesEnabledAlready | CharacterDead | NotDying | NotDead | RestNeedsHp
-            | NoHitDice | NoMaximum | UndoRules | UndoMove => StatusCode::UNPROCESSABLE_ENTITY,
+            | NotInCampaign | RulesEnabledAlready | CharacterDead | NotDying | NotDead
+            | RestNeedsHp | NoHitDice | NoMaximum | UndoRules | UndoMove => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             StoreError | CorruptItem => StatusCode::INTERNAL_SERVER_ERROR,
             Throttled | StoreUnreachable | TransactionConflict | ServerBusy => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -725,7 +725,8 @@ fn doc(endpoint: Endpoint) -> Doc {
             summary: "A new invite code for the campaign (the DM's)",
             description: "201 with the code the DM shares; the code before stops working. A \
                           signed-in person redeems it with POST /campaigns/{id}/members. One \
-                          UpdateItem of the campaign.",
+                          UpdateItem of the campaign. The default campaign has no members: 422 \
+                          invalid_campaign.",
             path_id: PathId::Campaign,
             params: Vec::new(),
             body: None,
@@ -734,7 +735,12 @@ fn doc(endpoint: Endpoint) -> Doc {
                 "The campaign's invite code",
                 schema_ref::<InviteBody>(),
             )],
-            errors: &[E::InvalidId, E::RouteNotFound, E::CampaignNotFound],
+            errors: &[
+                E::InvalidId,
+                E::RouteNotFound,
+                E::CampaignNotFound,
+                E::InvalidCampaign,
+            ],
         },
         Endpoint::JoinCampaign => Doc {
             id: "joinCampaign",
@@ -742,7 +748,7 @@ fn doc(endpoint: Endpoint) -> Doc {
             description: "201 a player now (no characters until the DM assigns them); 200 a \
                           member already, with the role they have. A wrong code is the same 404 \
                           as a campaign that does not exist. For a signed-in person only: an \
-                          operator's request is a 400.",
+                          operator's request is a 403.",
             path_id: PathId::Campaign,
             params: Vec::new(),
             body: Some(schema_ref::<JoinBody>()),
@@ -781,8 +787,8 @@ fn doc(endpoint: Endpoint) -> Doc {
         Endpoint::AssignMember => Doc {
             id: "assignCharacters",
             summary: "Set the characters a player runs the player commands on (the DM's)",
-            description: "Replaces the player's characters; each must be in this campaign (400 \
-                          otherwise). 404 member_not_found for a sub that is not a player of \
+            description: "Replaces the player's characters; each must be in this campaign (422 \
+                          not_in_campaign otherwise). 404 member_not_found for a sub that is not a player of \
                           the campaign (the DM cannot be assigned characters: the DM may act \
                           on all).",
             path_id: PathId::Campaign,
@@ -797,6 +803,7 @@ fn doc(endpoint: Endpoint) -> Doc {
                 E::InvalidBody,
                 E::CampaignNotFound,
                 E::MemberNotFound,
+                E::NotInCampaign,
             ],
         },
         Endpoint::RemoveMember => Doc {
@@ -1083,9 +1090,7 @@ fn operation(endpoint: Endpoint) -> Operation {
         Guard::Operate | Guard::ReadCharacter | Guard::ReadCampaign | Guard::CreateCampaign => {
             &[ErrorCode::Unauthenticated]
         }
-        _ if endpoint == Endpoint::ListCampaigns || endpoint == Endpoint::JoinCampaign => {
-            &[ErrorCode::Unauthenticated]
-        }
+        _ if endpoint == Endpoint::ListCampaigns => &[ErrorCode::Unauthenticated],
         _ => &[ErrorCode::Unauthenticated, ErrorCode::Forbidden],
     };
     let codes: Vec<ErrorCode> = doc
@@ -1350,6 +1355,10 @@ fn sample_message(code: ErrorCode) -> &'static str {
         E::InvalidCampaign => "name is empty",
         E::UnknownCampaign => "campaign_id 3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c names no campaign: create it first with POST /campaigns",
         E::CampaignNotFound => "campaign 3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c does not exist",
+        E::NotInCampaign => "character 6f1c2a9e-0b7d-4c3e-9a51-2d8f4e6b7c10 is not in this campaign",
+        E::Unauthenticated => "sign in first: this request needs a verified identity (a bearer token)",
+        E::Forbidden => "your role in this campaign does not allow this",
+        E::MemberNotFound => "this campaign has no player with that sub",
         E::StoreError => "DynamoDB refused the request",
         E::CorruptItem => "a stored item does not decode",
         E::Throttled => "DynamoDB throttled the request; retry after 1 s",

@@ -611,6 +611,7 @@ pub enum ErrorCode {
     InvalidEvent,
     InvalidCampaign,
     UnknownCampaign,
+    NotInCampaign,
     InvalidAmount,
     InvalidRoll,
     UnknownDamageType,

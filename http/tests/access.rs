@@ -302,7 +302,7 @@ async fn a_dm_a_player_and_a_stranger_each_get_what_their_role_allows() {
             Some(json!({"characters": [nowhere]}))
         )
         .await,
-        (400, "invalid_body".into())
+        (422, "not_in_campaign".into())
     );
     assert_eq!(
         t.refused(
@@ -387,6 +387,18 @@ async fn a_dm_a_player_and_a_stranger_each_get_what_their_role_allows() {
     assert_eq!(everything["campaigns"].as_array().map(Vec::len), Some(2));
     assert_eq!(everything["campaigns"][1].get("role"), None);
     t.ok(Who::Operator, "GET", "/characters", None).await;
+    // An operator joins nothing (they may do everything), and nobody is invited to the default
+    // campaign.
+    let join = Some(json!({"code": code}));
+    let operator_joins = t
+        .refused(Who::Operator, "POST", &format!("{c}/members"), join)
+        .await;
+    assert_eq!(operator_joins, (403, "forbidden".into()));
+    let default_invite = format!("/campaigns/{}/invite", Uuid::nil());
+    let invited = t
+        .refused(Who::Operator, "POST", &default_invite, None)
+        .await;
+    assert_eq!(invited, (422, "invalid_campaign".into()));
     t.ok(Who::Operator, "GET", &format!("/characters/{bo}"), None)
         .await;
 

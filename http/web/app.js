@@ -322,7 +322,9 @@ function renderParty(live) {
   if (live && $("#party") && ($("#create") || isPlayer())) {
     const row = document.activeElement?.closest("#party tr")?.dataset.character;
     const focused = document.activeElement?.closest("#party input.target")?.value;
+    const before = [...(state.campaign.selected ?? [])].join();
     $("#party").replaceWith(partyTable());
+    if ([...state.campaign.selected].join() !== before) refreshHit();
     renderFeed();
     if (focused) $(`#party input.target[value="${focused}"]`)?.focus();
     else if (row) $(`#party tr[data-character="${row}"] a`)?.focus();
@@ -388,7 +390,10 @@ function lastChange(c) {
 }
 
 function partyTable() {
-  const selected = state.campaign.selected ?? new Set();
+  const campaign = state.campaign;
+  // A character that left the party (or that this screen may not command) is no target.
+  const selected = (campaign.selected ??= new Set());
+  for (const id of selected) if (!campaign.party.has(id) || !mayCommand(id)) selected.delete(id);
   const rows = partyInOrder().map((c) => {
     const ruled = c.max_hp !== null && c.max_hp !== undefined;
     return el(
@@ -413,7 +418,7 @@ function partyTable() {
     el(
       "thead",
       {},
-      el("tr", {}, el("td", {}), el("th", { scope: "col" }, "Character"), el("th", { scope: "col" }, "HP"),
+      el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Target")), el("th", { scope: "col" }, "Character"), el("th", { scope: "col" }, "HP"),
         el("th", { scope: "col" }, "Status"), el("th", { scope: "col" }, "Last change"),
         el("th", { scope: "col" }, "Note"), el("th", { scope: "col", class: "num version" }, "Version")),
     ),
@@ -424,12 +429,27 @@ function partyTable() {
     const chosen = (state.campaign.selected ??= new Set());
     if (event.target.checked) chosen.add(event.target.value);
     else chosen.delete(event.target.value);
-    $("#hit")?.replaceWith(hitForm());
+    refreshHit();
   });
   return table;
 }
 
 // --- One hit, many targets ----------------------------------------------------------------------
+
+// The hit form drawn again for the targets ticked now, keeping what the DM entered.
+function refreshHit() {
+  const old = $("#hit");
+  if (!old) return;
+  const saved = new Set([...old.querySelectorAll("input[name=saved]:checked")].map((i) => i.value));
+  const values = { amount: old.amount.value, type: old.type.value, critical: old.critical.checked, note: old.note.value };
+  const form = hitForm();
+  form.amount.value = values.amount;
+  form.type.value = values.type;
+  form.critical.checked = values.critical;
+  form.note.value = values.note;
+  for (const input of form.querySelectorAll("input[name=saved]")) input.checked = saved.has(input.value);
+  old.replaceWith(form);
+}
 
 // The selected characters take one roll; each marked "saved" takes half. Preview asks the API
 // (dry_run), Send writes every target's event in one request.
@@ -443,7 +463,8 @@ function hitForm() {
     targets.length
       ? el("ul", { id: "hit-targets" }, targets.map((c) => el("li", { "data-character": c.id },
           el("span", { class: "name" }, c.character_name),
-          el("label", { class: "check" }, el("input", { type: "checkbox", name: "saved", value: c.id }), " saved: half"),
+          el("label", { class: "check" }, el("input", { type: "checkbox", name: "saved", value: c.id,
+            "aria-label": `${c.character_name} saved: half` }), " saved: half"),
           el("output", { class: "result", for: "hit-preview" }))))
       : el("p", {}, "Tick characters in the party to hit them together."),
     el("label", { for: "hit-amount" }, "Damage rolled"),
@@ -457,7 +478,7 @@ function hitForm() {
       el("button", { type: "button", id: "hit-preview", class: "secondary", disabled: !targets.length }, "Preview"),
       el("button", { type: "submit", id: "hit-send", disabled: !targets.length }, "Send")),
   );
-  let attempt = null;
+  // Kept on the campaign: a form drawn again keeps the hit's id until it is written.
   const body = (dryRun) => {
     const saved = new Set([...form.querySelectorAll("input[name=saved]:checked")].map((i) => i.value));
     const wanted = {
@@ -469,8 +490,8 @@ function hitForm() {
     };
     // The same hit until it is written: a retry cannot hit twice.
     const key = JSON.stringify(wanted);
-    if (!attempt || attempt.key !== key) attempt = { key, id: crypto.randomUUID() };
-    return { ...wanted, event_id: attempt.id, dry_run: dryRun };
+    if (!campaign.hitAttempt || campaign.hitAttempt.key !== key) campaign.hitAttempt = { key, id: crypto.randomUUID() };
+    return { ...wanted, event_id: campaign.hitAttempt.id, dry_run: dryRun };
   };
   const show = (answer, done) => {
     for (const t of answer.targets) {
@@ -486,7 +507,7 @@ function hitForm() {
       const answer = await api("POST", "/damage", body(dryRun));
       show(answer, !dryRun);
       if (!dryRun) {
-        attempt = null;
+        campaign.hitAttempt = null;
         for (const t of answer.targets) {
           const before = campaign.party.get(t.id) ?? {};
           campaign.party.set(t.id, { ...before, ...t.state, id: t.id, last_hp_change: t.event.hp_change,
@@ -497,7 +518,7 @@ function hitForm() {
         if (state.campaign === campaign) $("#party")?.replaceWith(partyTable());
       }
     } catch (error) {
-      if (error.status && error.status < 500) attempt = null;
+      if (error.status && error.status < 500) campaign.hitAttempt = null;
       showError(error, dryRun ? "preview the hit" : "send the hit");
     }
     for (const b of form.querySelectorAll("button")) b.disabled = false;
@@ -674,11 +695,11 @@ function renderCharacter(focusHeading, live) {
       characterHistory(),
       el(
         "section",
-        { "aria-labelledby": "record-heading" },
+        { "aria-label": "Change the character" },
         ruled && mayCommand(view.id)
-          ? commandsSection(view, { api, el, player: isPlayer(), done: commanded, fail: showError })
+          ? commandsSection(view, { api, el, player: isPlayer(), done: commanded, stale: () => reread(view), fail: showError, clear: clearError })
           : el("h2", { id: "record-heading" }, "Record damage or healing"),
-        ruled ? null : !isPlayer()
+        ruled && mayCommand(view.id) ? null : !isPlayer() && !ruled
           ? recordForm()
           : el("p", { id: "read-only" },
             "You follow this character: the DM records its changes (a player runs the rules' commands on the characters the DM assigned them)."),
@@ -689,6 +710,24 @@ function renderCharacter(focusHeading, live) {
   );
   if (focusHeading) $("#character-heading").focus();
   else if (focused && $(`#${focused}`)) $(`#${focused}`).focus();
+}
+
+// After a 409: the character as it is now, and its version the one the page knows.
+async function reread(view) {
+  try {
+    const now = await api("GET", `/characters/${view.id}?consistent=true`);
+    view.known = now.version;
+    if (state.view === view) await refreshCharacter(view, false);
+  } catch (error) {
+    showError(error, "read the character again");
+  }
+}
+
+// A character under the rules in words: its status, HP of its maximum, temporary HP.
+function stateWords(c) {
+  const s = statusOf(c);
+  return `${s.mark} ${s.word}${s.detail ? `: ${s.detail}` : ""}${s.bloodied ? " · bloodied" : ""}` +
+    ` · HP ${c.hp} of ${c.max_hp}${c.temp_hp ? `, +${c.temp_hp} temporary` : ""}`;
 }
 
 // A command under the rules was written: the version it wrote is the one the page knows.
@@ -711,6 +750,7 @@ function characterSummary() {
     { id: "summary", "aria-labelledby": "character-heading" },
     el("h2", { id: "character-heading", tabindex: "-1" }, c.character_name),
     el("p", { class: "hp-now" }, "HP ", el("span", { id: "hp" }, c.hp)),
+    statusOf(c) ? el("p", { id: "state-words" }, stateWords(c)) : null,
     el("p", {}, "Version ", el("span", { id: "version" }, c.version), ` · ${view.events.length} events`),
     view.known < c.version
       ? el("p", { class: "notice", id: "behind" },

@@ -1,6 +1,6 @@
 // A character's commands under the rules: one form, the fields each command takes, a preview from
 // the API's dry run and the API's answer after. No rule is applied here.
-import { outcomeWords, statusOf } from "./rules.js";
+import { outcomeWords } from "./rules.js";
 
 const TYPES = ["acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
   "poison", "psychic", "radiant", "slashing", "thunder"];
@@ -36,10 +36,10 @@ function body(kind, f) {
   }
 }
 
-// `view`: the character view ({id, character, known}); `api`, `el`, `done(answer)`: the page's.
-export function commandsSection(view, { api, el, player, done, fail }) {
+// `view`: the character view ({id, character, known, events}); `api`, `el`, `done(answer)`,
+// `stale()` (read the character again after a 409), `fail(error, doing)`, `clear()`: the page's.
+export function commandsSection(view, { api, el, player, done, stale, fail, clear }) {
   const c = view.character;
-  const s = statusOf(c);
   const d = c.defences ?? {};
   const defences = [["resists", d.resistances], ["vulnerable to", d.vulnerabilities], ["immune to", d.immunities]]
     .filter(([, list]) => list?.length).map(([w, list]) => `${w} ${list.join(", ")}`).join("; ");
@@ -71,19 +71,32 @@ export function commandsSection(view, { api, el, player, done, fail }) {
       el("button", { type: "submit", id: "command-send" }, "Send")),
     el("output", { id: "command-result", for: "command-preview command-send" }),
   );
+  // Only the chosen command's fields count: shown, and required where a number is asked.
   const show = () => {
     const fields = KINDS[form.kind.value][2];
-    for (const f of form.querySelectorAll("[data-field]")) f.hidden = !fields.includes(f.dataset.field);
+    for (const f of form.querySelectorAll("[data-field]")) {
+      const on = fields.includes(f.dataset.field);
+      f.hidden = !on;
+      for (const input of f.querySelectorAll("input")) {
+        input.disabled = !on;
+        input.required = on && input.type === "number";
+      }
+    }
   };
+  // Drawn again after an answer: the same command chosen, and its result still said.
+  if (view.command && KINDS[view.command.kind]) form.kind.value = view.command.kind;
   form.kind.addEventListener("change", show);
   show();
   let attempt = null;
+  const out = form.querySelector("#command-result");
+  if (view.command?.said) out.textContent = view.command.said;
   const send = async (dryRun) => {
+    if (!form.reportValidity()) return;
+    clear();
     const kind = form.kind.value;
     const wanted = { ...body(kind, form), note: form.note.value || undefined };
     const key = JSON.stringify([kind, wanted]);
     if (!attempt || attempt.key !== key) attempt = { key, id: crypto.randomUUID() };
-    const out = form.querySelector("#command-result");
     for (const b of form.querySelectorAll("button")) b.disabled = true;
     try {
       const answer = await api("POST", `/characters/${view.id}/${KINDS[kind][1]}`,
@@ -91,6 +104,7 @@ export function commandsSection(view, { api, el, player, done, fail }) {
       const words = outcomeWords(answer.event.outcome) ?? answer.event.note;
       const dc = answer.concentration_dc ? ` Concentration: DC ${answer.concentration_dc}.` : "";
       out.textContent = `${dryRun ? "Preview: " : ""}${words}. HP ${c.hp} → ${answer.state.hp}.${dc}`;
+      view.command = { kind, said: out.textContent };
       if (!dryRun) {
         attempt = null;
         done(answer);
@@ -98,6 +112,11 @@ export function commandsSection(view, { api, el, player, done, fail }) {
     } catch (error) {
       if (error.status && error.status < 500) attempt = null;
       fail(error, dryRun ? "preview the command" : "send the command");
+      // Someone else wrote first: the character as it is now, then the DM decides again.
+      if (error.status === 409) {
+        view.command = { kind, said: "Someone else changed the character first: check it and send again." };
+        stale();
+      }
     }
     for (const b of form.querySelectorAll("button")) b.disabled = false;
   };
@@ -106,23 +125,27 @@ export function commandsSection(view, { api, el, player, done, fail }) {
     event.preventDefault();
     send(false);
   });
-  const undo = el("button", { type: "button", id: "undo", class: "secondary" }, "Undo the latest command");
-  undo.addEventListener("click", async () => {
-    const latest = view.events?.at(-1);
+  // Undo names what it undoes: the latest event, with what the rules computed for it.
+  const latest = view.events?.at(-1);
+  const undo = latest?.event_id && latest.version > 0
+    ? el("button", { type: "button", id: "undo", class: "secondary" },
+        `Undo version ${latest.version}: ${outcomeWords(latest.outcome) ?? latest.note}`)
+    : null;
+  undo?.addEventListener("click", async () => {
+    clear();
     try {
-      const answer = await api("POST", `/characters/${view.id}/undo`, { event_id: latest?.event_id, expected_version: view.known });
+      const answer = await api("POST", `/characters/${view.id}/undo`, { event_id: latest.event_id, expected_version: view.known });
+      view.command = { kind: form.kind.value, said: `Undone: version ${latest.version}. HP ${answer.state.hp}.` };
       done(answer);
     } catch (error) {
       fail(error, "undo");
+      if (error.status === 409) stale();
     }
   });
   return el(
     "section",
     { id: "commands", "aria-labelledby": "command-heading" },
     el("h2", { id: "command-heading" }, "Under the rules"),
-    el("p", { id: "state-words" },
-      s ? `${s.mark} ${s.word}${s.detail ? `: ${s.detail}` : ""}${s.bloodied ? " · bloodied" : ""}` : "",
-      ` · HP ${c.hp} of ${c.max_hp}${c.temp_hp ? `, +${c.temp_hp} temporary` : ""}`),
     el("p", { id: "defences" }, defences ? `Defences: ${defences}.` : "No resistances, vulnerabilities or immunities."),
     form,
     player ? null : undo,

@@ -58,6 +58,9 @@ pub enum CampaignError {
     /// A campaign named in a request body (a new character's, a move's) that does not exist.
     #[error("campaign_id {0} names no campaign: create it first with POST /campaigns")]
     Unknown(Uuid),
+    /// The default campaign has no members: nobody is invited to it.
+    #[error("the default campaign has no members: create a campaign and invite players to it")]
+    NoMembers,
     #[error("{field} is empty")]
     Empty { field: &'static str },
     #[error("{field} has {chars} characters; at most {max} are allowed")]
