@@ -24,10 +24,11 @@ pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self
                           connect-src 'self'; img-src data:; base-uri 'none'; \
                           form-action 'self'; frame-ancestors 'none'";
 
-/// The screen's files: path, content type, content. The screen at `/`, `/app.js`, `/signin.js`,
-/// `/rules.js`, `/commands.js` and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads the
-/// API's own `/openapi.json`).
-pub const FILES: [(&str, &str, &str); 9] = [
+/// The screen's files: path, content type, content. The screen at `/`, its ES modules
+/// (`/app.js`, `/signin.js`, `/api.js`, `/dom.js`, `/members.js`, `/rules.js`, `/commands.js`)
+/// and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads
+/// the API's own `/openapi.json`).
+pub const FILES: [(&str, &str, &str); 12] = [
     (
         "/",
         "text/html; charset=utf-8",
@@ -42,6 +43,21 @@ pub const FILES: [(&str, &str, &str); 9] = [
         "/signin.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/signin.js"),
+    ),
+    (
+        "/api.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/api.js"),
+    ),
+    (
+        "/dom.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/dom.js"),
+    ),
+    (
+        "/members.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/members.js"),
     ),
     (
         "/rules.js",
@@ -188,7 +204,7 @@ fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue
     response
 }
 
-/// The screen's weight: its six files, in bytes, as served (uncompressed).
+/// The screen's weight: its nine files, in bytes, as served (uncompressed).
 pub fn weight() -> usize {
-    FILES[..6].iter().map(|(_, _, body)| body.len()).sum()
+    FILES[..9].iter().map(|(_, _, body)| body.len()).sum()
 }

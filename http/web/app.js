@@ -1,10 +1,16 @@
 // The Dungeon Master's screen: plain JavaScript on the documented HTTP API, no build step.
 // Views: the campaigns (#/), a campaign's party (#/campaigns/<cid>) and one of its characters
-// (#/campaigns/<cid>/characters/<id>). The open campaign's feed (a long poll) keeps the last two
-// current; another campaign's characters and events never reach them.
+// (#/campaigns/<cid>/characters/<id>). The open campaign's feed (read conditionally every second)
+// keeps the last two current; another campaign's characters and events never reach them.
+// Modules: the sign-in (signin.js), the API client (api.js), building elements (dom.js), the
+// rules' answers in words (rules.js), a character's commands (commands.js), the DM's players
+// (members.js); the views, the chart and the forms are here.
 
 import * as signin from "./signin.js";
-import { outcomeWords, statusOf } from "./rules.js";
+import { $, el, svg } from "./dom.js";
+import { api, ApiError, whenSignInEnds } from "./api.js";
+import { membersSection } from "./members.js";
+import { outcomeWords, statusOf, TYPES } from "./rules.js";
 import { commandsSection } from "./commands.js";
 
 const ZERO = "00000000000000000000";
@@ -16,8 +22,6 @@ const FEED_SHOWN = 20;
 // How often an open screen asks for newer events (a 304 while there are none).
 const POLL_MS = 1000;
 const PAGE = 10;
-const DAMAGE_TYPES = ["acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
-  "poison", "psychic", "radiant", "slashing", "thunder"];
 
 const state = {
   // The open campaign: {id, name, dm_name, ruleset, stop (ends its feed), failing, and
@@ -27,64 +31,6 @@ const state = {
   campaigns: null, // the list as last read
   view: null, // {kind: "campaigns"} | {kind: "party"} | {kind: "character", id, ...}
 };
-
-const $ = (selector, root = document) => root.querySelector(selector);
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function svg(tag, attributes = {}, ...children) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
-// --- The API ------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.message ?? `the server answered ${status}`);
-    this.status = status;
-    this.code = body?.error ?? "http_error";
-    this.body = body;
-  }
-}
-
-async function api(method, path, body, signal) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: { ...signin.authorization(), ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-      signal,
-    });
-  } catch {
-    if (signal?.aborted) throw new ApiError(0, { error: "aborted", message: "the campaign was closed" });
-    throw new ApiError(0, { error: "unreachable", message: "the server cannot be reached" });
-  }
-  const data = await response.json().catch(() => null);
-  if (response.status === 401 && signin.required()) showSignIn("Your sign-in has ended: sign in again.");
-  if (!response.ok) throw new ApiError(response.status, data ?? { error: "http", message: response.statusText });
-  return data;
-}
 
 // --- Who is here ------------------------------------------------------------------------------
 
@@ -348,7 +294,7 @@ function renderParty(live) {
         partyTable(),
         isPlayer() ? null : el("h2", { id: "create-heading" }, "Create a character"),
         isPlayer() ? null : createForm(draft),
-        role() === "dm" ? membersSection() : null,
+        role() === "dm" ? membersSection(state.campaign, { say, showError, characters: partyInOrder }) : null,
       ),
       el("div", {}, hitForm(), feedSection()),
     ),
@@ -470,7 +416,7 @@ function hitForm() {
     el("label", { for: "hit-amount" }, "Damage rolled"),
     el("input", { id: "hit-amount", name: "amount", type: "number", min: 0, step: 1, required: true }),
     el("label", { for: "hit-type" }, "Damage type"),
-    el("select", { id: "hit-type", name: "type" }, DAMAGE_TYPES.map((t) => el("option", { value: t, selected: t === "fire" }, t))),
+    el("select", { id: "hit-type", name: "type" }, TYPES.map((t) => el("option", { value: t, selected: t === "fire" }, t))),
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "critical" }), " critical hit"),
     el("label", { for: "hit-note" }, "Note"),
     el("input", { id: "hit-note", name: "note", maxlength: 2000, value: "Fireball" }),
@@ -926,7 +872,7 @@ function recordForm() {
     view.character.max_hp != null ? el("label", { for: "damage-type" }, "Damage type") : null,
     view.character.max_hp != null
       ? el("select", { id: "damage-type", name: "type" },
-          DAMAGE_TYPES.map((t) => el("option", { value: t, selected: t === (pending?.type ?? "bludgeoning") }, t)))
+          TYPES.map((t) => el("option", { value: t, selected: t === (pending?.type ?? "bludgeoning") }, t)))
       : null,
     el("label", { for: "note" }, "Note: what caused it"),
     el("input", { id: "note", name: "note", required: true, maxlength: 2000, value: pending?.note ?? "" }),
@@ -1065,82 +1011,6 @@ function moveForm() {
     }
   });
   return [el("h2", { id: "move-heading" }, "Move to another campaign"), form];
-}
-
-// --- The DM's players -------------------------------------------------------------------------
-
-function membersSection() {
-  const section = el("section", { id: "members", "aria-labelledby": "members-heading" },
-    el("h2", { id: "members-heading" }, "Players"),
-    el("p", {}, "Loading the players…"));
-  const campaign = state.campaign;
-  loadMembers(campaign, section);
-  return section;
-}
-
-async function loadMembers(campaign, section) {
-  let members;
-  try {
-    members = (await api("GET", `/campaigns/${campaign.id}/members`)).members;
-  } catch (error) {
-    showError(error, "read the players");
-    return;
-  }
-  if (state.campaign !== campaign) return;
-  const players = members.filter((m) => m.role === "player");
-  const invite = el("button", { type: "button", id: "invite" }, "Invite a player");
-  const link = el("p", { id: "invite-link" });
-  invite.addEventListener("click", async () => {
-    invite.disabled = true;
-    try {
-      const made = await api("POST", `/campaigns/${campaign.id}/invite`);
-      const url = `${location.origin}/#/join/${made.campaign_id}/${made.code}`;
-      link.replaceChildren(
-        el("label", { for: "invite-url" }, "Share this link (a new one replaces it):"),
-        el("input", { id: "invite-url", readonly: true, value: url }),
-      );
-      $("#invite-url").select();
-    } catch (error) {
-      showError(error, "make an invite");
-    }
-    invite.disabled = false;
-  });
-  const characters = partyInOrder();
-  const rows = players.map((m, i) => {
-    const form = el("form", { class: "assign", "data-sub": m.sub },
-      el("fieldset", {}, el("legend", {}, `Characters of ${m.name || "a player"}`),
-        characters.map((c) => el("label", { class: "check" },
-          el("input", { type: "checkbox", name: "character", value: c.id, checked: m.characters.includes(c.id) }),
-          ` ${c.character_name}`))),
-      el("button", { type: "submit" }, "Assign"),
-      el("button", { type: "button", class: "remove" }, `Remove ${m.name || "this player"}`));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const chosen = [...form.querySelectorAll("input[name=character]:checked")].map((i) => i.value);
-      try {
-        await api("PUT", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`, { characters: chosen });
-        say(`${m.name || "The player"} now plays ${chosen.length} character(s).`);
-      } catch (error) {
-        showError(error, "assign the characters");
-      }
-    });
-    $(".remove", form).addEventListener("click", async () => {
-      try {
-        await api("DELETE", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`);
-        say(`${m.name || "The player"} left the campaign.`);
-        loadMembers(campaign, section);
-      } catch (error) {
-        showError(error, "remove the player");
-      }
-    });
-    return el("li", { "data-player": i }, form);
-  });
-  section.replaceChildren(
-    el("h2", { id: "members-heading" }, "Players"),
-    players.length ? el("ul", { id: "players" }, rows) : el("p", {}, "No players yet."),
-    invite,
-    link,
-  );
 }
 
 // --- The campaigns ------------------------------------------------------------------------------
@@ -1309,6 +1179,8 @@ window.addEventListener("hashchange", () => {
   clearError();
   route();
 });
+
+whenSignInEnds(() => showSignIn("Your sign-in has ended: sign in again."));
 
 (async () => {
   try {

@@ -1,9 +1,7 @@
 // A character's commands under the rules: one form, the fields each command takes, a preview from
 // the API's dry run and the API's answer after. No rule is applied here.
-import { outcomeWords } from "./rules.js";
+import { outcomeWords, TYPES } from "./rules.js";
 
-const TYPES = ["acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
-  "poison", "psychic", "radiant", "slashing", "thunder"];
 // kind: [words, path, the fields it shows, a player may]
 const KINDS = {
   damage: ["Damage", "damage", ["amount", "type", "critical", "halved"], true],

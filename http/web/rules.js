@@ -1,6 +1,10 @@
 // Words for what the rules computed. Nothing here applies a rule: every number comes from the
 // API's answer (an event's outcome, a character's state); this only says it.
 
+// The damage types, as the API names them.
+export const TYPES = ["acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
+  "poison", "psychic", "radiant", "slashing", "thunder"];
+
 const STATUS = { up: "Up", unconscious: "Dying", stable: "Stable", dead: "Dead" };
 // A mark beside the word, so no state is told by colour alone.
 const MARK = { up: "●", unconscious: "◐", stable: "◑", dead: "✝" };

@@ -37,7 +37,8 @@ test("the party, a character's history, the live feed, recording and time travel
   const firstRender = await page.evaluate(() => performance.getEntriesByName("party-rendered")[0]?.startTime);
   let weight = 0;
   // The page and every module it loads.
-  for (const file of ["/", "/app.js", "/signin.js", "/rules.js", "/commands.js", "/app.css"]) {
+  for (const file of ["/", "/app.js", "/signin.js", "/api.js", "/dom.js", "/members.js", "/rules.js",
+    "/commands.js", "/app.css"]) {
     weight += (await (await request.get(file)).body()).length;
   }
 
