@@ -178,7 +178,7 @@ pub(crate) async fn invite(
     if id == DEFAULT_CAMPAIGN {
         return Err(CampaignError::NoMembers.into());
     }
-    let code = api.members()?.new_invite(api.campaigns()?, id).await?;
+    let code = api.campaigns()?.new_invite(id).await?;
     Ok((
         StatusCode::CREATED,
         Json(InviteBody {
@@ -218,15 +218,14 @@ pub(crate) async fn join(
     };
     // A blank name is no name.
     let name = body.name.unwrap_or_default().trim().to_owned();
-    let members = api.members()?;
-    let before = members.role(sub, id).await?;
-    let member = members
+    let (member, joined) = api
+        .members()?
         .redeem(api.campaigns()?, id, body.code.trim(), sub, name)
         .await?;
-    let status = if before.is_some() {
-        StatusCode::OK
-    } else {
+    let status = if joined {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     Ok((status, Json(MemberBody::from(member))).into_response())
 }
@@ -289,7 +288,7 @@ pub(crate) async fn remove(
     let members = api.members()?;
     // The link the player joined with stops working first: removed means out, not out until
     // they open it again.
-    members.withdraw_invite(api.campaigns()?, id).await?;
+    api.campaigns()?.withdraw_invite(id).await?;
     if members.remove(&sub, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -9,8 +9,8 @@
 //! What it costs (on-demand units, items under 1 KB): deciding a person's request in a campaign
 //! is one consistent GetItem (1 read unit); creating a campaign as a person is one transaction of
 //! two puts (4 write units, 1 more for the index); an invite is one UpdateItem of the campaign (1
-//! write unit); redeeming it is one consistent GetItem of the campaign and one conditional
-//! PutItem (1 read unit, 2 write units with the index's copy); assigning characters or removing
+//! write unit); redeeming it is one consistent GetItem of the campaign's code and one
+//! conditional PutItem (1 read unit, 2 write units with the index's copy); assigning characters or removing
 //! a player is one conditional write (2 write units with the index's copy).
 
 use std::collections::{BTreeSet, HashMap};
@@ -34,7 +34,6 @@ const CAMPAIGN_ID: &str = "CampaignId";
 const ROLE: &str = "Role";
 const CHARACTERS: &str = "Characters";
 const NAME: &str = "Name";
-const INVITE_CODE: &str = "InviteCode";
 
 /// Most characters of an identity's `sub` this table stores (Cognito's are 36).
 pub const MAX_SUB_CHARS: usize = 128;
@@ -152,36 +151,9 @@ impl MemberStore {
         }
     }
 
-    /// A new invite code for the campaign, replacing the one before (which stops working):
-    /// one conditional UpdateItem of the campaign (1 write unit).
-    pub async fn new_invite(
-        &self,
-        campaigns: &CampaignStore,
-        campaign: Uuid,
-    ) -> Result<String, Error> {
-        let code = Uuid::new_v4().simple().to_string();
-        let update = self
-            .client
-            .update_item()
-            .table_name(campaigns.table())
-            .key(ID, AttributeValue::S(campaign.to_string()))
-            .update_expression("SET #code = :code")
-            .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#code", INVITE_CODE)
-            .expression_attribute_names("#id", ID)
-            .expression_attribute_values(":code", AttributeValue::S(code.clone()))
-            .send()
-            .await;
-        if condition_held("UpdateItem", update)? {
-            Ok(code)
-        } else {
-            Err(CampaignError::NotFound(campaign).into())
-        }
-    }
-
     /// Redeems the campaign's invite code for the person `sub`, who becomes a player (a member
-    /// already keeps the role they have). A wrong code, or a campaign without one, is the same
-    /// answer as a campaign that does not exist.
+    /// already keeps the role they have), and whether they joined just now. A wrong code, or a
+    /// campaign without one, is the same answer as a campaign that does not exist.
     pub async fn redeem(
         &self,
         campaigns: &CampaignStore,
@@ -189,26 +161,9 @@ impl MemberStore {
         code: &str,
         sub: &str,
         name: String,
-    ) -> Result<Member, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(campaigns.table())
-            .key(ID, AttributeValue::S(campaign.to_string()))
-            .consistent_read(true)
-            .projection_expression("#code")
-            .expression_attribute_names("#code", INVITE_CODE)
-            .send()
-            .await
-            .map_err(|e| infra("GetItem", e))?;
-        let stored = output
-            .item
-            .as_ref()
-            .and_then(|item| match item.get(INVITE_CODE) {
-                Some(AttributeValue::S(code)) => Some(code.as_str()),
-                _ => None,
-            });
-        if stored.is_none_or(|stored| !same_code(stored, code)) || sub.is_empty() {
+    ) -> Result<(Member, bool), Error> {
+        let stored = campaigns.invite_code(campaign).await?;
+        if stored.is_none_or(|stored| !same_code(&stored, code)) || sub.is_empty() {
             return Err(CampaignError::NotFound(campaign).into());
         }
         let mut item = Self::key(sub, campaign);
@@ -229,18 +184,22 @@ impl MemberStore {
             .send()
             .await;
         if condition_held("PutItem", put)? {
-            return Ok(Member {
+            let member = Member {
                 sub: sub.to_owned(),
                 campaign,
                 role: Role::Player {
                     characters: BTreeSet::new(),
                 },
                 name,
-            });
+            };
+            return Ok((member, true));
         }
-        self.member(sub, campaign)
+        // A member already: the role they have.
+        let member = self
+            .member(sub, campaign)
             .await?
-            .ok_or_else(|| CampaignError::NotFound(campaign).into())
+            .ok_or(CampaignError::NotFound(campaign))?;
+        Ok((member, false))
     }
 
     /// The campaign's members, from the index (eventually consistent), the DM first.
@@ -299,31 +258,9 @@ impl MemberStore {
         Ok(condition_held("UpdateItem", update.send().await)?)
     }
 
-    /// Withdraws the campaign's invite code (the DM makes a new one for the next player): one
-    /// UpdateItem of the campaign.
-    pub async fn withdraw_invite(
-        &self,
-        campaigns: &CampaignStore,
-        campaign: Uuid,
-    ) -> Result<(), Error> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(campaigns.table())
-            .key(ID, AttributeValue::S(campaign.to_string()))
-            .update_expression("REMOVE #code")
-            .condition_expression("attribute_exists(#id)")
-            .expression_attribute_names("#code", INVITE_CODE)
-            .expression_attribute_names("#id", ID)
-            .send()
-            .await;
-        condition_held("UpdateItem", update)?;
-        Ok(())
-    }
-
     /// Removes a player from the campaign (the DM cannot be removed): one conditional
     /// DeleteItem (`false`: the person is not a player of it). The caller withdraws the invite
-    /// first ([`MemberStore::withdraw_invite`]), or the player could redeem it again.
+    /// first ([`CampaignStore::withdraw_invite`]), or the player could redeem it again.
     pub async fn remove(&self, sub: &str, campaign: Uuid) -> Result<bool, Error> {
         let delete = self
             .client

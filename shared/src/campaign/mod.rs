@@ -122,6 +122,7 @@ pub struct CampaignStore {
 }
 
 pub(crate) const ID: &str = "Id";
+const INVITE_CODE: &str = "InviteCode";
 
 impl CampaignStore {
     pub fn new(client: Client, table: impl Into<String>) -> CampaignStore {
@@ -230,6 +231,68 @@ impl CampaignStore {
             .into());
         }
         Ok(found)
+    }
+
+    /// A new invite code for the campaign, replacing the one before (which stops working):
+    /// one conditional UpdateItem of the campaign (1 write unit).
+    pub async fn new_invite(&self, campaign: Uuid) -> Result<String, Error> {
+        let code = Uuid::new_v4().simple().to_string();
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, AttributeValue::S(campaign.to_string()))
+            .update_expression("SET #code = :code")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#code", INVITE_CODE)
+            .expression_attribute_names("#id", ID)
+            .expression_attribute_values(":code", AttributeValue::S(code.clone()))
+            .send()
+            .await;
+        if condition_held("UpdateItem", update)? {
+            Ok(code)
+        } else {
+            Err(CampaignError::NotFound(campaign).into())
+        }
+    }
+
+    /// The campaign's invite code, if it has one: one consistent GetItem of that attribute.
+    pub async fn invite_code(&self, campaign: Uuid) -> Result<Option<String>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(ID, AttributeValue::S(campaign.to_string()))
+            .consistent_read(true)
+            .projection_expression("#code")
+            .expression_attribute_names("#code", INVITE_CODE)
+            .send()
+            .await
+            .map_err(|e| infra("GetItem", e))?;
+        Ok(output
+            .item
+            .and_then(|mut item| match item.remove(INVITE_CODE) {
+                Some(AttributeValue::S(code)) => Some(code),
+                _ => None,
+            }))
+    }
+
+    /// Withdraws the campaign's invite code (the DM makes a new one for the next player): one
+    /// UpdateItem of the campaign.
+    pub async fn withdraw_invite(&self, campaign: Uuid) -> Result<(), Error> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, AttributeValue::S(campaign.to_string()))
+            .update_expression("REMOVE #code")
+            .condition_expression("attribute_exists(#id)")
+            .expression_attribute_names("#code", INVITE_CODE)
+            .expression_attribute_names("#id", ID)
+            .send()
+            .await;
+        condition_held("UpdateItem", update)?;
+        Ok(())
     }
 
     /// A campaign by id (the default campaign without a read): one consistent GetItem.
