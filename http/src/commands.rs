@@ -418,8 +418,8 @@ impl RulesBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"character_name": "Nuru", "max_hp": 27, "hit_dice": "3d10", "con_modifier": 2, "ruleset": "5e-2024", "event_id": "6d0e3b1a-7c2f-4e59-a8b4-1f2e3d4c5b6a"}))]
 pub struct CreateRulesBody {
-    /// At most 256 characters, not blank.
-    #[schema(min_length = 1, max_length = 256)]
+    /// At most 1,000 characters, not blank.
+    #[schema(min_length = 1, max_length = 1000)]
     pub character_name: String,
     #[serde(deserialize_with = "whole_number")]
     #[schema(value_type = u32, minimum = 1, maximum = 1_000_000)]

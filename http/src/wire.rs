@@ -459,8 +459,8 @@ pub struct MembersBody {
 #[schema(example = json!({"character_name": "Nuru", "hp_change": 8, "note": "Init",
     "campaign_id": "3b9f6c1e-2a4d-4e8f-9c7b-5d1a0e2f4b6c"}))]
 pub struct CreatePlainBody {
-    /// At most 256 characters, not blank (422).
-    #[schema(min_length = 1, max_length = 256, example = "Nuru")]
+    /// At most 1,000 characters, not blank (422).
+    #[schema(min_length = 1, max_length = 1000, example = "Nuru")]
     pub character_name: String,
     /// The signed change of hit points; must fit in an `i32`.
     #[serde(deserialize_with = "hitpoints::domain::whole_number")]

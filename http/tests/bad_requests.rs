@@ -106,7 +106,7 @@ const REFUSED: &[(u16, &str, MakeEvents)] = &[
     (422, "invalid_event",   || json!([])),
     (422, "invalid_event",   || json!([{"character_name": " ", "hp_change": 1, "note": "n"}])),
     (422, "invalid_event",   || json!([{"character_name": "Nuru", "hp_change": 1, "note": ""}])),
-    (422, "invalid_event",   || json!([{"character_name": "N".repeat(300), "hp_change": 1, "note": "n"}])),
+    (422, "invalid_event",   || json!([{"character_name": "N".repeat(1001), "hp_change": 1, "note": "n"}])),
     (422, "invalid_event",   || json!([hit(i64::from(i32::MAX) + 1, "n")])),
     (422, "invalid_event",   || json!([hit(1, &"x".repeat(200_001))])),
     (413, "too_many_events", || (0..101).map(|i| hit(-1, &format!("bite {i}"))).collect()),

@@ -18,8 +18,8 @@ pub const SNAPSHOT_NOTE: &str = "SNAPSHOT";
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"character_name": "Nuru", "hp_change": -2, "note": "Slashing damage from goblin"}))]
 pub struct NewEvent {
-    /// The character's name as of this event: at most 256 characters, not blank (422).
-    #[schema(min_length = 1, max_length = 256, example = "Nuru")]
+    /// The character's name as of this event: at most 1,000 characters, not blank (422).
+    #[schema(min_length = 1, max_length = 1000, example = "Nuru")]
     pub character_name: String,
     /// The signed change of hit points; must fit in an `i32`. Read from JSON as any whole
     /// number (`5`, `-0`, `5.0`, `1e3`); one beyond `i64` is kept as `i64`'s bound, so it is

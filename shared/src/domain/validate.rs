@@ -7,7 +7,7 @@ use super::{ExpectedVersion, NewEvent, MAX_EXPECTED_VERSION, SNAPSHOT_NOTE};
 /// Most events one append may carry (the event store writes them in one DynamoDB transaction).
 pub const MAX_EVENTS_PER_APPEND: usize = 100;
 /// Longest character name, in characters.
-pub const MAX_NAME_CHARS: usize = 256;
+pub const MAX_NAME_CHARS: usize = 1_000;
 /// Longest note, in characters. A note of this many multi-byte characters can still exceed the
 /// item size limit, which the event store checks in bytes.
 pub const MAX_NOTE_CHARS: usize = 200_000;
@@ -148,8 +148,8 @@ mod tests {
             Err(InvalidInput::EmptyNote { index: 1 })
         );
         assert!(matches!(
-            check(0, event(&"x".repeat(257), 1, "n")),
-            Err(InvalidInput::NameTooLong { chars: 257, .. })
+            check(0, event(&"x".repeat(1001), 1, "n")),
+            Err(InvalidInput::NameTooLong { chars: 1001, .. })
         ));
         assert!(matches!(
             check(0, event("a", 1, &"x".repeat(MAX_NOTE_CHARS + 1))),
