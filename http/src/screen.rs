@@ -24,72 +24,50 @@ pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self
                           connect-src 'self'; img-src data:; base-uri 'none'; \
                           form-action 'self'; frame-ancestors 'none'";
 
-/// The screen's files: path, content type, content. The screen at `/`, its ES modules
-/// (`/app.js`, `/signin.js`, `/api.js`, `/dom.js`, `/members.js`, `/rules.js`, `/commands.js`)
-/// and `/app.css`; the API's document rendered at `/docs`, `/docs.js` and `/docs.css` (it reads
-/// the API's own `/openapi.json`).
-pub const FILES: [(&str, &str, &str); 12] = [
-    (
-        "/",
-        "text/html; charset=utf-8",
-        include_str!("../web/index.html"),
-    ),
-    (
-        "/app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/app.js"),
-    ),
-    (
-        "/signin.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/signin.js"),
-    ),
-    (
-        "/api.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/api.js"),
-    ),
-    (
-        "/dom.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/dom.js"),
-    ),
-    (
-        "/members.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/members.js"),
-    ),
-    (
-        "/rules.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/rules.js"),
-    ),
-    (
-        "/commands.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/commands.js"),
-    ),
-    (
-        "/app.css",
-        "text/css; charset=utf-8",
-        include_str!("../web/app.css"),
-    ),
-    (
-        "/docs",
-        "text/html; charset=utf-8",
-        include_str!("../web/docs.html"),
-    ),
-    (
-        "/docs.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/docs.js"),
-    ),
-    (
-        "/docs.css",
-        "text/css; charset=utf-8",
-        include_str!("../web/docs.css"),
-    ),
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// The screen's files: path, content type, source. The screen at `/`, its ES modules (the
+/// routes and the feed, the views, the chart, the rules' words and commands, the players, the
+/// sign-in, the API client, building elements) and `/app.css`; the API's document rendered at
+/// `/docs`, `/docs.js` and `/docs.css` (it reads the API's own `/openapi.json`).
+pub const FILES: [(&str, &str, &str); 17] = [
+    ("/", HTML, include_str!("../web/index.html")),
+    ("/app.js", JS, include_str!("../web/app.js")),
+    ("/page.js", JS, include_str!("../web/page.js")),
+    ("/campaigns.js", JS, include_str!("../web/campaigns.js")),
+    ("/party.js", JS, include_str!("../web/party.js")),
+    ("/character.js", JS, include_str!("../web/character.js")),
+    ("/chart.js", JS, include_str!("../web/chart.js")),
+    ("/rules.js", JS, include_str!("../web/rules.js")),
+    ("/commands.js", JS, include_str!("../web/commands.js")),
+    ("/members.js", JS, include_str!("../web/members.js")),
+    ("/signin.js", JS, include_str!("../web/signin.js")),
+    ("/api.js", JS, include_str!("../web/api.js")),
+    ("/dom.js", JS, include_str!("../web/dom.js")),
+    ("/app.css", CSS, include_str!("../web/app.css")),
+    ("/docs", HTML, include_str!("../web/docs.html")),
+    ("/docs.js", JS, include_str!("../web/docs.js")),
+    ("/docs.css", CSS, include_str!("../web/docs.css")),
 ];
+
+/// A file as served: without the lines that are only a comment, and without indentation. The
+/// source keeps them for its readers; the browser has no use for them. No string in these files
+/// spans lines (a template literal that did would lose its indentation).
+pub fn served(path: &str, source: &str) -> String {
+    let comment = |line: &str| match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => line.starts_with("//"),
+        Some("css") => line.starts_with("/*") && line.ends_with("*/"),
+        _ => false,
+    };
+    source
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| !line.is_empty() && !comment(line))
+        .flat_map(|line| [line, "\n"])
+        .collect()
+}
 
 /// Where the screen reads how people sign in here (no data: no authorisation).
 pub const SIGN_IN_PATH: &str = "/sign-in.json";
@@ -175,7 +153,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(sign_in: Option<&SignIn>)
     let config = (SIGN_IN_PATH, "application/json", config.to_string());
     FILES
         .iter()
-        .map(|&(path, content_type, body)| (path, content_type, body.to_owned()))
+        .map(|&(path, content_type, source)| (path, content_type, served(path, source)))
         .chain([config])
         .fold(Router::new(), |router, (path, content_type, body)| {
             let policy = policy.clone();
@@ -204,7 +182,65 @@ fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue
     response
 }
 
-/// The screen's weight: its nine files, in bytes, as served (uncompressed).
+/// The screen's weight: its page, modules and style (not the API's document), in bytes, as
+/// served (uncompressed).
 pub fn weight() -> usize {
-    FILES[..9].iter().map(|(_, _, body)| body.len()).sum()
+    FILES
+        .iter()
+        .filter(|(path, _, _)| !path.starts_with("/docs"))
+        .map(|&(path, _, source)| served(path, source).len())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_files_drop_comment_lines_and_indentation_only() {
+        let js = "// why\nconst a = 1;\n  // indented why\n  const url = \"http://x\"; // kept\n\n";
+        assert_eq!(
+            served("/a.js", js),
+            "const a = 1;\nconst url = \"http://x\"; // kept\n"
+        );
+        let css = "/* why */\na { b: c; }\n  /* more */\n  d { e: f; }\n";
+        assert_eq!(served("/a.css", css), "a { b: c; }\nd { e: f; }\n");
+        // HTML has no comment lines here: only its indentation goes.
+        assert_eq!(
+            served("/", "<p>\n  // text\n</p>\n"),
+            "<p>\n// text\n</p>\n"
+        );
+    }
+
+    #[test]
+    fn no_template_literal_spans_lines() {
+        // A template literal over two lines would lose the second line's indentation: every
+        // line of every module opens as many as it closes.
+        for (path, _, source) in FILES.iter().filter(|(p, _, _)| p.ends_with(".js")) {
+            for (number, line) in source.lines().enumerate() {
+                let mut open: Option<char> = None;
+                let mut chars = line.trim_start().chars();
+                while let Some(c) = chars.next() {
+                    match (open, c) {
+                        (None, '/') if chars.clone().next() == Some('/') => break,
+                        (None, '\'' | '"' | '`') => open = Some(c),
+                        (Some(_), '\\') => _ = chars.next(),
+                        (Some(quote), c) if c == quote => open = None,
+                        _ => {}
+                    }
+                }
+                assert_eq!(open, None, "{path}:{}", number + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_screen_weighs_at_most_60_kb() {
+        let weight = weight();
+        assert!(weight <= 60_000, "the screen weighs {weight} bytes");
+        assert!(
+            weight > 10_000,
+            "the screen's files are missing: {weight} bytes"
+        );
+    }
 }

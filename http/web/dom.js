@@ -1,30 +1,20 @@
-// Building the page: elements from data, as text nodes (never HTML), so nothing a name or a
-// note holds can run or style anything.
-
+// Elements from data, text as text nodes (never HTML): nothing a name or a note holds can run.
 export const $ = (selector, root = document) => root.querySelector(selector);
 
-export function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
+function make(node, attributes, children) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
+  for (const child of children.flat()) if (child != null) node.append(child instanceof Node ? child : String(child));
   return node;
 }
 
-export function svg(tag, attributes = {}, ...children) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
+export const el = (tag, attributes = {}, ...children) => make(document.createElement(tag), attributes, children);
+export const svg = (tag, attributes = {}, ...children) =>
+  make(document.createElementNS("http://www.w3.org/2000/svg", tag), attributes, children);
+
+// A label and its control: an input, or the `tag` given with its `options`.
+export const labelled = (id, words, { tag = "input", options, ...attributes } = {}) =>
+  [el("label", { for: id }, words), el(tag, { id, ...attributes }, options)];

@@ -1,77 +1,63 @@
 // The DM's players: who joined, the invite link to share, each player's characters, removal.
 import { api } from "./api.js";
-import { $, el } from "./dom.js";
+import { $, el, labelled } from "./dom.js";
+import { say, showError } from "./page.js";
 
-export function membersSection(campaign, { say, showError, characters }) {
+export function membersSection(campaign, characters) {
   const section = el("section", { id: "members", "aria-labelledby": "members-heading" },
-    el("h2", { id: "members-heading" }, "Players"),
-    el("p", {}, "Loading the players…"));
-  loadMembers(campaign, section, { say, showError, characters });
+    el("h2", { id: "members-heading" }, "Players"), el("p", {}, "Loading the players…"));
+  fill(campaign, section, characters);
   return section;
 }
 
-async function loadMembers(campaign, section, page) {
-  const { say, showError } = page;
-  let members;
+// `doing` in words, and what a failure could not do.
+async function act(doing, work) {
   try {
-    members = (await api("GET", `/campaigns/${campaign.id}/members`)).members;
+    await work();
   } catch (error) {
-    showError(error, "read the players");
-    return;
+    showError(error, doing);
   }
-  if (!section.isConnected) return;
-  const players = members.filter((m) => m.role === "player");
-  const invite = el("button", { type: "button", id: "invite" }, "Invite a player");
-  const link = el("p", { id: "invite-link" });
-  invite.addEventListener("click", async () => {
-    invite.disabled = true;
-    try {
-      const made = await api("POST", `/campaigns/${campaign.id}/invite`);
-      const url = `${location.origin}/#/join/${made.campaign_id}/${made.code}`;
-      link.replaceChildren(
-        el("label", { for: "invite-url" }, "Share this link (a new one replaces it):"),
-        el("input", { id: "invite-url", readonly: true, value: url }),
-      );
+}
+
+function fill(campaign, section, characters) {
+  const path = `/campaigns/${campaign.id}`;
+  return act("read the players", async () => {
+    const players = (await api("GET", `${path}/members`)).members.filter((m) => m.role === "player");
+    if (!section.isConnected) return;
+    const link = el("p", { id: "invite-link" });
+    const invite = el("button", { type: "button", id: "invite" }, "Invite a player");
+    invite.addEventListener("click", () => act("make an invite", async () => {
+      const made = await api("POST", `${path}/invite`);
+      link.replaceChildren(...labelled("invite-url", "Share this link (a new one replaces it):",
+        { readonly: true, value: `${location.origin}/#/join/${made.campaign_id}/${made.code}` }));
       $("#invite-url").select();
-    } catch (error) {
-      showError(error, "make an invite");
-    }
-    invite.disabled = false;
-  });
-  const characters = page.characters();
-  const rows = players.map((m, i) => {
-    const form = el("form", { class: "assign", "data-sub": m.sub },
-      el("fieldset", {}, el("legend", {}, `Characters of ${m.name || "a player"}`),
-        characters.map((c) => el("label", { class: "check" },
-          el("input", { type: "checkbox", name: "character", value: c.id, checked: m.characters.includes(c.id) }),
-          ` ${c.character_name}`))),
-      el("button", { type: "submit" }, "Assign"),
-      el("button", { type: "button", class: "remove" }, `Remove ${m.name || "this player"}`));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const chosen = [...form.querySelectorAll("input[name=character]:checked")].map((i) => i.value);
-      try {
-        await api("PUT", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`, { characters: chosen });
-        say(`${m.name || "The player"} now plays ${chosen.length} character(s).`);
-      } catch (error) {
-        showError(error, "assign the characters");
-      }
+    }));
+    const rows = players.map((m, i) => {
+      const who = m.name || "Player";
+      const member = `${path}/members/${encodeURIComponent(m.sub)}`;
+      const form = el("form", { class: "assign", "data-sub": m.sub },
+        el("fieldset", {}, el("legend", {}, `Characters of ${who}`),
+          characters().map((c) => el("label", { class: "check" },
+            el("input", { type: "checkbox", name: "character", value: c.id, checked: m.characters.includes(c.id) }),
+            ` ${c.character_name}`))),
+        el("button", { type: "submit" }, "Assign"),
+        el("button", { type: "button", class: "remove" }, `Remove ${who}`));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const chosen = [...form.querySelectorAll("input:checked")].map((input) => input.value);
+        act("assign the characters", async () => {
+          await api("PUT", member, { characters: chosen });
+          say(`${who} now plays ${chosen.length} character(s).`);
+        });
+      });
+      $(".remove", form).addEventListener("click", () => act("remove the player", async () => {
+        await api("DELETE", member);
+        say(`${who} left the campaign.`);
+        fill(campaign, section, characters);
+      }));
+      return el("li", { "data-player": i }, form);
     });
-    $(".remove", form).addEventListener("click", async () => {
-      try {
-        await api("DELETE", `/campaigns/${campaign.id}/members/${encodeURIComponent(m.sub)}`);
-        say(`${m.name || "The player"} left the campaign.`);
-        loadMembers(campaign, section, page);
-      } catch (error) {
-        showError(error, "remove the player");
-      }
-    });
-    return el("li", { "data-player": i }, form);
+    section.replaceChildren(el("h2", { id: "members-heading" }, "Players"),
+      rows.length ? el("ul", { id: "players" }, rows) : el("p", {}, "No players yet."), invite, link);
   });
-  section.replaceChildren(
-    el("h2", { id: "members-heading" }, "Players"),
-    players.length ? el("ul", { id: "players" }, rows) : el("p", {}, "No players yet."),
-    invite,
-    link,
-  );
 }

@@ -1,8 +1,8 @@
 // The party at the table under the rules, in headless Chromium against a local run in memory:
 // HP against the maximum, status in words, bloodied marked; one hit on three characters (one
 // saves, one resists) previewed and sent from the page, every number compared with the API's;
-// and a name of 256 characters (the most the API takes) and a note of 300, without a space,
-// that break no layout.
+// a name and a note of 300 characters without a space, which overflow no container; and a
+// character at 0 through death saves, stabilised, healed, undone, and a massive-damage death.
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
@@ -17,13 +17,15 @@ async function post(request, url, data) {
   return response.json();
 }
 
-// Every element of the screen inside the screen: nothing sticks out past its right edge.
+// Every element on the screen inside its container, and the screen inside the window.
 async function overflowing(page) {
   return page.evaluate(() => {
-    const main = document.querySelector("#main").getBoundingClientRect();
-    return [...document.querySelectorAll("#main *")]
-      .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > main.right + 1)
-      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.className}`);
+    const out = (inner, outer) => inner.right > outer.right + 1 || inner.left < outer.left - 1;
+    const all = [...document.querySelectorAll("#main, #main *")].filter((e) => e.getClientRects().length);
+    return all
+      .filter((e) => out(e.getBoundingClientRect(), e === all[0]
+        ? { left: 0, right: document.documentElement.clientWidth } : e.parentElement.getBoundingClientRect()))
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.getAttribute("class") ?? ""}`);
   });
 }
 
@@ -99,19 +101,28 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   // The README's picture of the party (docs/screen.jpg is a copy).
   await page.screenshot({ path: path.join(SHOTS, "party-rules.jpg"), type: "jpeg", quality: 80 });
 
-  // Long text: a name as long as the API takes (256 characters) and a 300-character note,
-  // without a space, break nothing, wide or narrow.
-  const long = "Ö".repeat(128) + "x".repeat(128);
+  // Long text: a name and a note of 300 characters without a space break nothing, wide or
+  // narrow: in the party, the hit form, the feed, the character's history.
+  const long = "Ö".repeat(150) + "x".repeat(150);
+  const note = "n".repeat(300);
   const longId = await create({ character_name: long, max_hp: 10 });
-  await request.post(`/characters/${longId}/damage`, { data: { amount: 1, type: "cold", note: "n".repeat(300) } });
+  await post(request, `/characters/${longId}/damage`, { amount: 1, type: "cold", note });
   await page.reload();
   await expect(row(longId)).toBeVisible();
-  await expect(row(longId).locator(".note")).toHaveText("n".repeat(300));
+  await expect(row(longId).locator(".name")).toHaveText(long);
+  await expect(row(longId).locator(".note")).toHaveText(note);
+  await row(longId).locator("input.target").check();
+  await expect(page.locator(`#hit-targets li[data-character="${longId}"] .name`)).toHaveText(long);
+  await expect(page.locator("#feed li").first()).toContainText(note);
   expect(await overflowing(page)).toEqual([]);
   await page.setViewportSize({ width: 360, height: 800 });
   expect(await overflowing(page)).toEqual([]);
+  await page.screenshot({ path: path.join(SHOTS, "party-long-names-360.png"), fullPage: true });
   await page.goto(`/#/campaigns/${campaign}/characters/${longId}`);
   await expect(page.locator("#character-heading")).toHaveText(long);
+  await expect(page.locator("#events tbody tr").first().locator(".note")).toHaveText(note);
+  expect(await overflowing(page)).toEqual([]);
+  await page.setViewportSize({ width: 1280, height: 800 });
   expect(await overflowing(page)).toEqual([]);
 
   expect(csp).toEqual([]);
@@ -151,7 +162,10 @@ test("a character at 0: death saves, stabilised, healed, undone; and a massive-d
   await page.goto(`/#/campaigns/${campaign}/characters/${dara}`);
   await expect(page.locator("#character-heading")).toHaveText("Dara");
   await expect(page.locator("#defences")).toHaveText("No resistances, vulnerabilities or immunities.");
-  await command("damage", { amount: 10, type: "bludgeoning" }, true);
+  // A hit in parts, previewed: each part with its type, as the API adds them.
+  await command("damage", { amount: 4, type: "slashing", parts: "3 fire, 2 poison" }, true);
+  await expect(page.locator("#command-result")).toHaveText("Preview: 4 slashing + 3 fire + 2 poison → 9. HP 10 → 1. Concentration: DC 10.");
+  await command("damage", { amount: 10, type: "bludgeoning", parts: "" }, true);
   await expect(page.locator("#command-result")).toHaveText("Preview: 10 bludgeoning → 10, falls unconscious. HP 10 → 0. Concentration: DC 10.");
   expect((await agrees(dara)).hp).toBe(10);
   await command("damage", { amount: 10, type: "bludgeoning" });

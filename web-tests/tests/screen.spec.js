@@ -31,16 +31,24 @@ test("the party, a character's history, the live feed, recording and time travel
   const consistent = (id) => api(`/characters/${id}?consistent=true`);
 
   // The page, as a DM opens a campaign: how long until the party is on screen.
+  const loaded = new Map();
+  const loading = [];
+  page.on("response", (response) => {
+    if (!["document", "script", "stylesheet"].includes(response.request().resourceType())) return;
+    const path = new URL(response.url()).pathname;
+    loading.push(response.body().then((body) => loaded.set(path, body.length)));
+  });
   await page.goto(DEFAULT_CAMPAIGN);
   await expect(page.locator("#party-heading")).toBeVisible();
   await expect(page.locator("body")).toHaveAttribute("data-ready", "true");
   const firstRender = await page.evaluate(() => performance.getEntriesByName("party-rendered")[0]?.startTime);
-  let weight = 0;
-  // The page and every module it loads.
-  for (const file of ["/", "/app.js", "/signin.js", "/api.js", "/dom.js", "/members.js", "/rules.js",
-    "/commands.js", "/app.css"]) {
-    weight += (await (await request.get(file)).body()).length;
-  }
+  await Promise.all(loading);
+  // The page and every module it loads, as the browser received them.
+  const files = ["/", "/app.js", "/page.js", "/campaigns.js", "/party.js", "/character.js", "/chart.js",
+    "/rules.js", "/commands.js", "/members.js", "/signin.js", "/api.js", "/dom.js", "/app.css"];
+  expect([...loaded.keys()].sort()).toEqual([...files].sort());
+  const weight = [...loaded.values()].reduce((sum, bytes) => sum + bytes, 0);
+  expect(weight).toBeLessThanOrEqual(60_000);
 
   // Create two characters through the page.
   async function create(name, hp) {
