@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { chart } from "./chart.js";
 import { commandsSection } from "./commands.js";
 import { loadCampaigns } from "./campaigns.js";
-import { statusOf } from "./rules.js";
+import { stateWords, statusOf } from "./rules.js";
 import {
   all, campaignBar, clearError, col, feedSection, here, isPlayer, mayCommand, onSubmit, renderFeed, ruled, say,
   showError, state, when, whatItDid,
@@ -57,8 +57,8 @@ function renderCharacter(focusHeading, live) {
     campaignBar(),
     el("p", {}, el("a", { href: here() }, "← The party")),
     summary(),
-    el("div", { class: "grid" },
-      history(),
+    // What to do first, then the history: on a phone the commands are at hand.
+    el("div", { class: "grid flip" },
       el("section", { "aria-label": "Change the character" },
         commands
           ? commandsSection(view, { player: isPlayer(), done: commanded, stale: () => reread(view) })
@@ -68,7 +68,8 @@ function renderCharacter(focusHeading, live) {
             "You follow this character: the DM records its changes (a player runs the rules' commands on the characters the DM assigned them).")
           : recordForm(),
         isPlayer() ? null : moveForm(),
-        feedSection())),
+        feedSection()),
+      history()),
   );
   if (focusHeading) $("#character-heading").focus();
   else if (focused?.id) $(`#${focused.id}`)?.focus();
@@ -82,12 +83,6 @@ async function reread(view) {
   } catch (error) {
     showError(error, "read the character again");
   }
-}
-
-function stateWords(c) {
-  const s = statusOf(c);
-  return `${s.mark} ${s.word}${s.detail ? `: ${s.detail}` : ""}${s.bloodied ? " · bloodied" : ""}` +
-    ` · HP ${c.hp} of ${c.max_hp}${c.temp_hp ? `, +${c.temp_hp} temporary` : ""}`;
 }
 
 async function commanded(answer) {
@@ -171,7 +166,7 @@ function eventsTable() {
       el("td", { class: "type" }, (e.event_type ?? "change").replace(/_/g, " ")),
       el("td", {}, whatItDid(e.outcome, e.hp_change, e.version)),
       el("td", { class: "note" }, e.note),
-      el("td", {}, when(e.recorded_at))));
+      el("td", { class: "when" }, when(e.recorded_at))));
   const turn = (id, by, disabled) => {
     const button = el("button", { type: "button", class: "secondary", id, disabled }, `${id === "older" ? "Older" : "Newer"} events`);
     button.addEventListener("click", () => {
@@ -184,7 +179,7 @@ function eventsTable() {
   return el("div", {},
     el("table", { id: "events" },
       el("caption", {}, `Page ${view.pageIndex + 1} of ${pages}`),
-      el("thead", {}, el("tr", {}, col("Version", "num"), col("Event"), col("What it did"), col("Note"), col("Recorded"))),
+      el("thead", {}, el("tr", {}, col("Version", "num"), col("Event"), col("What it did"), col("Note"), col("Recorded", "when"))),
       el("tbody", {}, rows)),
     el("div", { class: "pager" }, turn("newer", -1, view.pageIndex === 0), turn("older", 1, view.pageIndex >= pages - 1)));
 }

@@ -7,7 +7,7 @@ function make(node, attributes, children) {
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) if (child != null) node.append(child instanceof Node ? child : String(child));
+  for (const child of children.flat()) if (child != null && child !== false) node.append(child instanceof Node ? child : String(child));
   return node;
 }
 

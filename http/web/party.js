@@ -3,7 +3,7 @@
 import { $, el, labelled } from "./dom.js";
 import { api } from "./api.js";
 import { membersSection } from "./members.js";
-import { outcomeWords, statusOf, TYPES } from "./rules.js";
+import { outcomeWords, stateWords, statusOf, TYPES } from "./rules.js";
 import {
   all, campaignBar, clearError, col, feedSection, here, isPlayer, mayCommand, onSubmit, remember, renderFeed,
   role, ruled, say, showError, state, whatItDid,
@@ -31,6 +31,7 @@ export function renderParty(live) {
     const target = focused?.closest("#party input.target")?.value;
     const before = [...(state.campaign.selected ?? [])].join();
     $("#party").replaceWith(partyTable());
+    $("#yours")?.replaceWith(yours());
     if ([...state.campaign.selected].join() !== before) refreshHit();
     renderFeed();
     if (target) $(`#party input.target[value="${target}"]`)?.focus();
@@ -39,18 +40,30 @@ export function renderParty(live) {
   }
   const typing = $("#create");
   const draft = typing && { name: typing.name.value, hp: typing.hp.value, note: typing.note.value, rules: typing.rules.checked };
-  $("#main").replaceChildren(
+  $("#main").replaceChildren(...[
     campaignBar(),
+    isPlayer() && yours(),
     el("div", { class: "grid" },
       el("section", { "aria-labelledby": "party-heading" },
         el("h2", { id: "party-heading", tabindex: "-1" }, "The party"),
         partyTable(),
         isPlayer() ? null : [el("h2", { id: "create-heading" }, "Create a character"), createForm(draft)],
         role() === "dm" ? membersSection(state.campaign, partyInOrder) : null),
-      el("div", {}, hitForm(), feedSection())),
-  );
+      el("div", {}, isPlayer() ? null : hitForm(), feedSection())),
+  ].filter(Boolean));
   if (focused?.id) $(`#${focused.id}`)?.focus();
   if (!performance.getEntriesByName("party-rendered").length) performance.mark("party-rendered");
+}
+
+// A player's own characters first, each a link to its commands.
+function yours() {
+  const mine = partyInOrder().filter((c) => state.campaign.characters?.includes(c.id));
+  return el("section", { id: "yours", "aria-labelledby": "yours-heading" },
+    el("h2", { id: "yours-heading" }, "Your characters"),
+    mine.length
+      ? el("ul", {}, mine.map((c) => el("li", { "data-character": c.id },
+        el("a", { href: here(`/characters/${c.id}`), class: "name" }, c.character_name), `: ${stateWords(c)}`)))
+      : el("p", {}, "None yet: the DM assigns you your characters."));
 }
 
 function hpCell(c) {
@@ -74,7 +87,7 @@ function partyTable() {
   const selected = (state.campaign.selected ??= new Set());
   for (const id of selected) if (!state.campaign.party.has(id) || !mayCommand(id)) selected.delete(id);
   const rows = partyInOrder().map((c) => el("tr", { "data-character": c.id },
-    el("td", { class: "pick" }, ruled(c) && mayCommand(c.id)
+    el("td", { class: "pick" }, ruled(c) && !isPlayer()
       ? el("input", { type: "checkbox", class: "target", value: c.id, checked: selected.has(c.id),
         "aria-label": `Target ${c.character_name}` })
       : null),
@@ -87,7 +100,7 @@ function partyTable() {
   const table = el("table", { id: "party" },
     el("caption", {}, "Most recently changed first"),
     el("thead", {}, el("tr", {}, col(el("span", { class: "visually-hidden" }, "Target")), col("Character"), col("HP"),
-      col("Status"), col("Last change"), col("Note"), col("Version", "num version"))),
+      col("Status"), col("Last change"), col("Note", "note"), col("Version", "num version"))),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 7 }, "No characters yet: create one below."))));
   table.addEventListener("change", ({ target }) => {
     if (!target.matches("input.target")) return;

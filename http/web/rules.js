@@ -16,6 +16,14 @@ export function statusOf(c) {
     detail: status === "unconscious" ? `${saves.successes} of 3 successes, ${saves.failures} of 3 failures` : "" };
 }
 
+// In a line: "◐ Dying: 0 of 3 successes, 1 of 3 failures · HP 0 of 10".
+export function stateWords(c) {
+  const s = statusOf(c);
+  if (!s) return `HP ${c.hp}`;
+  return `${s.mark} ${s.word}${s.detail ? `: ${s.detail}` : ""}${s.bloodied ? " · bloodied" : ""}` +
+    ` · HP ${c.hp} of ${c.max_hp}${c.temp_hp ? `, +${c.temp_hp} temporary` : ""}`;
+}
+
 const count = (n, one, many) => n && `${n} ${n > 1 ? many : one}`;
 const list = (...words) => words.filter(Boolean).join(", ");
 const signed = (n) => `${n >= 0 ? "+" : ""}${n}`;

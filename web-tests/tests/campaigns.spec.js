@@ -4,17 +4,11 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
-const AxeBuilder = require("@axe-core/playwright").default;
 const { watchCsp } = require("./csp");
+const { noSeriousViolations } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 const DEFAULT = "00000000-0000-0000-0000-000000000000";
-
-async function noSeriousViolations(page, view) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  expect(serious.map((v) => `${view}: ${v.id}: ${v.help}`)).toEqual([]);
-}
 
 // Console errors and uncaught exceptions of the page.
 function watch(page) {

@@ -6,8 +6,8 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
-const AxeBuilder = require("@axe-core/playwright").default;
 const { watchCsp } = require("./csp");
+const { overflowing, noSeriousViolations, unfilled } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 
@@ -17,16 +17,13 @@ async function post(request, url, data) {
   return response.json();
 }
 
-// Every element on the screen inside its container, and the screen inside the window.
-async function overflowing(page) {
-  return page.evaluate(() => {
-    const out = (inner, outer) => inner.right > outer.right + 1 || inner.left < outer.left - 1;
-    const all = [...document.querySelectorAll("#main, #main *")].filter((e) => e.getClientRects().length);
-    return all
-      .filter((e) => out(e.getBoundingClientRect(), e === all[0]
-        ? { left: 0, right: document.documentElement.clientWidth } : e.parentElement.getBoundingClientRect()))
-      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.getAttribute("class") ?? ""}`);
-  });
+// Tab, and nothing else, until the element has the focus.
+async function tabTo(page, selector) {
+  for (let i = 0; i < 200; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s), selector)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${selector} is not reached with Tab`);
 }
 
 test("a party under the rules, and one hit on three of them", async ({ page, request }) => {
@@ -55,14 +52,23 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   await expect(row(old).locator(".hp")).toHaveText("9");
   await expect(row(old).locator(".status")).toHaveText("no rules");
   await expect(row(old).locator("input.target")).toHaveCount(0);
+  // Nothing on the page says what the script failed to fill in.
+  expect(await unfilled(page)).toEqual([]);
 
-  // Select three, one saves; the preview is the API's dry run, and writes nothing.
-  for (const id of [kethra, bo, cato]) await row(id).locator("input.target").check();
+  // With the keyboard only: select three, one saves; the preview is the API's dry run, and
+  // writes nothing.
+  for (const id of [kethra, bo, cato]) {
+    await tabTo(page, `#party input.target[value="${id}"]`);
+    await page.keyboard.press("Space");
+  }
   await expect(page.locator("#hit-targets li")).toHaveCount(3);
-  await page.locator("#hit-amount").fill("20");
-  await page.locator("#hit-type").selectOption("fire");
-  await page.locator(`#hit-targets li[data-character="${bo}"] input[name=saved]`).check();
-  await page.locator("#hit-preview").click();
+  await expect(page.locator("#hit-type")).toHaveValue("fire");
+  await tabTo(page, `#hit-targets li[data-character="${bo}"] input[name=saved]`);
+  await page.keyboard.press("Space");
+  await tabTo(page, "#hit-amount");
+  await page.keyboard.type("20");
+  await tabTo(page, "#hit-preview");
+  await page.keyboard.press("Enter");
   const result = (id) => page.locator(`#hit-targets li[data-character="${id}"] output`);
   await expect(result(kethra)).toHaveText("20 fire, resisted → 10: HP 20 (preview)");
   await expect(result(bo)).toHaveText("20 fire, halved → 10: HP 10 (preview)");
@@ -71,8 +77,9 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   expect(unchanged.hp).toBe(30);
 
   // Sent: one request, every result at once, each as the API has it.
+  await tabTo(page, "#hit-send");
   const started = Date.now();
-  await page.locator("#hit-send").click();
+  await page.keyboard.press("Enter");
   await expect(row(cato).locator(".status")).toContainText("Dying");
   const shown = Date.now() - started;
   const correlations = new Set();
@@ -95,8 +102,7 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   await expect(row(cato).locator(".status")).toContainText("0 of 3 successes, 0 of 3 failures");
   console.log(`fireball on three: every result shown ${shown} ms after Send`);
 
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations.filter((v) => ["serious", "critical"].includes(v.impact)).map((v) => v.id)).toEqual([]);
+  await noSeriousViolations(page, "the party under the rules");
   await page.screenshot({ path: path.join(SHOTS, "party-rules.png"), fullPage: true });
   // The README's picture of the party (docs/screen.jpg is a copy).
   await page.screenshot({ path: path.join(SHOTS, "party-rules.jpg"), type: "jpeg", quality: 80 });
@@ -197,13 +203,19 @@ test("a character at 0: death saves, stabilised, healed, undone; and a massive-d
   await page.locator("#travel").fill("2");
   await expect(page.locator("#travel-result")).toHaveText(
     "As of version 2: Dara had HP 0 of 10; Dying (0 of 3 successes, 1 of 3 failures).");
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations.filter((v) => ["serious", "critical"].includes(v.impact)).map((v) => v.id)).toEqual([]);
+  expect(await unfilled(page)).toEqual([]);
+  await noSeriousViolations(page, "a character under the rules");
   await page.screenshot({ path: path.join(SHOTS, "character-rules.png"), fullPage: true });
 
   // Damage of at least the maximum beyond 0 HP: dead at once.
   await page.goto(`/#/campaigns/${campaign}/characters/${eli}`);
   await expect(page.locator("#character-heading")).toHaveText("Eli");
+  // Keyboard only: 3 damage, typed and sent with Enter.
+  await tabTo(page, "#command-amount");
+  await page.keyboard.type("3");
+  await tabTo(page, "#command-send");
+  await page.keyboard.press("Enter");
+  await expect(page.locator("#hp")).toHaveText("5");
   await command("damage", { amount: 16, type: "necrotic" });
   await expect(page.locator("#command-result")).toContainText("dies of massive damage");
   await expect(page.locator("#state-words")).toContainText("Dead");

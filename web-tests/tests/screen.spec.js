@@ -3,18 +3,12 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
-const AxeBuilder = require("@axe-core/playwright").default;
 const { watchCsp } = require("./csp");
+const { noSeriousViolations } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 // The characters made without a campaign are the default campaign's: its screen is this one.
 const DEFAULT_CAMPAIGN = "/#/campaigns/00000000-0000-0000-0000-000000000000";
-
-async function noSeriousViolations(page, view) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  expect(serious.map((v) => `${view}: ${v.id}: ${v.help}`)).toEqual([]);
-}
 
 test("the party, a character's history, the live feed, recording and time travel", async ({ page, request }) => {
   const cspViolations = await watchCsp(page);

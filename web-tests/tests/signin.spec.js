@@ -5,8 +5,8 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
-const AxeBuilder = require("@axe-core/playwright").default;
 const { watchCsp } = require("./csp");
+const { overflowing, noSeriousViolations, unfilled } = require("./layout");
 
 const BASE = `http://127.0.0.1:${Number(process.env.HITPOINTS_WEB_TEST_PORT ?? 3917) + 1}`;
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
@@ -33,22 +33,6 @@ async function signIn(page, name) {
   await expect(page.locator("#signed-in-as")).toHaveText(`Signed in as ${name}`);
 }
 
-// Every element of the screen inside the screen: nothing sticks out past its right edge.
-async function overflowing(page) {
-  return page.evaluate(() => {
-    const main = document.querySelector("#main").getBoundingClientRect();
-    return [...document.querySelectorAll("#main *")]
-      .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > main.right + 1)
-      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}`);
-  });
-}
-
-async function noSeriousViolations(page, view) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  expect(serious.map((v) => `${view}: ${v.id}: ${v.help}`)).toEqual([]);
-}
-
 test("a DM, a player and a stranger each see and do what their role allows", async ({ browser, request }) => {
   test.setTimeout(120_000);
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -63,6 +47,8 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   const dm = await person(browser);
   await dm.page.goto("/");
   await expect(dm.page.locator("#sign-in-heading")).toBeVisible();
+  await noSeriousViolations(dm.page, "the sign-in view");
+  await dm.page.screenshot({ path: path.join(SHOTS, "sign-in.png") });
   // No token anywhere the page keeps across tabs: the verifier only lives in sessionStorage.
   await signIn(dm.page, "Ana");
   expect(await dm.page.evaluate(() => Object.keys(localStorage))).toEqual([]);
@@ -89,6 +75,7 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   const invite = await dm.page.locator("#invite-url").inputValue();
   expect(invite).toMatch(new RegExp(`^${BASE}/#/join/${campaign}/[0-9a-f]{32}$`));
   await noSeriousViolations(dm.page, "the DM's party");
+  await dm.page.screenshot({ path: path.join(SHOTS, "dm-party.png"), fullPage: true });
 
   // The player opens the link, signs in, and joins: the party, read-only for now.
   // The player is on a phone.
@@ -113,10 +100,23 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await assign.getByRole("button", { name: "Assign" }).click();
   await expect(dm.page.locator("#status")).toHaveText("Bo's player now plays 1 character(s).");
 
-  // The player reloads (signed in again without the issuer's page, from its session) and runs
-  // damage on Bo under the rules; Cato stays read-only to them.
-  await player.page.goto(`/#/campaigns/${campaign}/characters/${bo}`);
+  // The player's party on the phone, after a reload: their own character first, with its state and a link to
+  // its commands; the party's status read-only (nothing to tick, no hit form, no create form).
+  await player.page.goto(`/#/campaigns/${campaign}`);
   await player.page.reload();
+  await expect(player.page.locator("#yours li")).toHaveCount(1);
+  expect(await unfilled(player.page)).toEqual([]);
+  await expect(player.page.locator(`#yours li[data-character="${bo}"]`)).toHaveText("Bo: ● Up · HP 20 of 20");
+  await expect(player.page.locator(`#party tr[data-character="${bo}"] .status`)).toContainText("Up");
+  await expect(player.page.locator(`#party tr[data-character="${cato}"] .hp`)).toHaveText("12");
+  await expect(player.page.locator("#party input, #hit, #create")).toHaveCount(0);
+  expect(await overflowing(player.page)).toEqual([]);
+  await noSeriousViolations(player.page, "the player's party");
+  await player.page.screenshot({ path: path.join(SHOTS, "player-party-360.png"), fullPage: true });
+
+  // The player, signed in again by the reload without the issuer's page (its session), opens Bo
+  // from their list and runs damage under the rules; Cato stays read-only to them.
+  await player.page.locator(`#yours a`).click();
   await expect(player.page.locator("#character-heading")).toHaveText("Bo");
   await expect(player.page.locator("#signed-in-as")).toHaveText("Signed in as Bo's player");
   // A player's commands only: no stabilise, revive, maximum or undo.
@@ -130,6 +130,7 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await expect(player.page.locator("#hp")).toHaveText("15");
   await player.page.screenshot({ path: path.join(SHOTS, "player-character.png"), fullPage: true });
   expect(await overflowing(player.page)).toEqual([]);
+  expect(await unfilled(player.page)).toEqual([]);
   await noSeriousViolations(player.page, "the player's character");
   await player.page.goto(`/#/campaigns/${campaign}/characters/${cato}`);
   await expect(player.page.locator("#character-heading")).toHaveText("Cato");
@@ -156,6 +157,7 @@ test("a DM, a player and a stranger each see and do what their role allows", asy
   await stranger.page.goto("/");
   await signIn(stranger.page, "Mallory");
   await expect(stranger.page.locator("#campaigns tbody")).toContainText("No campaigns yet");
+  await noSeriousViolations(stranger.page, "a stranger's campaigns");
   await stranger.page.goto(`/#/campaigns/${campaign}`);
   await expect(stranger.page.locator("#error")).toContainText("campaign_not_found");
   await expect(stranger.page.locator("#party")).toHaveCount(0);
