@@ -52,15 +52,20 @@ pub const FILES: [(&str, &str, &str); 17] = [
     ("/docs.css", CSS, include_str!("../web/docs.css")),
 ];
 
-/// A file as served: without the lines that are only a comment, and without indentation. The
-/// source keeps them for its readers; the browser has no use for them. No string in these files
-/// spans lines (a template literal that did would lose its indentation).
+/// A file as served: a script or a style without the lines that are only a comment, and without
+/// indentation. The source keeps them for its readers; the browser has no use for them. No
+/// string in these files spans lines (a template literal that did would lose its indentation).
 pub fn served(path: &str, source: &str) -> String {
     let comment = |line: &str| match path.rsplit_once('.').map(|(_, ext)| ext) {
         Some("js") => line.starts_with("//"),
-        Some("css") => line.starts_with("/*") && line.ends_with("*/"),
+        // One comment, alone on its line.
+        Some("css") => line.starts_with("/*") && line.find("*/") == Some(line.len() - 2),
         _ => false,
     };
+    // HTML as it is: its whitespace may be content.
+    if !matches!(path.rsplit_once('.'), Some((_, "js" | "css"))) {
+        return source.to_owned();
+    }
     source
         .lines()
         .map(str::trim_start)
@@ -205,11 +210,12 @@ mod tests {
         );
         let css = "/* why */\na { b: c; }\n  /* more */\n  d { e: f; }\n";
         assert_eq!(served("/a.css", css), "a { b: c; }\nd { e: f; }\n");
-        // HTML has no comment lines here: only its indentation goes.
-        assert_eq!(
-            served("/", "<p>\n  // text\n</p>\n"),
-            "<p>\n// text\n</p>\n"
-        );
+        // A line with code between two comments is code.
+        let mixed = "/* a */ b { c: d; } /* e */\n";
+        assert_eq!(served("/a.css", mixed), mixed);
+        // HTML is served as written: its whitespace may be content.
+        let html = "<pre>\n  // text\n</pre>\n";
+        assert_eq!(served("/", html), html);
     }
 
     #[test]

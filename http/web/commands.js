@@ -99,7 +99,7 @@ export function commandsSection(view, { player, done, stale }) {
         view.command = { kind: form.kind.value, said: "Someone else changed the character first: check it and send again." };
         stale();
       }
-      return !(error.status && error.status < 500);
+      return Boolean(error.status && error.status < 500);
     } finally {
       for (const b of form.querySelectorAll("button")) b.disabled = false;
     }

@@ -26,33 +26,34 @@ function fill(campaign, section, characters) {
     if (!section.isConnected) return;
     const link = el("p", { id: "invite-link" });
     const invite = el("button", { type: "button", id: "invite" }, "Invite a player");
+    // One invite at a time: each replaces the last, so only the newest link may be shown.
     invite.addEventListener("click", () => act("make an invite", async () => {
-      const made = await api("POST", `${path}/invite`);
+      invite.disabled = true;
+      const made = await api("POST", `${path}/invite`).finally(() => (invite.disabled = false));
       link.replaceChildren(...labelled("invite-url", "Share this link (a new one replaces it):",
         { readonly: true, value: `${location.origin}/#/join/${made.campaign_id}/${made.code}` }));
       $("#invite-url").select();
     }));
     const rows = players.map((m, i) => {
-      const who = m.name || "Player";
       const member = `${path}/members/${encodeURIComponent(m.sub)}`;
       const form = el("form", { class: "assign", "data-sub": m.sub },
-        el("fieldset", {}, el("legend", {}, `Characters of ${who}`),
+        el("fieldset", {}, el("legend", {}, `Characters of ${m.name || "a player"}`),
           characters().map((c) => el("label", { class: "check" },
             el("input", { type: "checkbox", name: "character", value: c.id, checked: m.characters.includes(c.id) }),
             ` ${c.character_name}`))),
         el("button", { type: "submit" }, "Assign"),
-        el("button", { type: "button", class: "remove" }, `Remove ${who}`));
+        el("button", { type: "button", class: "remove" }, `Remove ${m.name || "this player"}`));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         const chosen = [...form.querySelectorAll("input:checked")].map((input) => input.value);
         act("assign the characters", async () => {
           await api("PUT", member, { characters: chosen });
-          say(`${who} now plays ${chosen.length} character(s).`);
+          say(`${m.name || "The player"} now plays ${chosen.length} character(s).`);
         });
       });
       $(".remove", form).addEventListener("click", () => act("remove the player", async () => {
         await api("DELETE", member);
-        say(`${who} left the campaign.`);
+        say(`${m.name || "The player"} left the campaign.`);
         fill(campaign, section, characters);
       }));
       return el("li", { "data-player": i }, form);

@@ -29,6 +29,7 @@ export function renderParty(live) {
   if (live && $("#party") && ($("#create") || isPlayer())) {
     const row = focused?.closest("#party tr")?.dataset.character;
     const target = focused?.closest("#party input.target")?.value;
+    const mine = focused?.closest("#yours li")?.dataset.character;
     const before = [...(state.campaign.selected ?? [])].join();
     $("#party").replaceWith(partyTable());
     $("#yours")?.replaceWith(yours());
@@ -36,6 +37,7 @@ export function renderParty(live) {
     renderFeed();
     if (target) $(`#party input.target[value="${target}"]`)?.focus();
     else if (row) $(`#party tr[data-character="${row}"] a`)?.focus();
+    else if (mine) $(`#yours li[data-character="${mine}"] a`)?.focus();
     return;
   }
   const typing = $("#create");

@@ -26,7 +26,7 @@ export function stateWords(c) {
 
 const count = (n, one, many) => n && `${n} ${n > 1 ? many : one}`;
 const list = (...words) => words.filter(Boolean).join(", ");
-const signed = (n) => `${n >= 0 ? "+" : ""}${n}`;
+const signed = (n) => `${n > 0 ? "+" : ""}${n}`;
 const part = (p) => `${p.amount} ${p.type}${p.halved || p.resisted || p.vulnerable || p.immune ? ", " : ""}` +
   list(p.halved && "halved", p.resisted && "resisted", p.vulnerable && "vulnerable", p.immune && "immune");
 
