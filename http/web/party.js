@@ -165,7 +165,8 @@ function hitForm() {
       const answer = await api("POST", "/damage", body(dryRun));
       for (const t of answer.targets) {
         const out = $(`li[data-character="${t.id}"] output`, form);
-        if (out) out.textContent = `${outcomeWords(t.event.outcome)}: HP ${t.state.hp}${dryRun ? " (preview)" : ""}`;
+        const dc = t.concentration_dc ? `, concentration DC ${t.concentration_dc}` : "";
+        if (out) out.textContent = `${outcomeWords(t.event.outcome)}: HP ${t.state.hp}${dc}${dryRun ? " (preview)" : ""}`;
         if (!dryRun) remember(campaign, t.state, { ...t.event, id: t.id });
       }
       if (!dryRun) {

@@ -70,9 +70,9 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   await tabTo(page, "#hit-preview");
   await page.keyboard.press("Enter");
   const result = (id) => page.locator(`#hit-targets li[data-character="${id}"] output`);
-  await expect(result(kethra)).toHaveText("20 fire, resisted → 10: HP 20 (preview)");
-  await expect(result(bo)).toHaveText("20 fire, halved → 10: HP 10 (preview)");
-  await expect(result(cato)).toHaveText("20 fire → 20, falls unconscious: HP 0 (preview)");
+  await expect(result(kethra)).toHaveText("20 fire, resisted → 10: HP 20, concentration DC 10 (preview)");
+  await expect(result(bo)).toHaveText("20 fire, halved → 10: HP 10, concentration DC 10 (preview)");
+  await expect(result(cato)).toHaveText("20 fire → 20, falls unconscious: HP 0, concentration DC 10 (preview)");
   const unchanged = await (await request.get(`/characters/${kethra}?consistent=true`)).json();
   expect(unchanged.hp).toBe(30);
 
