@@ -7,6 +7,9 @@
 //! page's own scripts, styles and connections (no inline script or style; no page may frame
 //! it), `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`.
 
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
 use axum::http::header::{
     HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS,
@@ -155,27 +158,33 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(sign_in: Option<&SignIn>)
     let policy = HeaderValue::from_str(&policy(sign_in))
         .unwrap_or_else(|_| HeaderValue::from_static(POLICY));
     let config = sign_in.map_or_else(|| serde_json::json!({"required": false}), SignIn::body);
-    let config = (SIGN_IN_PATH, "application/json", config.to_string());
+    let config = OnceLock::from(Bytes::from(config.to_string()));
+    // A file is made ready on its first request, not at start-up: most cold starts serve none.
     FILES
         .iter()
-        .map(|&(path, content_type, source)| (path, content_type, served(path, source)))
-        .chain([config])
-        .fold(Router::new(), |router, (path, content_type, body)| {
-            let policy = policy.clone();
-            let body = axum::body::Bytes::from(body);
-            let methods = get(move || async move { file(content_type, body, policy) }).fallback(
-                |method: Method| async move {
+        .map(|&(path, content_type, source)| (path, content_type, source, OnceLock::new()))
+        .chain([(SIGN_IN_PATH, "application/json", "", config)])
+        .fold(
+            Router::new(),
+            |router, (path, content_type, source, body)| {
+                let policy = policy.clone();
+                let body = Arc::new(body);
+                let methods = get(move || async move {
+                    let body = body.get_or_init(|| Bytes::from(served(path, source)));
+                    file(content_type, body.clone(), policy)
+                })
+                .fallback(|method: Method| async move {
                     ApiError::MethodNotAllowed {
                         method,
                         allow: "GET".to_owned(),
                     }
-                },
-            );
-            router.route(path, methods)
-        })
+                });
+                router.route(path, methods)
+            },
+        )
 }
 
-fn file(content_type: &'static str, body: axum::body::Bytes, policy: HeaderValue) -> Response {
+fn file(content_type: &'static str, body: Bytes, policy: HeaderValue) -> Response {
     // Built into the binary: a new build is a new page, so no cache outlives the process.
     let mut response = body.into_response();
     let headers = response.headers_mut();

@@ -5,20 +5,10 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const { watchCsp } = require("./csp");
-const { noSeriousViolations } = require("./layout");
+const { noSeriousViolations, watch } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 const DEFAULT = "00000000-0000-0000-0000-000000000000";
-
-// Console errors and uncaught exceptions of the page.
-function watch(page) {
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  return problems;
-}
 
 function client(request) {
   const get = async (url) => {

@@ -3,17 +3,11 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
-const AxeBuilder = require("@axe-core/playwright").default;
 const { watchCsp } = require("./csp");
+const { noSeriousViolations, watch } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-async function noSeriousViolations(page, view) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  expect(serious.map((v) => `${view}: ${v.id}: ${v.help}`)).toEqual([]);
-}
 
 // "#/components/responses/NotFound" → the object there; followed until it is not a $ref.
 function deref(doc, o) {
@@ -28,12 +22,8 @@ test("every operation of /openapi.json, with its bodies, responses, examples and
   // 26 operations with their schemas: axe-core alone takes tens of seconds on two cores, and
   // the whole test about 3.6 minutes on a quiet two-core machine.
   test.setTimeout(480_000);
-  const problems = [];
+  const problems = watch(page);
   const elsewhere = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
   page.on("request", (r) => {
     const url = new URL(r.url());
     if (!["data:", "blob:", "about:"].includes(url.protocol) && url.origin !== new URL(baseURL).origin) elsewhere.push(r.url());

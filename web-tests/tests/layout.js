@@ -1,4 +1,4 @@
-// Checks of a page's layout and accessibility that every test of the screen makes.
+// What every test of the screen checks on a page: its layout, its accessibility, its console.
 const { expect } = require("@playwright/test");
 const AxeBuilder = require("@axe-core/playwright").default;
 
@@ -26,4 +26,14 @@ async function unfilled(page) {
   return (await page.locator("#main").innerText()).match(/\b(null|undefined|NaN|false|true)\b|\[object \w+\]/g) ?? [];
 }
 
-module.exports = { overflowing, noSeriousViolations, unfilled };
+// Console errors and uncaught exceptions of the page.
+function watch(page) {
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  return problems;
+}
+
+module.exports = { overflowing, noSeriousViolations, unfilled, watch };

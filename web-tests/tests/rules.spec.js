@@ -7,7 +7,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const { watchCsp } = require("./csp");
-const { overflowing, noSeriousViolations, unfilled } = require("./layout");
+const { overflowing, noSeriousViolations, unfilled, watch } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 
@@ -15,6 +15,14 @@ async function post(request, url, data) {
   const response = await request.post(url, { data });
   expect(response.ok(), `${url}: ${response.status()} ${await response.text()}`).toBeTruthy();
   return response.json();
+}
+
+// A campaign made through the API, and a way to create its characters.
+async function newCampaign(request, name) {
+  const campaign = (await post(request, "/campaigns", { name, dm_name: "Ana" })).id;
+  const create = async (body) =>
+    (await post(request, "/characters", { note: "Init", campaign_id: campaign, ...body })).id;
+  return { campaign, create };
 }
 
 // Tab, and nothing else, until the element has the focus.
@@ -30,13 +38,9 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
   test.setTimeout(120_000);
   fs.mkdirSync(SHOTS, { recursive: true });
   const csp = await watchCsp(page);
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  const problems = watch(page);
 
-  const campaign = (await post(request, "/campaigns", { name: "Phandelver", dm_name: "Ana" })).id;
-  const create = async (body) =>
-    (await post(request, "/characters", { note: "Init", campaign_id: campaign, ...body })).id;
+  const { campaign, create } = await newCampaign(request, "Phandelver");
   const kethra = await create({ character_name: "Kethra", max_hp: 30, defences: { resistances: ["fire"] } });
   const bo = await create({ character_name: "Bo", max_hp: 20 });
   const cato = await create({ character_name: "Cato", max_hp: 12 });
@@ -138,12 +142,8 @@ test("a party under the rules, and one hit on three of them", async ({ page, req
 test("a character at 0: death saves, stabilised, healed, undone; and a massive-damage death", async ({ page, request }) => {
   test.setTimeout(120_000);
   const csp = await watchCsp(page);
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-  const campaign = (await post(request, "/campaigns", { name: "Tomb", dm_name: "Ana" })).id;
-  const create = async (body) =>
-    (await post(request, "/characters", { note: "Init", campaign_id: campaign, ...body })).id;
+  const problems = watch(page);
+  const { campaign, create } = await newCampaign(request, "Tomb");
   const dara = await create({ character_name: "Dara", max_hp: 10, hit_dice: "2d8" });
   const eli = await create({ character_name: "Eli", max_hp: 8 });
 

@@ -4,7 +4,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { test, expect } = require("@playwright/test");
 const { watchCsp } = require("./csp");
-const { noSeriousViolations } = require("./layout");
+const { noSeriousViolations, watch } = require("./layout");
 
 const SHOTS = path.join(__dirname, "..", "..", "target", "screenshots");
 // The characters made without a campaign are the default campaign's: its screen is this one.
@@ -12,11 +12,7 @@ const DEFAULT_CAMPAIGN = "/#/campaigns/00000000-0000-0000-0000-000000000000";
 
 test("the party, a character's history, the live feed, recording and time travel", async ({ page, request }) => {
   const cspViolations = await watchCsp(page);
-  const problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
+  const problems = watch(page);
   const api = async (url) => {
     const response = await request.get(url);
     expect(response.ok(), url).toBeTruthy();
