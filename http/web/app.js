@@ -3,7 +3,7 @@
 // the open campaign's feed, which keeps its party and characters current.
 import * as signin from "./signin.js";
 import { $, el } from "./dom.js";
-import { ApiError, api, call, whenSignInEnds } from "./api.js";
+import { api, call, whenSignInEnds } from "./api.js";
 import { DEFAULT_CAMPAIGN, showCampaigns } from "./campaigns.js";
 import { loadParty, renderParty } from "./party.js";
 import { refreshCharacter, showCharacter } from "./character.js";

@@ -17,7 +17,7 @@ export async function loadParty(campaign) {
   campaign.party = party;
 }
 
-export function partyInOrder() {
+function partyInOrder() {
   const at = (c) => (c.last_recorded_at ? Date.parse(c.last_recorded_at) : 0);
   return [...state.campaign.party.values()]
     .sort((a, b) => at(b) - at(a) || a.character_name.localeCompare(b.character_name));
